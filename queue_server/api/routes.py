@@ -1,0 +1,226 @@
+"""The /api/v1 routes. Thin: validate, call a service function, present."""
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+
+from ..engine.errors import NotFound
+from ..engine.model import PriorityClass
+from ..queries import local_iso, counter_view, service_view, ticket_view
+from . import bp
+from . import schemas as S
+from .errors import ApiError
+from .registry import openapi_document, route
+
+
+def tabour():
+    return current_app.extensions["tabour"]
+
+
+def _agent_may_operate(principal, number: int, opening: bool = False) -> None:
+    """An agent works the counter they opened; managers and admins any counter."""
+    if principal.role != "agent":
+        return
+    holder = tabour().agent_of_counter(principal.branch_id, number)
+    if holder is None or holder == principal.user_id:
+        return
+    raise ApiError(403, "forbidden", f"Counter {number} is opened by another agent: pick "
+                                     "your own counter or ask them to close it.")
+
+
+# --- health, docs, auth --------------------------------------------------------------
+
+@route(bp, "/health", "GET", "Is the server up and its database reachable?", None,
+       responses={200: "Healthy", 503: "Database unreachable"})
+def health(_p, _b):
+    ok = tabour().database_ok()
+    return jsonify({"status": "ok" if ok else "degraded", "database": ok}), 200 if ok else 503
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(bp.url_prefix))
+
+
+@route(bp, "/auth/token", "POST", "Sign in: exchange a username and password for a bearer "
+       "token", None, S.TokenIn, {200: "The token"}, tag="auth")
+def token(_p, body: S.TokenIn):
+    tok, user = tabour().auth.login(body.username, body.password)
+    return jsonify({"token": tok, "user": user})
+
+
+# --- services ----------------------------------------------------------------------
+
+@route(bp, "/services", "GET", "Services with waiting counts and current estimates",
+       "services:read")
+def list_services(p, _b):
+    st = tabour().queries.state(p.branch_id)
+    return jsonify({"services": [service_view(s, st) for s in st.services]})
+
+
+@route(bp, "/services/<prefix>", "PATCH", "Edit a service (names, target wait, icon, "
+       "open or closed)", "config:write", S.ServicePatch, tag="config")
+def patch_service(p, body: S.ServicePatch, prefix: str):
+    tabour().edit_service(p.branch_id, prefix, body.model_dump(exclude_none=True))
+    st = tabour().queries.state(p.branch_id)
+    svc = next(s for s in st.services if s.prefix == prefix)
+    return jsonify(service_view(svc, st))
+
+
+# --- tickets -----------------------------------------------------------------------
+
+@route(bp, "/tickets", "POST", "Issue a ticket", "tickets:issue", S.IssueTicketIn,
+       {201: "Issued", 200: "Already issued for this idempotency key"})
+def issue_ticket(p, body: S.IssueTicketIn):
+    if body.priority is True:
+        prio = PriorityClass.ELDERLY
+    elif body.priority is False:
+        prio = PriorityClass.NORMAL
+    else:
+        prio = PriorityClass(body.priority)
+    channel = body.channel or {"kiosk": "kiosk", "agent": "counter"}.get(p.role, "api")
+    key = body.idempotency_key or request.headers.get("Idempotency-Key")
+    t = tabour()
+    issued = t.commands.issue(p.branch_id, body.service, prio, body.language, channel,
+                              p.actor, key)
+    _, st = t.queries.ticket(p.branch_id, issued.ticket.id)
+    return jsonify(ticket_view(issued.ticket, st)), 201 if issued.created else 200
+
+
+@route(bp, "/tickets/<int:ticket_id>", "GET", "A ticket, with people ahead and estimate",
+       "tickets:read", responses={200: "The ticket", 404: "No such ticket"})
+def get_ticket(p, _b, ticket_id: int):
+    ticket, st = tabour().queries.ticket(p.branch_id, ticket_id)
+    return jsonify(ticket_view(ticket, st))
+
+
+@route(bp, "/tickets/<int:ticket_id>/events", "GET", "The history of a ticket",
+       "counters:read")
+def ticket_history(p, _b, ticket_id: int):
+    ticket, st = tabour().queries.ticket(p.branch_id, ticket_id)
+    return jsonify({"events": [
+        {"seq": e.seq, "type": e.type, "at": local_iso(e.at, st.branch.timezone),
+         "actor": e.actor, "data": e.data}
+        for e in tabour().queries.events_of(ticket.id)]})
+
+
+@route(bp, "/tickets/<int:ticket_id>/cancel", "POST", "Cancel a ticket", "tickets:cancel",
+       S.CancelIn, {200: "Cancelled", 409: "Not allowed in its state"})
+def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
+    t = tabour()
+    ticket = t.commands.cancel(p.branch_id, ticket_id, p.actor, body.reason)
+    _, st = t.queries.ticket(p.branch_id, ticket.id)
+    return jsonify(ticket_view(ticket, st))
+
+
+# --- counters ------------------------------------------------------------------------
+
+@route(bp, "/counters", "GET", "Counters with their state and services", "counters:read")
+def list_counters(p, _b):
+    st = tabour().queries.state(p.branch_id)
+    return jsonify({"counters": [counter_view(c, st) for c in st.counters]})
+
+
+def _counter_json(p, number: int):
+    st = tabour().queries.state(p.branch_id)
+    c = st.counter_by_number(number)
+    if c is None:
+        raise NotFound(f"There is no counter {number} in this branch.")
+    return jsonify(counter_view(c, st))
+
+
+def _counter_action(action: str, summary: str):
+    def view(p, _b, number: int):
+        if action == "open":
+            _agent_may_operate(p, number, opening=True)
+        else:
+            _agent_may_operate(p, number)
+        tabour().commands.counter_action(p.branch_id, number, action, p.actor,
+                                         agent_user_id=p.user_id)
+        return _counter_json(p, number)
+    view.__name__ = f"counter_{action}"
+    route(bp, f"/counters/<int:number>/{action}", "POST", summary, "counters:operate",
+          S.EmptyIn, {200: "The counter", 409: "Not allowed in its state"})(view)
+
+
+_counter_action("open", "Open a counter (an agent takes it)")
+_counter_action("pause", "Pause a counter for a break")
+_counter_action("close", "Close a counter")
+
+
+@route(bp, "/counters/<int:number>/resume", "POST", "Resume after a break",
+       "counters:operate", S.EmptyIn, {200: "The counter"})
+def counter_resume(p, _b, number: int):
+    _agent_may_operate(p, number)
+    tabour().commands.counter_action(p.branch_id, number, "open", p.actor,
+                                     agent_user_id=p.user_id)
+    return _counter_json(p, number)
+
+
+def _ticket_json(p, ticket):
+    _, st = tabour().queries.ticket(p.branch_id, ticket.id)
+    return jsonify(ticket_view(ticket, st))
+
+
+@route(bp, "/counters/<int:number>/call-next", "POST", "Call the next ticket for this counter",
+       "counters:operate", S.EmptyIn,
+       {200: "The ticket called", 204: "Nobody waits for this counter",
+        409: "The counter is closed, paused or still has a ticket"})
+def call_next(p, _b, number: int):
+    _agent_may_operate(p, number)
+    ticket = tabour().commands.call_next(p.branch_id, number, p.actor)
+    if ticket is None:
+        return "", 204
+    return _ticket_json(p, ticket)
+
+
+def _ticket_step(name: str, summary: str, schema, call):
+    def view(p, body, number: int):
+        _agent_may_operate(p, number)
+        ticket = call(tabour().commands, p, number, body)
+        return _ticket_json(p, ticket)
+    view.__name__ = f"counter_{name.replace('-', '_')}"
+    route(bp, f"/counters/<int:number>/{name}", "POST", summary, "counters:operate", schema,
+          {200: "The ticket", 404: "No such counter or ticket",
+           409: "Not allowed in the ticket's state"})(view)
+
+
+_ticket_step("recall", "Call the current ticket again (counted)", S.TicketRef,
+             lambda c, p, n, b: c.recall(p.branch_id, n, p.actor, b.ticket_id))
+_ticket_step("start", "The visitor arrived: start serving", S.TicketRef,
+             lambda c, p, n, b: c.start(p.branch_id, n, p.actor, b.ticket_id))
+_ticket_step("finish", "Finish serving, with an outcome code and an optional note", S.FinishIn,
+             lambda c, p, n, b: c.finish(p.branch_id, n, p.actor, b.outcome, b.note, b.ticket_id))
+_ticket_step("no-show", "The visitor did not come", S.TicketRef,
+             lambda c, p, n, b: c.no_show(p.branch_id, n, p.actor, b.ticket_id))
+_ticket_step("transfer", "Transfer the ticket to another service or counter", S.TransferIn,
+             lambda c, p, n, b: c.transfer(p.branch_id, n, p.actor, b.service, b.counter,
+                                           b.ticket_id))
+_ticket_step("park", "Set the ticket aside and free the counter", S.TicketRef,
+             lambda c, p, n, b: c.park(p.branch_id, n, p.actor, b.ticket_id))
+_ticket_step("return", "Bring a parked ticket back to the front of this counter's queue",
+             S.ReturnIn, lambda c, p, n, b: c.return_parked(p.branch_id, n, p.actor, b.ticket_id))
+
+
+# --- staff and devices -------------------------------------------------------------------
+
+@route(bp, "/users", "POST", "Create a staff account", "users:manage", S.UserIn,
+       {201: "Created", 409: "The username is taken"}, tag="admin")
+def create_user(p, body: S.UserIn):
+    uid = tabour().create_user(p.branch_id, body.username, body.password, body.role,
+                               body.display_name)
+    return jsonify({"id": uid, "username": body.username, "role": body.role}), 201
+
+
+@route(bp, "/devices", "POST", "Create a device token (kiosk, display, printer agent)",
+       "devices:manage", S.DeviceIn, {201: "The token, shown once"}, tag="admin")
+def create_device(p, body: S.DeviceIn):
+    tok = tabour().auth.create_device(p.branch_id, body.role, body.name)
+    return jsonify({"token": tok, "role": body.role, "name": body.name}), 201
+
+
+@route(bp, "/devices/<int:token_id>/revoke", "POST", "Revoke a device token",
+       "devices:manage", S.EmptyIn, {200: "Revoked", 404: "No such device"}, tag="admin")
+def revoke_device(p, _b, token_id: int):
+    if not tabour().auth.revoke(token_id, p.branch_id):
+        raise NotFound(f"There is no active device token {token_id} in this branch.")
+    return jsonify({"revoked": token_id})

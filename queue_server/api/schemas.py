@@ -1,0 +1,78 @@
+"""Request bodies, validated with pydantic. Messages say what to send instead."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Lang = Literal["ar", "fr", "en"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class IssueTicketIn(Strict):
+    service: str = Field(min_length=1, max_length=3, description="service prefix, e.g. 'A'")
+    priority: bool | Literal["elderly", "disabled", "pregnant"] = Field(
+        False, description="true, or the reason: elderly, disabled, pregnant")
+    language: Lang = "ar"
+    channel: Literal["kiosk", "counter", "api", "phone"] | None = None
+    idempotency_key: str | None = Field(None, min_length=8, max_length=80,
+                                        description="the same key never issues two tickets")
+
+
+class TicketRef(Strict):
+    ticket_id: int | None = Field(None, description="defaults to the counter's current ticket")
+
+
+class FinishIn(TicketRef):
+    outcome: str = Field(min_length=1, max_length=40)
+    note: str | None = Field(None, max_length=500)
+
+
+class TransferIn(TicketRef):
+    service: str | None = Field(None, min_length=1, max_length=3)
+    counter: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def one_target(self):
+        if (self.service is None) == (self.counter is None):
+            raise ValueError("give either 'service' or 'counter' to transfer to, not both")
+        return self
+
+
+class ReturnIn(Strict):
+    ticket_id: int
+
+
+class CancelIn(Strict):
+    reason: str = Field("", max_length=200)
+
+
+class EmptyIn(Strict):
+    pass
+
+
+class ServicePatch(Strict):
+    names: dict[Lang, str] | None = None
+    target_wait_minutes: int | None = Field(None, ge=1, le=600)
+    icon: str | None = Field(None, max_length=40)
+    active: bool | None = None
+
+
+class UserIn(Strict):
+    username: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
+    password: str = Field(min_length=8, max_length=200)
+    role: Literal["agent", "manager", "admin"]
+    display_name: str = Field("", max_length=120)
+
+
+class DeviceIn(Strict):
+    role: Literal["kiosk", "display", "printer"]
+    name: str = Field(min_length=1, max_length=120)

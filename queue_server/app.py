@@ -1,0 +1,65 @@
+"""The app factory: one Flask app, one Socket.IO server, everything bound here."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from flask_socketio import SocketIO
+
+from . import sockets
+from .api import bp as api_bp
+from .api import errors
+from .auth import Auth
+from .clock import utcnow
+from .commands import Commands
+from .container import Tabour
+from .db.database import Database
+from .db.migrate import upgrade
+from .fanout import FanOut
+from .queries import Queries
+from .seed import ensure_admin, load_config, seed
+from .settings import Settings
+
+log = logging.getLogger("tabour")
+
+
+def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.ensure_ascii = False  # Arabic names readable in responses
+
+    db = Database(settings.database_url)
+    if settings.migrate:
+        upgrade(db.engine)
+        seed(db, load_config(settings.config_path))
+
+    socketio = SocketIO(
+        app, async_mode=settings.async_mode, message_queue=settings.message_queue,
+        logger=False, engineio_logger=False,
+        ping_interval=10, ping_timeout=10,
+    )
+    queries = Queries(db, clock)
+    fanout = FanOut(socketio, queries, settings.coalesce_s)
+    auth = Auth(db, clock)
+    commands = Commands(db, clock, fanout.publish)
+    tabour = Tabour(db, auth, commands, queries, fanout, socketio, settings)
+    app.extensions["tabour"] = tabour
+
+    if settings.migrate:
+        generated = ensure_admin(auth, db, settings.admin_password)
+        if generated:
+            # shown once; the operator changes it or creates named accounts
+            print(f"\n  First start: an admin account was created.\n"
+                  f"  username: admin   password: {generated}\n"
+                  f"  (set TABOUR_ADMIN_PASSWORD to choose it)\n", flush=True)
+
+    app.register_blueprint(api_bp)
+    errors.register(app)
+    tabour.sessions = sockets.register(socketio, tabour)
+
+    @app.get("/")
+    def index():
+        return jsonify({"name": "Tabour", "api": "/api/v1/openapi.json"})
+
+    return app

@@ -1,0 +1,156 @@
+"""Staff accounts, bearer tokens, device tokens and what each role may do.
+
+Passwords are hashed with Werkzeug's scrypt. Tokens are random (256 bits); only
+their SHA-256 is stored, so a copy of the database gives no usable token.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import insert, select, update
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .db import schema as s
+from .db.database import Database
+from .engine.model import Actor
+
+STAFF_ROLES = ("agent", "manager", "admin")
+DEVICE_ROLES = ("kiosk", "display", "printer")
+SESSION_HOURS = 12
+
+_AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
+          "counters:operate", "queue:watch"}
+_KIOSK = {"services:read", "tickets:issue", "tickets:read", "kiosk:watch"}
+_DISPLAY = {"services:read", "display:watch", "tickets:read"}
+_PRINTER = {"printer:jobs"}
+_MANAGER = _AGENT | {"counters:manage", "dashboard:watch", "reports:read", "tickets:cancel"}
+PERMISSIONS: dict[str, frozenset] = {
+    "kiosk": frozenset(_KIOSK),
+    "display": frozenset(_DISPLAY),
+    "printer": frozenset(_PRINTER),
+    "agent": frozenset(_AGENT),
+    "manager": frozenset(_MANAGER),
+    # an admin may do everything an agent, a manager or any device may
+    "admin": frozenset(_MANAGER | _KIOSK | _DISPLAY | _PRINTER
+                       | {"config:write", "users:manage", "devices:manage"}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    branch_id: int
+    role: str
+    kind: str  # "session" | "device"
+    name: str
+    user_id: int | None
+    token_id: int
+
+    def can(self, permission: str) -> bool:
+        return permission in PERMISSIONS.get(self.role, ())
+
+    @property
+    def actor(self) -> Actor:
+        if self.kind == "device":
+            return Actor("device", self.token_id, self.name)
+        return Actor("user", self.user_id, self.name)
+
+
+class AuthError(Exception):
+    def __init__(self, message: str, status: int = 401):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Auth:
+    def __init__(self, db: Database, clock):
+        self.db = db
+        self.clock = clock
+
+    # --- users -------------------------------------------------------------
+
+    def create_user(self, branch_id: int, username: str, password: str, role: str,
+                    display_name: str = "") -> int:
+        if role not in STAFF_ROLES:
+            raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
+        if len(password) < 8:
+            raise ValueError("a password needs at least 8 characters")
+        with self.db.write() as conn:
+            return conn.execute(insert(s.users).values(
+                branch_id=branch_id, username=username,
+                password_hash=generate_password_hash(password), role=role,
+                display_name=display_name or username, created_at=self.clock(),
+            )).inserted_primary_key[0]
+
+    def set_password(self, username: str, password: str) -> None:
+        with self.db.write() as conn:
+            conn.execute(update(s.users).where(s.users.c.username == username)
+                         .values(password_hash=generate_password_hash(password)))
+
+    def has_users(self) -> bool:
+        with self.db.read() as conn:
+            return conn.execute(select(s.users.c.id).limit(1)).first() is not None
+
+    def login(self, username: str, password: str) -> tuple[str, dict]:
+        with self.db.read() as conn:
+            user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
+        # check a hash even for an unknown user, so timing does not tell who exists
+        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+        if user is None or not ok or not user.active:
+            raise AuthError("Wrong username or password.", 401)
+        now = self.clock()
+        token = self._issue(user.branch_id, "session", user.role, user.display_name,
+                            user.id, now + timedelta(hours=SESSION_HOURS))
+        return token, {"username": user.username, "role": user.role,
+                       "display_name": user.display_name, "branch_id": user.branch_id}
+
+    # --- tokens ------------------------------------------------------------
+
+    def _issue(self, branch_id: int, kind: str, role: str, name: str, user_id: int | None,
+               expires_at) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.db.write() as conn:
+            conn.execute(insert(s.tokens).values(
+                branch_id=branch_id, token_hash=_digest(token), kind=kind, role=role,
+                user_id=user_id, name=name, created_at=self.clock(), expires_at=expires_at))
+        return token
+
+    def create_device(self, branch_id: int, role: str, name: str) -> str:
+        if role not in DEVICE_ROLES:
+            raise ValueError(f"a device is one of {', '.join(DEVICE_ROLES)}")
+        return self._issue(branch_id, "device", role, name, None, None)
+
+    def revoke(self, token_id: int, branch_id: int) -> bool:
+        with self.db.write() as conn:
+            res = conn.execute(update(s.tokens).where(
+                s.tokens.c.id == token_id, s.tokens.c.branch_id == branch_id,
+                s.tokens.c.revoked_at.is_(None)).values(revoked_at=self.clock()))
+        return res.rowcount == 1
+
+    def authenticate(self, token: str | None) -> Principal:
+        if not token:
+            raise AuthError("Sign in first: this needs a bearer token "
+                            "(POST /api/v1/auth/token) or a device token.", 401)
+        with self.db.read() as conn:
+            row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == _digest(token))).first()
+            if row is not None and row.user_id is not None:
+                active = conn.execute(select(s.users.c.active)
+                                      .where(s.users.c.id == row.user_id)).scalar()
+                if not active:
+                    row = None
+        if row is None or row.revoked_at is not None:
+            raise AuthError("This token is not valid (unknown or revoked): sign in again or "
+                            "ask an administrator for a new device token.", 401)
+        if row.expires_at is not None and row.expires_at <= self.clock():
+            raise AuthError("Your session has expired: sign in again.", 401)
+        return Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id)
+
+
+_DUMMY_HASH = generate_password_hash("not-a-real-password")

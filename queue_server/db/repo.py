@@ -1,0 +1,338 @@
+"""Rows in, engine objects out (and back). Every query the service layer runs.
+
+Statements are built once at import and reused: more than half the CPU of a
+write went into building SQL, so the hot path binds parameters only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..engine.model import (
+    Counter, CounterState, Event, Policy, PriorityClass, Service, Ticket, TicketStatus,
+)
+from . import schema as s
+
+
+@dataclass(frozen=True)
+class Branch:
+    id: int
+    code: str
+    names: dict
+    timezone: str
+    languages: list
+    display_languages: list
+    policy: Policy
+    outcomes: frozenset
+
+    def name(self, lang: str) -> str:
+        return self.names.get(lang) or self.names.get("fr") or self.code
+
+
+def policy_from(data: dict) -> Policy:
+    known = {k: v for k, v in (data or {}).items() if k in Policy.__dataclass_fields__}
+    return Policy(**known)
+
+
+def _branch(row) -> Branch:
+    return Branch(row.id, row.code, row.names, row.timezone, list(row.languages),
+                  list(row.display_languages), policy_from(row.policy), frozenset(row.outcomes))
+
+
+_Q_BRANCH = select(s.branches).where(s.branches.c.id == bindparam("id"))
+_Q_BRANCHES = select(s.branches).order_by(s.branches.c.id)
+
+
+def load_branch(conn: Connection, branch_id: int) -> Branch | None:
+    row = conn.execute(_Q_BRANCH, {"id": branch_id}).first()
+    return _branch(row) if row else None
+
+
+def load_branches(conn: Connection) -> list[Branch]:
+    return [_branch(r) for r in conn.execute(_Q_BRANCHES)]
+
+
+def branch_by_code(conn: Connection, code: str) -> Branch | None:
+    row = conn.execute(select(s.branches).where(s.branches.c.code == code)).first()
+    return _branch(row) if row else None
+
+
+# --- services ------------------------------------------------------------------
+
+def _service(row) -> Service:
+    return Service(row.id, row.prefix, row.names, row.target_wait_minutes, row.icon,
+                   bool(row.active))
+
+
+_Q_SERVICES = (select(s.services).where(s.services.c.branch_id == bindparam("b"))
+               .order_by(s.services.c.position, s.services.c.prefix))
+
+
+def load_services(conn: Connection, branch_id: int) -> list[Service]:
+    return [_service(r) for r in conn.execute(_Q_SERVICES, {"b": branch_id})]
+
+
+# --- counters ------------------------------------------------------------------
+
+_Q_COUNTERS = (select(s.counters).where(s.counters.c.branch_id == bindparam("b"))
+               .order_by(s.counters.c.number))
+_Q_COUNTER_SERVICES = (
+    select(s.counter_services)
+    .join(s.counters, s.counters.c.id == s.counter_services.c.counter_id)
+    .where(s.counters.c.branch_id == bindparam("b")))
+_Q_COUNTER_BY_NUMBER = select(s.counters).where(
+    s.counters.c.branch_id == bindparam("b"), s.counters.c.number == bindparam("n"))
+_Q_COUNTER_BY_NUMBER_LOCK = _Q_COUNTER_BY_NUMBER.with_for_update()
+_Q_ONE_COUNTER_SERVICES = select(s.counter_services).where(
+    s.counter_services.c.counter_id == bindparam("c"))
+_Q_COUNTER_BY_ID = select(s.counters).where(s.counters.c.id == bindparam("id"))
+
+
+def _counter(row, services: dict) -> Counter:
+    return Counter(row.id, row.number, row.name, services, CounterState(row.state),
+                   row.current_ticket_id, row.priority_streak)
+
+
+def load_counters(conn: Connection, branch_id: int) -> list[Counter]:
+    skills: dict[int, dict] = {}
+    for r in conn.execute(_Q_COUNTER_SERVICES, {"b": branch_id}):
+        skills.setdefault(r.counter_id, {})[r.service_id] = r.rank
+    return [_counter(r, skills.get(r.id, {})) for r in conn.execute(_Q_COUNTERS, {"b": branch_id})]
+
+
+def counter_agents(conn: Connection, branch_id: int) -> dict[int, int | None]:
+    """counter number -> the user who opened it."""
+    return {r.number: r.agent_user_id for r in conn.execute(_Q_COUNTERS, {"b": branch_id})}
+
+
+def get_counter(conn: Connection, branch_id: int, number: int, lock: bool = False) -> Counter | None:
+    """A counter by its number. ``lock`` takes its row lock (PostgreSQL) so two
+    consoles of one counter act one after the other."""
+    q = _Q_COUNTER_BY_NUMBER_LOCK if lock and conn.dialect.name != "sqlite" else _Q_COUNTER_BY_NUMBER
+    row = conn.execute(q, {"b": branch_id, "n": number}).first()
+    if row is None:
+        return None
+    skills = {r.service_id: r.rank for r in conn.execute(_Q_ONE_COUNTER_SERVICES, {"c": row.id})}
+    return _counter(row, skills)
+
+
+def get_counter_by_id(conn: Connection, counter_id: int) -> Counter | None:
+    row = conn.execute(_Q_COUNTER_BY_ID, {"id": counter_id}).first()
+    if row is None:
+        return None
+    skills = {r.service_id: r.rank for r in conn.execute(_Q_ONE_COUNTER_SERVICES, {"c": row.id})}
+    return _counter(row, skills)
+
+
+_U_COUNTER = (update(s.counters)
+              .where(s.counters.c.id == bindparam("c_id"), s.counters.c.state == bindparam("expect"))
+              .values(state=bindparam("state"), current_ticket_id=bindparam("current"),
+                      priority_streak=bindparam("streak"), updated_at=bindparam("at")))
+
+
+def save_counter(conn: Connection, before: Counter, after: Counter, at: datetime,
+                 agent_user_id: int | None | bool = False) -> bool:
+    """Write the counter if it is still in the state it was read in."""
+    stmt = _U_COUNTER
+    if agent_user_id is not False:
+        stmt = stmt.values(agent_user_id=agent_user_id)
+    res = conn.execute(stmt, {"c_id": after.id, "expect": before.state.value,
+                              "state": after.state.value, "current": after.current_ticket_id,
+                              "streak": after.priority_streak, "at": at})
+    return res.rowcount == 1
+
+
+# --- tickets -------------------------------------------------------------------
+
+def _ticket(r) -> Ticket:
+    return Ticket(
+        id=r.id, service_id=r.service_id, number=r.number, code=r.code, day=r.day,
+        status=TicketStatus(r.status), priority=PriorityClass(r.priority), channel=r.channel,
+        language=r.language, issued_at=r.issued_at, queued_at=r.queued_at, front=bool(r.front),
+        target_counter_id=r.target_counter_id, counter_id=r.counter_id, called_at=r.called_at,
+        started_at=r.started_at, finished_at=r.finished_at, recall_count=r.recall_count,
+        recycled=bool(r.recycled), transfer_count=r.transfer_count, outcome=r.outcome,
+        note=r.note)
+
+
+_Q_TICKET = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
+                                    s.tickets.c.id == bindparam("id"))
+_Q_TICKET_BY_KEY = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
+                                           s.tickets.c.idempotency_key == bindparam("k"))
+_Q_WAITING = (select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
+                                      s.tickets.c.status == "waiting")
+              .order_by(s.tickets.c.id))
+_Q_WAITING_IN = (select(s.tickets).where(
+    s.tickets.c.branch_id == bindparam("b"), s.tickets.c.status == "waiting",
+    s.tickets.c.service_id.in_(bindparam("svc", expanding=True))).order_by(s.tickets.c.id))
+_Q_LIVE = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
+                                  s.tickets.c.status.in_(["called", "serving", "parked"]))
+
+
+def get_ticket(conn: Connection, branch_id: int, ticket_id: int) -> Ticket | None:
+    row = conn.execute(_Q_TICKET, {"b": branch_id, "id": ticket_id}).first()
+    return _ticket(row) if row else None
+
+
+def ticket_by_key(conn: Connection, branch_id: int, key: str) -> Ticket | None:
+    row = conn.execute(_Q_TICKET_BY_KEY, {"b": branch_id, "k": key}).first()
+    return _ticket(row) if row else None
+
+
+def waiting_tickets(conn: Connection, branch_id: int,
+                    service_ids: list[int] | None = None) -> list[Ticket]:
+    if service_ids is None:
+        rows = conn.execute(_Q_WAITING, {"b": branch_id})
+    else:
+        rows = conn.execute(_Q_WAITING_IN, {"b": branch_id, "svc": list(service_ids)})
+    return [_ticket(r) for r in rows]
+
+
+def live_tickets(conn: Connection, branch_id: int) -> list[Ticket]:
+    """Tickets at a counter or parked."""
+    return [_ticket(r) for r in conn.execute(_Q_LIVE, {"b": branch_id})]
+
+
+_TICKET_FIELDS = ("service_id", "number", "code", "day", "status", "priority", "channel",
+                  "language", "issued_at", "queued_at", "front", "target_counter_id",
+                  "counter_id", "called_at", "started_at", "finished_at", "recall_count",
+                  "recycled", "transfer_count", "outcome", "note")
+
+
+def _ticket_values(t: Ticket) -> dict:
+    v = {f: getattr(t, f) for f in _TICKET_FIELDS}
+    v["status"] = t.status.value
+    v["priority"] = t.priority.value
+    return v
+
+
+_I_TICKET = insert(s.tickets).values(
+    branch_id=bindparam("branch_id"), idempotency_key=bindparam("idempotency_key"),
+    **{f: bindparam(f) for f in _TICKET_FIELDS})
+
+
+def insert_ticket(conn: Connection, branch_id: int, t: Ticket, idempotency_key: str | None) -> int:
+    res = conn.execute(_I_TICKET, {"branch_id": branch_id, "idempotency_key": idempotency_key,
+                                   **_ticket_values(t)})
+    return res.inserted_primary_key[0]
+
+
+_U_TICKET = (update(s.tickets)
+             .where(s.tickets.c.id == bindparam("t_id"),
+                    s.tickets.c.status == bindparam("expect"))
+             .values(**{f: bindparam(f) for f in _TICKET_FIELDS}))
+
+
+def save_ticket(conn: Connection, before: Ticket, after: Ticket) -> bool:
+    """Write the ticket if it is still in the state it was read in (the atomic
+    step of "call next": of two counters racing for one ticket, one wins)."""
+    res = conn.execute(_U_TICKET, {"t_id": after.id, "expect": before.status.value,
+                                   **_ticket_values(after)})
+    return res.rowcount == 1
+
+
+# --- numbering -------------------------------------------------------------------
+
+_U_SEQ = (update(s.ticket_sequences)
+          .where(s.ticket_sequences.c.branch_id == bindparam("b"),
+                 s.ticket_sequences.c.service_id == bindparam("svc"),
+                 s.ticket_sequences.c.day == bindparam("d"))
+          .values(last=s.ticket_sequences.c.last + 1)
+          .returning(s.ticket_sequences.c.last))
+_I_SEQ = insert(s.ticket_sequences).values(
+    branch_id=bindparam("b"), service_id=bindparam("svc"), day=bindparam("d"),
+    last=bindparam("last"))
+_Q_CARRIED = select(s.tickets.c.number).where(
+    s.tickets.c.branch_id == bindparam("b"), s.tickets.c.service_id == bindparam("svc"),
+    s.tickets.c.status == "waiting", s.tickets.c.day < bindparam("d"))
+
+
+def next_number(conn: Connection, branch_id: int, service_id: int, day: str,
+                first_number) -> int:
+    """Take the next number of a service's day. The row update holds the row lock
+    until commit, so numbers have no gaps and no duplicates; a rolled-back
+    ticket gives its number back."""
+    params = {"b": branch_id, "svc": service_id, "d": day}
+    got = conn.execute(_U_SEQ, params).scalar()
+    if got is not None:
+        return got
+    carried = [r[0] for r in conn.execute(_Q_CARRIED, params)]
+    start = first_number(carried) + 1
+    nested = conn.begin_nested() if conn.dialect.name != "sqlite" else None
+    try:
+        conn.execute(_I_SEQ, {**params, "last": start})
+        if nested is not None:
+            nested.commit()
+        return start
+    except Exception:
+        if nested is None:
+            raise
+        nested.rollback()  # another process created the day's row first
+        return conn.execute(_U_SEQ, params).scalar()
+
+
+# --- events ------------------------------------------------------------------------
+
+_U_EVENT_SEQ = (update(s.branches).where(s.branches.c.id == bindparam("b"))
+                .values(event_seq=s.branches.c.event_seq + bindparam("n"))
+                .returning(s.branches.c.event_seq))
+_I_EVENT = insert(s.events)
+
+
+def append_events(conn: Connection, branch_id: int, events: list[Event]) -> list[tuple[int, Event]]:
+    """Append events in the caller's transaction; returns them with their branch sequence."""
+    if not events:
+        return []
+    last = conn.execute(_U_EVENT_SEQ, {"b": branch_id, "n": len(events)}).scalar()
+    first = last - len(events) + 1
+    rows = [{"branch_id": branch_id, "seq": first + i, "type": e.type, "at": e.at,
+             "actor": e.actor.label, "ticket_id": e.ticket_id, "counter_id": e.counter_id,
+             "service_id": e.service_id, "data": e.data} for i, e in enumerate(events)]
+    conn.execute(_I_EVENT, rows)
+    return [(first + i, e) for i, e in enumerate(events)]
+
+
+_Q_SEQ = select(s.branches.c.event_seq).where(s.branches.c.id == bindparam("b"))
+
+
+def current_seq(conn: Connection, branch_id: int) -> int:
+    return conn.execute(_Q_SEQ, {"b": branch_id}).scalar() or 0
+
+
+_Q_RECENT_CALLS = (select(s.events)
+                   .where(s.events.c.branch_id == bindparam("b"),
+                          s.events.c.type.in_(["ticket_called", "ticket_recalled"]),
+                          s.events.c.at >= bindparam("since"))
+                   .order_by(s.events.c.seq.desc()).limit(bindparam("n")))
+
+
+def recent_calls(conn: Connection, branch_id: int, since: datetime, limit: int = 12) -> list:
+    return list(conn.execute(_Q_RECENT_CALLS, {"b": branch_id, "since": since, "n": limit}))
+
+
+_Q_DURATIONS = (select(s.tickets.c.service_id, s.tickets.c.started_at, s.tickets.c.finished_at)
+                .where(s.tickets.c.branch_id == bindparam("b"), s.tickets.c.status == "done",
+                       s.tickets.c.started_at.is_not(None),
+                       s.tickets.c.finished_at >= bindparam("since"))
+                .order_by(s.tickets.c.finished_at.desc()).limit(200))
+
+
+def recent_service_durations(conn: Connection, branch_id: int, since: datetime) -> dict:
+    """service id -> recent service durations in seconds, oldest first."""
+    out: dict[int, list[float]] = {}
+    for r in conn.execute(_Q_DURATIONS, {"b": branch_id, "since": since}):
+        out.setdefault(r.service_id, []).append((r.finished_at - r.started_at).total_seconds())
+    return {k: v[::-1] for k, v in out.items()}
+
+
+def ticket_events(conn: Connection, ticket_id: int) -> list:
+    return list(conn.execute(select(s.events).where(s.events.c.ticket_id == ticket_id)
+                             .order_by(s.events.c.seq)))
+
+
+def count_tickets(conn: Connection, branch_id: int) -> int:
+    return conn.execute(select(func.count()).select_from(s.tickets)
+                        .where(s.tickets.c.branch_id == branch_id)).scalar()

@@ -1,0 +1,177 @@
+"""The tables. Alembic migrations under ``migrations/`` are written from these.
+
+Every record belongs to a branch. Times are stored in UTC (``UTCDateTime``) and
+shown in the branch's zone. ``events`` is append-only: the history every wait
+time, report and estimate is computed from.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+    Text, UniqueConstraint, false, true,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass UTC-aware times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # SQLite through raw SQL
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=timezone.utc)
+
+
+branches = Table(
+    "branches", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(40), nullable=False, unique=True),
+    Column("names", JSON, nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("languages", JSON, nullable=False),  # e.g. ["ar", "fr", "en"]
+    Column("display_languages", JSON, nullable=False),  # e.g. ["ar", "fr"]
+    Column("policy", JSON, nullable=False),
+    Column("outcomes", JSON, nullable=False),  # outcome codes a counter may finish with
+    Column("event_seq", Integer, nullable=False, server_default="0"),
+)
+
+services = Table(
+    "services", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("prefix", String(3), nullable=False),
+    Column("names", JSON, nullable=False),
+    Column("target_wait_minutes", Integer, nullable=False),
+    Column("icon", String(40), nullable=False),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("position", Integer, nullable=False, server_default="0"),
+    UniqueConstraint("branch_id", "prefix", name="uq_services_branch_prefix"),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("name", String(80), nullable=False),
+    Column("state", String(16), nullable=False, server_default="closed"),
+    Column("current_ticket_id", Integer, nullable=True),
+    Column("priority_streak", Integer, nullable=False, server_default="0"),
+    Column("agent_user_id", Integer, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    UniqueConstraint("branch_id", "number", name="uq_counters_branch_number"),
+)
+
+counter_services = Table(
+    "counter_services", metadata,
+    Column("counter_id", ForeignKey("counters.id"), primary_key=True),
+    Column("service_id", ForeignKey("services.id"), primary_key=True),
+    Column("rank", Integer, nullable=False, server_default="0"),
+)
+
+ticket_sequences = Table(
+    "ticket_sequences", metadata,
+    Column("branch_id", ForeignKey("branches.id"), primary_key=True),
+    Column("service_id", ForeignKey("services.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("last", Integer, nullable=False),
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("service_id", ForeignKey("services.id"), nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("code", String(12), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("issued_at", UTCDateTime, nullable=False),
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("front", Boolean, nullable=False, server_default=false()),
+    Column("target_counter_id", Integer, nullable=True),
+    Column("counter_id", Integer, nullable=True),
+    Column("called_at", UTCDateTime, nullable=True),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("recall_count", Integer, nullable=False, server_default="0"),
+    Column("recycled", Boolean, nullable=False, server_default=false()),
+    Column("transfer_count", Integer, nullable=False, server_default="0"),
+    Column("outcome", String(40), nullable=True),
+    Column("note", Text, nullable=True),
+    Column("idempotency_key", String(80), nullable=True),
+    UniqueConstraint("branch_id", "service_id", "day", "number", name="uq_tickets_number"),
+    UniqueConstraint("branch_id", "idempotency_key", name="uq_tickets_idempotency"),
+)
+# the live queue: only waiting rows are indexed
+Index("ix_tickets_waiting", tickets.c.branch_id, tickets.c.service_id, tickets.c.id,
+      sqlite_where=tickets.c.status == "waiting",
+      postgresql_where=tickets.c.status == "waiting")
+Index("ix_tickets_branch_day", tickets.c.branch_id, tickets.c.day)
+
+events = Table(
+    "events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("ticket_id", Integer, nullable=True),
+    Column("counter_id", Integer, nullable=True),
+    Column("service_id", Integer, nullable=True),
+    Column("data", JSON, nullable=False),
+    UniqueConstraint("branch_id", "seq", name="uq_events_branch_seq"),
+)
+Index("ix_events_ticket", events.c.ticket_id)
+Index("ix_events_branch_type_at", events.c.branch_id, events.c.type, events.c.at)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("username", String(80), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),  # agent | manager | admin
+    Column("display_name", String(120), nullable=False, server_default=""),
+    Column("active", Boolean, nullable=False, server_default=true()),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+tokens = Table(
+    "tokens", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # session | device
+    Column("role", String(16), nullable=False),  # agent|manager|admin|kiosk|display|printer
+    Column("user_id", ForeignKey("users.id"), nullable=True),
+    Column("name", String(120), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+)

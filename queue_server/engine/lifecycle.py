@@ -1,0 +1,306 @@
+"""The ticket and counter lifecycles: one table each, one guard each.
+
+Every function takes the current state and the time, and returns the new state
+and the events that record the change. Nothing here reads a clock or stores
+anything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from .errors import InvalidTransition, NotAllowed
+from .model import (
+    Actor, Counter, CounterState as C, Event, Policy, PriorityClass, Service, Ticket,
+    TicketStatus as T,
+)
+from .numbering import ticket_code
+from .ordering import next_for_counter
+
+# action -> (states it may start from, state it ends in)
+TICKET_TRANSITIONS: dict[str, tuple[frozenset, T]] = {
+    "call": (frozenset({T.WAITING}), T.CALLED),
+    "recall": (frozenset({T.CALLED}), T.CALLED),
+    "start": (frozenset({T.CALLED}), T.SERVING),
+    "finish": (frozenset({T.SERVING}), T.DONE),
+    "no_show": (frozenset({T.CALLED}), T.NO_SHOW),  # or WAITING when recycled
+    "transfer": (frozenset({T.CALLED, T.SERVING}), T.WAITING),
+    "park": (frozenset({T.CALLED, T.SERVING}), T.PARKED),
+    "return": (frozenset({T.PARKED}), T.WAITING),
+    "cancel": (frozenset({T.WAITING, T.CALLED, T.PARKED}), T.CANCELLED),
+}
+
+COUNTER_TRANSITIONS: dict[str, tuple[frozenset, C]] = {
+    "open": (frozenset({C.CLOSED, C.PAUSED}), C.OPEN),
+    "pause": (frozenset({C.OPEN}), C.PAUSED),
+    "close": (frozenset({C.OPEN, C.PAUSED}), C.CLOSED),
+    "take": (frozenset({C.OPEN}), C.SERVING),  # a ticket was called to this counter
+    "release": (frozenset({C.SERVING}), C.OPEN),  # that ticket left the counter
+}
+
+_VERBS = {
+    "call": "call", "recall": "recall", "start": "start serving", "finish": "finish",
+    "no_show": "mark as no-show", "transfer": "transfer", "park": "park",
+    "return": "return to the queue", "cancel": "cancel",
+}
+_STATE_WORDS = {
+    T.WAITING: "is waiting", T.CALLED: "has been called", T.SERVING: "is being served",
+    T.PARKED: "is parked", T.DONE: "is already finished", T.NO_SHOW: "was marked no-show",
+    T.CANCELLED: "was cancelled",
+}
+_COUNTER_WORDS = {
+    C.CLOSED: "is closed", C.OPEN: "is open", C.SERVING: "is handling a ticket",
+    C.PAUSED: "is on a break",
+}
+
+
+def guard_ticket(ticket: Ticket, action: str) -> T:
+    allowed, target = TICKET_TRANSITIONS[action]
+    if ticket.status not in allowed:
+        raise InvalidTransition(
+            f"Cannot {_VERBS[action]} ticket {ticket.code}: it {_STATE_WORDS[ticket.status]}.",
+            ticket=ticket.code, status=ticket.status.value, action=action)
+    return target
+
+
+def guard_counter(counter: Counter, action: str) -> C:
+    allowed, target = COUNTER_TRANSITIONS[action]
+    if counter.state not in allowed:
+        if action == "take" and counter.state is C.SERVING:
+            msg = (f"Counter {counter.number} is still handling a ticket: finish it, mark it "
+                   "no-show, park or transfer it before calling the next one.")
+        elif action == "take":
+            msg = f"Counter {counter.number} {_COUNTER_WORDS[counter.state]}: open it first."
+        elif action in ("pause", "close") and counter.state is C.SERVING:
+            msg = (f"Counter {counter.number} is handling a ticket: finish, park or "
+                   f"transfer it before you {action} the counter.")
+        else:
+            msg = f"Cannot {action} counter {counter.number}: it {_COUNTER_WORDS[counter.state]}."
+        raise InvalidTransition(msg, counter=counter.number, state=counter.state.value,
+                                action=action)
+    return target
+
+
+@dataclass(frozen=True)
+class Change:
+    """The result of one command: new states and the events recording them."""
+
+    ticket: Ticket | None = None
+    counter: Counter | None = None
+    events: list = field(default_factory=list)
+
+
+def _event(kind: str, at: datetime, actor: Actor, ticket: Ticket | None = None,
+           counter: Counter | None = None, **data) -> Event:
+    return Event(
+        type=kind, at=at, actor=actor,
+        ticket_id=ticket.id if ticket else None,
+        counter_id=counter.id if counter else None,
+        service_id=ticket.service_id if ticket else None,
+        data=data,
+    )
+
+
+def _ticket_data(t: Ticket) -> dict:
+    return {"code": t.code, "priority": t.priority.value, "language": t.language}
+
+
+# --- tickets ---------------------------------------------------------------
+
+def issue(service: Service, number: int, day: str, priority: PriorityClass, channel: str,
+          language: str, now: datetime, actor: Actor) -> Change:
+    if not service.active:
+        raise NotAllowed(f"The service {service.name('en')} ({service.prefix}) is closed "
+                         "today: choose another service or ask at reception.",
+                         service=service.prefix)
+    ticket = Ticket(
+        id=None, service_id=service.id, number=number, code=ticket_code(service.prefix, number),
+        day=day, status=T.WAITING, priority=priority, channel=channel, language=language,
+        issued_at=now, queued_at=now,
+    )
+    return Change(ticket=ticket, events=[
+        _event("ticket_issued", now, actor, ticket, channel=channel, **_ticket_data(ticket))])
+
+
+def _holder_check(ticket: Ticket, counter: Counter) -> None:
+    if ticket.counter_id != counter.id:
+        raise NotAllowed(
+            f"Ticket {ticket.code} is not at counter {counter.number}: it belongs to "
+            "another counter.", ticket=ticket.code, counter=counter.number)
+
+
+def call(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor: Actor,
+         today: str) -> Change:
+    """Call one specific waiting ticket to this counter."""
+    guard_counter(counter, "take")
+    guard_ticket(ticket, "call")
+    if not counter.serves(ticket.service_id):
+        raise NotAllowed(f"Counter {counter.number} does not serve the service of "
+                         f"{ticket.code}.", ticket=ticket.code, counter=counter.number)
+    if ticket.target_counter_id not in (None, counter.id):
+        raise NotAllowed(f"Ticket {ticket.code} was sent to another counter.",
+                         ticket=ticket.code)
+    streak = counter.priority_streak + 1 if ticket.priority.is_priority else 0
+    called = replace(ticket, status=T.CALLED, counter_id=counter.id, called_at=now,
+                     front=False, target_counter_id=None)
+    counter2 = replace(counter, state=C.SERVING, current_ticket_id=ticket.id,
+                       priority_streak=streak)
+    waited = int((now - ticket.queued_at).total_seconds())
+    return Change(called, counter2, [
+        _event("ticket_called", now, actor, called, counter2, counter_number=counter.number,
+               waited_s=waited, **_ticket_data(called))])
+
+
+def call_next(counter: Counter, waiting: list[Ticket], policy: Policy, now: datetime,
+              actor: Actor, today: str) -> Change | None:
+    """Call the ticket the ordering rule gives this counter; None when nobody waits."""
+    guard_counter(counter, "take")
+    ticket = next_for_counter(counter, waiting, policy, now, today)
+    if ticket is None:
+        return None
+    return call(counter, ticket, policy, now, actor, today)
+
+
+def recall(counter: Counter, ticket: Ticket, now: datetime, actor: Actor) -> Change:
+    guard_ticket(ticket, "recall")
+    _holder_check(ticket, counter)
+    t = replace(ticket, recall_count=ticket.recall_count + 1)
+    return Change(t, counter, [
+        _event("ticket_recalled", now, actor, t, counter, counter_number=counter.number,
+               recall_count=t.recall_count, **_ticket_data(t))])
+
+
+def start(counter: Counter, ticket: Ticket, now: datetime, actor: Actor) -> Change:
+    guard_ticket(ticket, "start")
+    _holder_check(ticket, counter)
+    t = replace(ticket, status=T.SERVING, started_at=now)
+    return Change(t, counter, [
+        _event("ticket_started", now, actor, t, counter, counter_number=counter.number,
+               **_ticket_data(t))])
+
+
+def _release(counter: Counter) -> Counter:
+    guard_counter(counter, "release")
+    return replace(counter, state=C.OPEN, current_ticket_id=None)
+
+
+def finish(counter: Counter, ticket: Ticket, outcome: str, note: str | None, now: datetime,
+           actor: Actor, outcomes: frozenset | None = None) -> Change:
+    guard_ticket(ticket, "finish")
+    _holder_check(ticket, counter)
+    if outcomes is not None and outcome not in outcomes:
+        raise NotAllowed(f"Unknown outcome '{outcome}': use one of "
+                         f"{', '.join(sorted(outcomes))}.", outcome=outcome)
+    t = replace(ticket, status=T.DONE, finished_at=now, outcome=outcome, note=note)
+    served_s = int((now - (ticket.started_at or now)).total_seconds())
+    return Change(t, _release(counter), [
+        _event("ticket_finished", now, actor, t, counter, counter_number=counter.number,
+               outcome=outcome, served_s=served_s, **_ticket_data(t))])
+
+
+def no_show(counter: Counter, ticket: Ticket, policy: Policy, now: datetime,
+            actor: Actor) -> Change:
+    """The visitor did not come. Recycled once to the back of the queue when the
+    ticket was recalled enough times and the branch recycles no-shows."""
+    guard_ticket(ticket, "no_show")
+    _holder_check(ticket, counter)
+    counter2 = _release(counter)
+    if (policy.recycle_no_show and not ticket.recycled
+            and ticket.recall_count >= policy.recalls_before_recycle):
+        t = replace(ticket, status=T.WAITING, recycled=True, queued_at=now, front=False,
+                    recall_count=0)
+        return Change(t, counter2, [
+            _event("ticket_recycled", now, actor, t, counter, counter_number=counter.number,
+                   **_ticket_data(t))])
+    t = replace(ticket, status=T.NO_SHOW, finished_at=now)
+    return Change(t, counter2, [
+        _event("ticket_no_show", now, actor, t, counter, counter_number=counter.number,
+               **_ticket_data(t))])
+
+
+def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor: Actor,
+             to_service: Service | None = None, to_counter: Counter | None = None) -> Change:
+    """Send the ticket to another service or counter. It keeps its code; where it
+    lands in the new queue follows the branch policy."""
+    guard_ticket(ticket, "transfer")
+    _holder_check(ticket, counter)
+    if (to_service is None) == (to_counter is None):
+        raise NotAllowed("Say where to transfer the ticket: a service or a counter, not both.")
+    service_id = to_service.id if to_service else ticket.service_id
+    if to_service is not None and not to_service.active:
+        raise NotAllowed(f"The service {to_service.prefix} is closed: choose another one.")
+    if to_counter is not None:
+        if to_counter.id == counter.id:
+            raise NotAllowed("The ticket is already at this counter.")
+        if not to_counter.serves(ticket.service_id):
+            raise NotAllowed(f"Counter {to_counter.number} does not serve the service of "
+                             f"{ticket.code}: transfer it to a service instead.")
+    position = policy.transfer_position
+    t = replace(
+        ticket, status=T.WAITING, service_id=service_id,
+        target_counter_id=to_counter.id if to_counter else None,
+        front=position == "front",
+        queued_at=now if position == "end" else ticket.queued_at,
+        transfer_count=ticket.transfer_count + 1, started_at=None, called_at=None,
+        recall_count=0,
+    )
+    return Change(t, _release(counter), [
+        _event("ticket_transferred", now, actor, t, counter, counter_number=counter.number,
+               from_service_id=ticket.service_id, to_service_id=service_id,
+               to_counter_number=to_counter.number if to_counter else None,
+               position=position, **_ticket_data(t))])
+
+
+def park(counter: Counter, ticket: Ticket, now: datetime, actor: Actor) -> Change:
+    """Set the ticket aside (the visitor fetches a document) and free the counter."""
+    guard_ticket(ticket, "park")
+    _holder_check(ticket, counter)
+    t = replace(ticket, status=T.PARKED)
+    return Change(t, _release(counter), [
+        _event("ticket_parked", now, actor, t, counter, counter_number=counter.number,
+               **_ticket_data(t))])
+
+
+def return_parked(counter: Counter, ticket: Ticket, now: datetime, actor: Actor) -> Change:
+    """Bring a parked ticket back: it waits at the front, for the counter that parked it."""
+    guard_ticket(ticket, "return")
+    _holder_check(ticket, counter)
+    t = replace(ticket, status=T.WAITING, front=True, target_counter_id=counter.id,
+                recall_count=0)
+    return Change(t, counter, [
+        _event("ticket_returned", now, actor, t, counter, counter_number=counter.number,
+               **_ticket_data(t))])
+
+
+def cancel(ticket: Ticket, counter: Counter | None, now: datetime, actor: Actor,
+           reason: str = "") -> Change:
+    guard_ticket(ticket, "cancel")
+    counter2 = None
+    if ticket.status is T.CALLED:
+        if counter is None or ticket.counter_id != counter.id:
+            raise NotAllowed(f"Ticket {ticket.code} is at a counter: cancel it from there.")
+        counter2 = _release(counter)
+    t = replace(ticket, status=T.CANCELLED, finished_at=now)
+    return Change(t, counter2, [
+        _event("ticket_cancelled", now, actor, t, counter2, reason=reason,
+               **_ticket_data(t))])
+
+
+def expire_day(waiting: list[Ticket], today: str, now: datetime, actor: Actor) -> list[Change]:
+    """At the rollover, tickets of an earlier day still waiting are cancelled."""
+    return [cancel(t, None, now, actor, reason="day closed")
+            for t in waiting if t.status is T.WAITING and t.day < today]
+
+
+# --- counters ----------------------------------------------------------------
+
+def counter_action(counter: Counter, action: str, now: datetime, actor: Actor) -> Change:
+    """open / pause / close. Pausing or closing with a ticket at the counter is refused."""
+    if action not in ("open", "pause", "close"):
+        raise NotAllowed(f"Unknown counter action '{action}'.")
+    target = guard_counter(counter, action)
+    c = replace(counter, state=target,
+                priority_streak=0 if action == "close" else counter.priority_streak)
+    kind = {"open": "counter_opened", "pause": "counter_paused", "close": "counter_closed"}[action]
+    return Change(None, c, [_event(kind, now, actor, None, c, counter_number=counter.number,
+                                   state=target.value)])

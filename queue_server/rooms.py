@@ -1,0 +1,17 @@
+"""Socket.IO room names. The only place they are built."""
+
+AUDIENCES = ("displays", "kiosks", "counters", "dashboards", "printers")
+
+
+def audience(branch_id: int, name: str) -> str:
+    if name not in AUDIENCES:
+        raise ValueError(f"unknown audience {name!r}")
+    return f"b{branch_id}:{name}"
+
+
+def counter(branch_id: int, number: int) -> str:
+    return f"b{branch_id}:counter:{number}"
+
+
+def ticket(branch_id: int, ticket_id: int) -> str:
+    return f"b{branch_id}:ticket:{ticket_id}"

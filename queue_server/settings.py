@@ -1,0 +1,36 @@
+"""Server settings: defaults for the embedded branch PC, overridden by the environment."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .db.database import default_url
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Settings:
+    database_url: str = field(default_factory=lambda: default_url(ROOT))
+    message_queue: str | None = None  # redis://... for several server processes
+    async_mode: str = "gevent"  # "threading" in in-process tests
+    config_path: Path = ROOT / "config" / "branches.toml"
+    admin_password: str | None = None
+    var_dir: Path = ROOT / "var"
+    coalesce_s: float = 0.1  # how long queue summaries wait to batch a rush
+    migrate: bool = True  # bring the schema up to date and seed at start
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        env = {}
+        if os.environ.get("TABOUR_DATABASE_URL"):
+            env["database_url"] = os.environ["TABOUR_DATABASE_URL"]
+        if os.environ.get("TABOUR_MESSAGE_QUEUE"):
+            env["message_queue"] = os.environ["TABOUR_MESSAGE_QUEUE"]
+        if os.environ.get("TABOUR_ADMIN_PASSWORD"):
+            env["admin_password"] = os.environ["TABOUR_ADMIN_PASSWORD"]
+        if os.environ.get("TABOUR_CONFIG"):
+            env["config_path"] = Path(os.environ["TABOUR_CONFIG"])
+        env.update(overrides)
+        return cls(**env)

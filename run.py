@@ -1,0 +1,130 @@
+"""Tabour: one entry point.
+
+    python run.py                      run the server on the embedded default
+    python run.py --host 0.0.0.0 --port 8080
+    python run.py create-user NAME --role agent [--password ...]
+    python run.py create-device --role kiosk --name "Kiosk entrance"
+    python run.py migrate              bring the database schema up to date
+
+Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
+(redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
+admin's password at first start; otherwise one is generated and printed once).
+"""
+from gevent import monkey
+
+monkey.patch_all()  # before anything else imports socket, threading or ssl
+
+import argparse  # noqa: E402
+import getpass  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+
+def _serve(args) -> int:
+    from queue_server import housekeeping
+    from queue_server.app import create_app
+    from queue_server.server import serve
+    from queue_server.settings import Settings
+
+    settings = Settings.from_env(async_mode="gevent")
+    app = create_app(settings)
+    tabour = app.extensions["tabour"]
+    tabour.socketio.start_background_task(housekeeping.run_forever, tabour)
+
+    def ready(port: int) -> None:
+        shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
+        base = f"http://{shown}:{port}"
+        db = "SQLite " + settings.database_url.split("///", 1)[-1] \
+            if settings.database_url.startswith("sqlite") else "PostgreSQL"
+        pages = [(label, base + path) for label, path in (
+            ("Kiosk", "/kiosk/"), ("Wall display", "/display/"),
+            ("Counter console", "/console/"), ("Dashboard", "/dashboard/"))
+            if any(r.rule.startswith(path) for r in app.url_map.iter_rules())]
+        lines = [f"Tabour is running ({db}"
+                 f"{', message queue ' + settings.message_queue if settings.message_queue else ''})",
+                 *(f"  {label:<16} {url}" for label, url in pages),
+                 f"  {'API':<16} {base}/api/v1/openapi.json",
+                 f"  {'Health':<16} {base}/api/v1/health",
+                 "Sign in as 'admin' with the password printed at first start (or "
+                 "TABOUR_ADMIN_PASSWORD);",
+                 f"  curl -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' "
+                 "-d '{\"username\":\"admin\",\"password\":\"...\"}'",
+                 "Ctrl+C stops the server."]
+        print("\n".join(lines), flush=True)
+
+    serve(app, args.host, args.port, ready)
+    return 0
+
+
+def _tabour():
+    from queue_server.app import create_app
+    from queue_server.settings import Settings
+    return create_app(Settings.from_env(async_mode="threading")).extensions["tabour"]
+
+
+def _branch_id(tabour, code):
+    from queue_server.db import repo
+    with tabour.db.read() as conn:
+        branches = repo.load_branches(conn)
+    if code is None:
+        return branches[0].id
+    for b in branches:
+        if b.code == code:
+            return b.id
+    sys.exit(f"No branch '{code}': known branches are {', '.join(b.code for b in branches)}")
+
+
+def _create_user(args) -> int:
+    tabour = _tabour()
+    password = args.password or getpass.getpass(f"Password for {args.username}: ")
+    try:
+        uid = tabour.auth.create_user(_branch_id(tabour, args.branch), args.username, password,
+                                      args.role, args.display_name or "")
+    except ValueError as exc:
+        sys.exit(str(exc))
+    except Exception as exc:  # the username is taken
+        sys.exit(f"Could not create {args.username}: {exc.__class__.__name__}: "
+                 "is the username already taken?")
+    print(f"created {args.role} '{args.username}' (id {uid})")
+    return 0
+
+
+def _create_device(args) -> int:
+    tabour = _tabour()
+    token = tabour.auth.create_device(_branch_id(tabour, args.branch), args.role, args.name)
+    print(f"{args.role} token for '{args.name}' (shown once, keep it on the device):\n{token}")
+    return 0
+
+
+def _migrate(_args) -> int:
+    _tabour()
+    print("database is up to date")
+    return 0
+
+
+def main(argv=None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="run.py", description="Tabour queue server")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    sub = parser.add_subparsers(dest="command")
+    u = sub.add_parser("create-user", help="create a staff account")
+    u.add_argument("username")
+    u.add_argument("--role", choices=["agent", "manager", "admin"], required=True)
+    u.add_argument("--password", help="prompted for when omitted")
+    u.add_argument("--display-name")
+    u.add_argument("--branch", help="branch code (default: the first branch)")
+    d = sub.add_parser("create-device", help="create a kiosk, display or printer-agent token")
+    d.add_argument("--role", choices=["kiosk", "display", "printer"], required=True)
+    d.add_argument("--name", required=True)
+    d.add_argument("--branch")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    args = parser.parse_args(argv)
+    handler = {"create-user": _create_user, "create-device": _create_device,
+               "migrate": _migrate}.get(args.command, _serve)
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Fixtures shared by integration and e2e tests."""
+from __future__ import annotations
+
+import pytest
+
+from support.clock import FakeClock
+from support.databases import PostgresDatabases, require_pg
+
+ADMIN_PASSWORD = "admin-pass-for-tests"
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    require_pg()
+    dbs = PostgresDatabases()
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'tabour.sqlite'}"
+    return request.getfixturevalue("pg_databases").new()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'tabour.sqlite'}"
+
+
+def make_app(url, clock, **settings):
+    from queue_server.app import create_app
+    from queue_server.settings import Settings
+    s = Settings(database_url=url, async_mode="threading", admin_password=ADMIN_PASSWORD,
+                 coalesce_s=0.02, **settings)
+    return create_app(s, clock=clock)
+
+
+@pytest.fixture
+def app(db_url, clock):
+    app = make_app(db_url, clock)
+    yield app
+    app.extensions["tabour"].db.dispose()
+
+
+@pytest.fixture
+def api(app):
+    from support.api import Api
+    return Api(app).login("admin", ADMIN_PASSWORD)
