@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
 
     socketio = SocketIO(
         app, async_mode=settings.async_mode, message_queue=settings.message_queue,
+        channel=settings.channel,
         logger=False, engineio_logger=False,
         ping_interval=10, ping_timeout=10,
     )

@@ -14,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class Settings:
     database_url: str = field(default_factory=lambda: default_url(ROOT))
     message_queue: str | None = None  # redis://... for several server processes
+    # every process of one deployment uses the same channel (and so must any
+    # write-only emitter); two deployments on one Redis use two channels
+    channel: str = "flask-socketio"
     async_mode: str = "gevent"  # "threading" in in-process tests
     config_path: Path = ROOT / "config" / "branches.toml"
     admin_password: str | None = None
@@ -28,6 +31,8 @@ class Settings:
             env["database_url"] = os.environ["TABOUR_DATABASE_URL"]
         if os.environ.get("TABOUR_MESSAGE_QUEUE"):
             env["message_queue"] = os.environ["TABOUR_MESSAGE_QUEUE"]
+        if os.environ.get("TABOUR_MESSAGE_QUEUE_CHANNEL"):
+            env["channel"] = os.environ["TABOUR_MESSAGE_QUEUE_CHANNEL"]
         if os.environ.get("TABOUR_ADMIN_PASSWORD"):
             env["admin_password"] = os.environ["TABOUR_ADMIN_PASSWORD"]
         if os.environ.get("TABOUR_CONFIG"):

@@ -49,6 +49,8 @@ class Database:
                                         pool_pre_ping=True)
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._writer = self.engine.execution_options(tabour_write=True)
+        self._reader = self.engine if self.is_sqlite else \
+            self.engine.execution_options(isolation_level="REPEATABLE READ")
 
     @contextmanager
     def write(self) -> Connection:
@@ -63,7 +65,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Connection:
-        with self.engine.connect() as conn:
+        """A read that sees one consistent picture (a snapshot and its sequence
+        number agree): SQLite's read transaction is a snapshot already; on
+        PostgreSQL each statement would see its own without REPEATABLE READ."""
+        with self._reader.connect() as conn:
             yield conn
 
     def dispose(self) -> None:

@@ -1,0 +1,148 @@
+"""Socket.IO hub with Flask-SocketIO's test client: auth on connect, rooms,
+snapshot first, sequenced deltas after."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+
+def connect(app, token, **auth):
+    sio = app.extensions["tabour"].socketio
+    return sio.test_client(app, auth={"token": token, **auth})
+
+
+def wait_for(client, name, timeout=2.0, predicate=lambda a: True):
+    """Received events named ``name`` (the fan-out batches summaries a few ms later)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        for pkt in client.get_received():
+            seen.append(pkt)
+        hits = [p["args"][0] for p in seen if p["name"] == name and predicate(p["args"][0])]
+        if hits:
+            return hits, seen
+        time.sleep(0.01)
+    raise AssertionError(f"no {name!r} within {timeout}s; got {[p['name'] for p in seen]}")
+
+
+def test_connect_without_or_with_a_bad_token_is_refused(app, api):
+    assert not connect(app, None).is_connected()
+    assert not connect(app, "forged").is_connected()
+
+
+def test_a_kiosk_cannot_open_the_counter_view(app, api):
+    kiosk = api.device("kiosk")
+    assert not connect(app, kiosk.token, view="counter").is_connected()
+    assert not connect(app, kiosk.token, view="nonsense").is_connected()
+
+
+def test_display_gets_a_snapshot_then_the_call(app, api):
+    display = api.device("display", "hall")
+    api.open(3)
+    t = api.issue("B", language="ar")
+    client = connect(app, display.token)
+    assert client.is_connected()
+    (snap,), _ = wait_for(client, "snapshot")
+    assert snap["view"] == "display" and snap["branch"]["display_languages"] == ["ar", "fr"]
+    b = next(s for s in snap["services"] if s["prefix"] == "B")
+    assert b["waiting"] == 1
+    api.call_next(3)
+    (call,), _ = wait_for(client, "ticket_called")
+    assert call["code"] == t["code"] and call["counter"] == 3 and call["language"] == "ar"
+    assert call["seq"] > snap["seq"] and call["kind"] == "called"
+    # no personal data, nothing beyond what a wall shows
+    assert set(call) == {"seq", "kind", "id", "code", "counter", "service", "language", "at"}
+    changed, _ = wait_for(client, "queue_changed",
+                          predicate=lambda p: next(s for s in p["services"]
+                                                   if s["prefix"] == "B")["waiting"] == 0)
+    assert changed[-1]["seq"] >= call["seq"]
+
+
+def test_recall_is_another_row_for_the_display(app, api):
+    display = api.device("display")
+    api.open(1)
+    api.issue("A")
+    api.call_next(1)
+    api.post("/counters/1/recall")
+    client = connect(app, display.token)
+    (snap,), _ = wait_for(client, "snapshot")
+    assert [c["kind"] for c in snap["calls"]] == ["recalled", "called"]
+    assert snap["calls"][0]["seq"] > snap["calls"][1]["seq"]
+
+
+def test_reconnect_gets_a_fresh_snapshot_with_what_was_missed(app, api):
+    display = api.device("display")
+    api.open(1)
+    client = connect(app, display.token)
+    (first,), _ = wait_for(client, "snapshot")
+    client.disconnect()
+    for _ in range(3):
+        api.issue("A")
+        api.call_next(1)
+        api.post("/counters/1/start")
+        api.post("/counters/1/finish", {"outcome": "served"})
+    client = connect(app, display.token)
+    (snap,), _ = wait_for(client, "snapshot")
+    assert snap["seq"] > first["seq"]
+    assert [c["code"] for c in snap["calls"]] == ["A-003", "A-002", "A-001"]
+
+
+def test_counter_console_watches_its_counter(app, api):
+    agent = api.user("fatima", "agent")
+    agent.open(3)  # counter 3 serves B first, then A
+    api.issue("B")
+    api.issue("A")
+    api.issue("A", priority="elderly")
+    client = connect(app, agent.token, view="counter", counter=3)
+    (snap,), _ = wait_for(client, "snapshot")
+    assert snap["queue"]["counter"]["number"] == 3
+    # the one ordering rule: the priority ticket first, then the counter's service order
+    assert [n["code"] for n in snap["queue"]["next"]] == ["A-002", "B-001", "A-001"]
+    agent.call_next(3)
+    queue, _ = wait_for(client, "counter_queue",
+                        predicate=lambda q: q["current"] is not None)
+    assert queue[-1]["current"]["code"] == "A-002"
+    assert [n["code"] for n in queue[-1]["next"]] == ["B-001", "A-001"]
+
+
+def test_watch_counter_and_sync_validate_their_input(app, api):
+    agent = api.user("karim", "agent")
+    client = connect(app, agent.token, view="counter")
+    wait_for(client, "snapshot")
+    bad = client.emit("watch_counter", {"counter": "two"}, callback=True)
+    assert bad["ok"] is False and "counter" in bad["error"]["message"]
+    missing = client.emit("watch_counter", {"counter": 42}, callback=True)
+    assert missing["ok"] is False and "42" in missing["error"]["message"]
+    ok = client.emit("watch_counter", {"counter": 4}, callback=True)
+    assert ok["ok"] is True and ok["snapshot"]["queue"]["counter"]["number"] == 4
+    again = client.emit("sync", {}, callback=True)
+    assert again["ok"] and again["snapshot"]["seq"] >= ok["snapshot"]["seq"]
+    assert client.emit("sync", {"extra": 1}, callback=True)["ok"] is False
+
+
+def test_a_revoked_display_is_refused_on_its_next_event(app, api):
+    r = api.post("/devices", {"role": "display", "name": "tv2"})
+    token = r.get_json()["token"]
+    client = connect(app, token)
+    wait_for(client, "snapshot")
+    from sqlalchemy import select
+    from queue_server.db import schema
+    with api.tabour.db.read() as conn:
+        tid = conn.execute(select(schema.tokens.c.id).where(schema.tokens.c.name == "tv2")).scalar()
+    api.post(f"/devices/{tid}/revoke")
+    answer = client.emit("sync", {}, callback=True)
+    assert answer["ok"] is False and answer["error"]["code"] == "unauthorized"
+
+
+def test_kiosk_sees_issues_not_calls(app, api):
+    kiosk = api.device("kiosk")
+    api.open(1)
+    client = connect(app, kiosk.token)
+    wait_for(client, "snapshot")
+    api.issue("A")
+    api.call_next(1)
+    (issued,), seen = wait_for(client, "ticket_issued")
+    time.sleep(0.1)
+    names = {p["name"] for p in seen + client.get_received()}
+    assert issued["code"] == "A-001" and "ticket_called" not in names

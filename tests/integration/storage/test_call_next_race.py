@@ -1,0 +1,94 @@
+"""Two counters pressing call-next at the same moment never get the same ticket:
+20 threads on 10 counters over 200 waiting tickets, on SQLite and PostgreSQL, in
+one process and across two processes."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter as Tally
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from queue_server.db import schema
+
+from conftest import make_app
+
+HERE = Path(__file__).parent
+TEN_COUNTERS = """
+[[branch]]
+code = "race"
+timezone = "Africa/Algiers"
+names = { ar = "سباق", fr = "Course", en = "Race" }
+service = [
+  { prefix = "A", names = { ar = "أ", fr = "A", en = "A" } },
+  { prefix = "B", names = { ar = "ب", fr = "B", en = "B" } },
+]
+counter = [
+%s
+]
+""" % "\n".join(
+    f'  {{ number = {n}, services = {["A", "B"] if n % 2 else ["B", "A"]!r} }},'.replace("'", '"')
+    for n in range(1, 11))
+
+
+@pytest.fixture
+def race_app(db_url, tmp_path, clock):
+    from queue_server.clock import utcnow
+    cfg = tmp_path / "race.toml"
+    cfg.write_text(TEN_COUNTERS)
+    app = make_app(db_url, utcnow, config_path=cfg)
+    yield app, db_url
+    app.extensions["tabour"].db.dispose()
+
+
+def fill(app, n=200):
+    from queue_server.engine.model import Actor, PriorityClass
+    t = app.extensions["tabour"]
+    for i in range(n):
+        prio = PriorityClass.ELDERLY if i % 7 == 0 else PriorityClass.NORMAL
+        t.commands.issue(1, "AB"[i % 2], prio, "fr", "kiosk", Actor("device", 1, "kiosk"))
+    for c in range(1, 11):
+        t.commands.counter_action(1, c, "open", Actor("user", 1, "admin"))
+
+
+def check(app, called: list[int]) -> None:
+    tally = Tally(called)
+    twice = {tid: n for tid, n in tally.items() if n > 1}
+    assert not twice, f"tickets called more than once: {twice}"
+    with app.extensions["tabour"].db.read() as conn:
+        rows = conn.execute(select(schema.tickets.c.id, schema.tickets.c.status)).all()
+        calls = conn.execute(select(schema.events.c.ticket_id)
+                             .where(schema.events.c.type == "ticket_called")).scalars().all()
+    assert len(rows) == 200
+    assert sorted(called) == sorted(r.id for r in rows), "some ticket was skipped"
+    assert all(r.status == "done" for r in rows)
+    assert sorted(calls) == sorted(called), "one ticket_called event per call"
+
+
+def test_twenty_threads_ten_counters_one_process(race_app):
+    app, url = race_app
+    fill(app)
+    sys.path.insert(0, str(HERE))
+    from race_worker import run
+    result = run(url, list(range(1, 11)), 2)
+    assert result["errors"] == []
+    check(app, result["called"])
+
+
+def test_twenty_threads_ten_counters_two_processes(race_app):
+    app, url = race_app
+    fill(app)
+    procs = [subprocess.Popen([sys.executable, str(HERE / "race_worker.py"), url,
+                               json.dumps(counters), "2"], stdout=subprocess.PIPE, text=True,
+                              cwd=HERE.parents[2],
+                              env={**os.environ, "PYTHONPATH": str(HERE.parents[2])})
+             for counters in ([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])]
+    results = [json.loads(p.communicate(timeout=180)[0]) for p in procs]
+    assert [r["errors"] for r in results] == [[], []]
+    called = results[0]["called"] + results[1]["called"]
+    assert results[0]["called"] and results[1]["called"], "both processes must have called"
+    check(app, called)
