@@ -6,7 +6,7 @@ import logging
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
-from . import sockets
+from . import i18n, sockets, web
 from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
@@ -55,7 +55,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
                   f"  username: admin   password: {generated}\n"
                   f"  (set TABOUR_ADMIN_PASSWORD to choose it)\n", flush=True)
 
+    i18n.init(app)
     app.register_blueprint(api_bp)
+    app.register_blueprint(web.bp)
     errors.register(app)
     tabour.sessions = sockets.register(socketio, tabour)
 

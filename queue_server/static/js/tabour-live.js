@@ -1,0 +1,60 @@
+// Tabour live connection: one Socket.IO client per page.
+// Connects with a token, applies the snapshot sent on every (re)connect, then
+// deltas whose seq is newer than what the page already shows. Shows a discreet
+// "reconnecting" state; the socket.io client retries forever with backoff.
+(function (global) {
+  "use strict";
+
+  function TabourLive(options) {
+    this.options = options; // {token, view, counter, onSnapshot, handlers: {event: fn}, onState}
+    this.seq = 0;      // the sequence the last snapshot reflects
+    this.seen = {};    // deltas applied since (several server processes may interleave)
+    this.socket = null;
+  }
+
+  TabourLive.prototype.start = function () {
+    var self = this;
+    var auth = { token: this.options.token, view: this.options.view };
+    if (this.options.counter) auth.counter = this.options.counter;
+    var socket = global.io({ transports: ["websocket"], auth: auth,
+                             reconnectionDelayMax: 3000 });
+    this.socket = socket;
+    socket.on("connect", function () { self._state("online"); });
+    socket.on("disconnect", function () { self._state("reconnecting"); });
+    socket.on("connect_error", function (err) {
+      self._state(err && err.message && /token|sign in|cannot open/i.test(err.message)
+        ? "refused" : "reconnecting", err && err.message);
+    });
+    socket.on("snapshot", function (snap) {
+      self.seq = snap.seq;
+      self.seen = {};
+      if (self.options.onSnapshot) self.options.onSnapshot(snap);
+    });
+    Object.keys(this.options.handlers || {}).forEach(function (name) {
+      socket.on(name, function (payload) {
+        // a fact already in the snapshot, or already applied, is dropped; summaries
+        // (queue_changed, counter_queue) are whole pictures and always applied
+        var fact = payload && typeof payload.seq === "number" &&
+                   name !== "queue_changed" && name !== "counter_queue";
+        if (fact) {
+          if (payload.seq <= self.seq || self.seen[payload.seq]) return;
+          self.seen[payload.seq] = true;
+        }
+        self.options.handlers[name](payload);
+      });
+    });
+    return this;
+  };
+
+  TabourLive.prototype.emit = function (name, data) {
+    var socket = this.socket;
+    return new Promise(function (resolve) { socket.emit(name, data || {}, resolve); });
+  };
+
+  TabourLive.prototype._state = function (state, detail) {
+    document.documentElement.dataset.connection = state;
+    if (this.options.onState) this.options.onState(state, detail);
+  };
+
+  global.TabourLive = TabourLive;
+})(window);
