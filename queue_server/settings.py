@@ -35,6 +35,8 @@ class Settings:
             env["channel"] = os.environ["TABOUR_MESSAGE_QUEUE_CHANNEL"]
         if os.environ.get("TABOUR_ADMIN_PASSWORD"):
             env["admin_password"] = os.environ["TABOUR_ADMIN_PASSWORD"]
+        if os.environ.get("TABOUR_VAR_DIR"):
+            env["var_dir"] = Path(os.environ["TABOUR_VAR_DIR"])
         if os.environ.get("TABOUR_CONFIG"):
             env["config_path"] = Path(os.environ["TABOUR_CONFIG"])
         env.update(overrides)
