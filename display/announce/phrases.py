@@ -1,0 +1,79 @@
+"""What is said when a ticket is called, per language.
+
+The text handed to espeak-ng is SSML (``espeak-ng -m``) so that the ticket letters are
+spoken as letter names ("A" as the letter, not the English article "a") through
+``<say-as interpret-as="characters">``.
+"""
+
+from __future__ import annotations
+
+import re
+from xml.sax.saxutils import escape
+
+# ---------------------------------------------------------------------------
+# ANNOUNCEMENT STRINGS -- the only place they live for now.
+# The rest of the product uses gettext catalogs; move these there when the
+# display part gets its catalog. {letters}, {number}, {counter} are filled in.
+# ---------------------------------------------------------------------------
+PHRASE_TEMPLATES: dict[str, str] = {
+    "ar": "التذكرة {letters} {number}، الشباك {counter}",
+    "fr": "ticket {letters} {number}, guichet {counter}",
+    "en": "ticket {letters} {number}, counter {counter}",
+}
+
+# In Arabic speech in Morocco and Algeria, Latin letters are named the French way
+# ("bé", "cé"): the letters of an Arabic phrase are spoken with this voice.
+LETTER_VOICE: dict[str, str] = {"ar": "fr"}
+
+_CODE_RE = re.compile(r"^\s*(?:([A-Za-z]+)[\s\-_]*)?(\d+)\s*$")
+
+
+def parse_code(code: str) -> tuple[str, int]:
+    """Split a ticket code into (letters, number): "A-042" -> ("A", 42), "17" -> ("", 17).
+
+    Raises ValueError for anything else.
+    """
+    match = _CODE_RE.match(code or "")
+    if not match:
+        raise ValueError(f"not a ticket code: {code!r}")
+    return (match.group(1) or "").upper(), int(match.group(2))
+
+
+def supported_languages() -> tuple[str, ...]:
+    return tuple(PHRASE_TEMPLATES)
+
+
+def phrase_text(code: str, counter_number: int | str, lang: str) -> str:
+    """Plain text of the announcement, e.g. "ticket A 42, counter 3" (for logs and captions).
+
+    Raises KeyError for a language without a template, ValueError for a bad code.
+    """
+    letters, number = parse_code(code)
+    text = PHRASE_TEMPLATES[lang].format(letters=letters, number=number, counter=counter_number)
+    return _squeeze(text)
+
+
+def phrase_ssml(
+    code: str, counter_number: int | str, lang: str, letter_voice_ok: bool = True
+) -> str:
+    """The SSML given to espeak-ng for one language.
+
+    ``letter_voice_ok=False`` drops the voice switch for the letters (when the voice of
+    LETTER_VOICE[lang] is not installed); espeak-ng then names them its own way.
+    """
+    letters, number = parse_code(code)
+    spoken_letters = ""
+    if letters:
+        spoken_letters = f'<say-as interpret-as="characters">{escape(letters)}</say-as>'
+        voice = LETTER_VOICE.get(lang)
+        if voice and letter_voice_ok:
+            spoken_letters = f'<voice name="{voice}">{spoken_letters}</voice>'
+    template = escape(PHRASE_TEMPLATES[lang])
+    body = template.format(
+        letters=spoken_letters, number=number, counter=escape(str(counter_number))
+    )
+    return f"<speak>{_squeeze(body)}</speak>"
+
+
+def _squeeze(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()

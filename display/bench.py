@@ -1,0 +1,60 @@
+"""Timing of announcement audio: first (uncached) generation and cached lookups.
+
+    python -m display.bench [cache_dir]
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from display.announce import announcement_audio
+
+DEFAULT_LANGUAGES = ("ar", "fr")
+
+
+def measure(
+    cache_dir: str | Path = "var/audio", runs: int = 5, languages=DEFAULT_LANGUAGES
+) -> dict:
+    """Median wall time in ms of ``runs`` uncached announcements (distinct tickets, so espeak-ng
+    runs for each) and of the same announcements served again from the cache.
+
+    The max of the first calls shows the one-off cost of the first call in a process
+    (probing espeak-ng's voices, making the chime). Works in a fresh subdirectory of ``cache_dir`` that is removed afterwards.
+    """
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=cache_dir))
+    try:
+        first, cached = [], []
+        calls = [(f"B-{100 + i:03d}", 1 + i % 9) for i in range(runs)]
+        for code, counter in calls:
+            first.append(_timed(code, counter, languages, work, expect_cached=False))
+        for code, counter in calls:
+            cached.append(_timed(code, counter, languages, work, expect_cached=True))
+        return {
+            "announcement_first_audio_ms": round(statistics.median(first), 2),
+            "announcement_first_audio_max_ms": round(max(first), 2),
+            "announcement_cached_ms": round(statistics.median(cached), 3),
+            "languages": list(languages),
+            "runs": runs,
+        }
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _timed(code, counter, languages, cache_dir, expect_cached: bool) -> float:
+    started = time.perf_counter()
+    audio = announcement_audio(code, counter, languages, cache_dir)
+    elapsed = (time.perf_counter() - started) * 1000.0
+    if audio.cached != expect_cached or audio.fell_back:
+        raise RuntimeError(f"bench call did not behave as expected: {audio}")
+    return elapsed
+
+
+if __name__ == "__main__":
+    print(json.dumps(measure(sys.argv[1] if len(sys.argv) > 1 else "var/audio"), indent=2))

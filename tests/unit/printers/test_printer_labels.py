@@ -1,0 +1,18 @@
+from printers.labels import FSI, PDI, label, minutes
+
+
+def test_values_in_arabic_sentences_are_bidi_isolated_and_latin_ones_are_not():
+    assert label("people_ahead_line", "ar", n=7) == f"عدد الأشخاص قبلك: {FSI}7{PDI}"
+    assert label("people_ahead_line", "fr", n=7) == "Personnes avant vous : 7"
+
+
+def test_missing_language_falls_back_to_french():
+    assert label("your_number", "zgh") == "Votre numéro"
+
+
+def test_minutes_agree_with_the_number():
+    assert minutes(1, "fr") == "1 minute"
+    assert minutes(15, "en") == "15 minutes"
+    assert minutes(2, "ar") == "دقيقتان"
+    assert minutes(5, "ar") == "5 دقائق"
+    assert minutes(15, "ar") == "15 دقيقة"
