@@ -1,0 +1,31 @@
+# Tabour. The README's quick start is `make run` and `make test`.
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test test-unit bench i18n-extract i18n-update services clean
+
+setup:            ## system packages, .venv/, node_modules/
+	@scripts/setup.sh
+
+run: setup        ## the embedded default: SQLite in var/, one process, printer agent to files
+	$(PY) run.py --host $(HOST) --port $(PORT)
+
+services:         ## local PostgreSQL and Redis for tests and bench
+	@scripts/services.sh
+
+test: setup services   ## every test: unit, integration (SQLite, PostgreSQL, Redis), e2e (Chromium)
+	$(PY) -m pytest -q tests
+
+test-unit: setup
+	$(PY) -m pytest -q tests/unit
+
+bench: setup services  ## figures as JSON, also written to var/bench/latest.json
+	$(PY) -m bench
+
+i18n-extract:     ## collect msgids from code and templates into the catalogs
+	.venv/bin/pybabel extract -F babel.cfg -o var/messages.pot --no-location .
+	.venv/bin/pybabel update -i var/messages.pot -d queue_server/translations --no-fuzzy-matching
+
+clean:
+	rm -rf var/bench var/artifacts var/receipts
