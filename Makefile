@@ -21,7 +21,7 @@ test-unit: setup
 	$(PY) -m pytest -q tests/unit
 
 bench: setup services  ## figures as JSON, also written to var/bench/latest.json
-	$(PY) -m bench
+	$(PY) -m tests.bench
 
 i18n-extract:     ## collect msgids from code and templates into the catalogs
 	.venv/bin/pybabel extract -F babel.cfg -o var/messages.pot --no-location .
