@@ -1,0 +1,66 @@
+"""The branch day: numbering restarts at the rollover hour, in the branch's zone;
+left-over tickets are closed, or kept overnight when the branch says so."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import update
+
+from queue_server import housekeeping
+from queue_server.db import schema
+
+from conftest import ADMIN_PASSWORD
+
+
+def relogin(api):
+    """Staff sessions last 12 hours: these tests jump across days."""
+    from support.api import Api
+    return Api(api.app).login("admin", ADMIN_PASSWORD)
+
+
+def set_policy(api, **policy):
+    with api.tabour.db.write() as conn:
+        row = conn.execute(schema.branches.select()).first()
+        conn.execute(update(schema.branches).values(policy={**row.policy, **policy}))
+
+
+def test_rollover_restarts_numbering_and_closes_the_day(api, clock):
+    clock.now = datetime(2026, 11, 23, 20, 0, tzinfo=timezone.utc)  # 21:00 in Casablanca
+    api.open(1)
+    late = api.issue("A")
+    assert late["code"] == "A-001" and late["day"] == "2026-11-23"
+    clock.now = datetime(2026, 11, 24, 2, 30, tzinfo=timezone.utc)  # 03:30 local: same day
+    api = relogin(api)
+    assert api.issue("A")["code"] == "A-002"
+    assert housekeeping.run_once(api.tabour) == 0
+    clock.now = datetime(2026, 11, 24, 3, 1, tzinfo=timezone.utc)  # 04:01 local: a new day
+    assert housekeeping.run_once(api.tabour) == 2
+    assert api.get(f"/tickets/{late['id']}").get_json()["status"] == "cancelled"
+    fresh = api.issue("A")
+    assert fresh["code"] == "A-001" and fresh["day"] == "2026-11-24"
+    assert fresh["people_ahead"] == 0
+    assert api.call_next(1).get_json()["id"] == fresh["id"]
+
+
+def test_kept_overnight_the_queue_and_its_numbers_continue(api, clock):
+    set_policy(api, keep_overnight=True)
+    clock.now = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+    api.open(1)
+    first = api.issue("A")
+    api.issue("A")
+    clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)  # the antenna's next day
+    api = relogin(api)
+    assert housekeeping.run_once(api.tabour) == 0
+    nxt = api.issue("A")
+    assert nxt["code"] == "A-003" and nxt["day"] == "2026-11-24" and nxt["people_ahead"] == 2
+    assert api.call_next(1).get_json()["id"] == first["id"]
+
+
+def test_an_algerian_branch_counts_days_in_its_own_zone(api, clock):
+    with api.tabour.db.write() as conn:
+        conn.execute(update(schema.branches).values(timezone="Africa/Algiers"))
+    set_policy(api, rollover_hour=0)
+    clock.now = datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc)  # 00:30 in Algiers
+    api = relogin(api)
+    t = api.issue("C")
+    assert t["day"] == "2026-11-24" and t["issued_at"] == "2026-11-24T00:30:00+01:00"
