@@ -51,9 +51,38 @@ def _serve(args) -> int:
                  "-d '{\"username\":\"admin\",\"password\":\"...\"}'",
                  "Ctrl+C stops the server."]
         print("\n".join(lines), flush=True)
+        agents.append(_start_printer_agent(tabour, settings, args.host, port))
 
-    serve(app, args.host, args.port, ready)
+    agents = []
+    try:
+        serve(app, args.host, args.port, ready)
+    finally:
+        for agent in agents:
+            if agent is not None and agent.poll() is None:
+                agent.terminate()
     return 0
+
+
+def _start_printer_agent(tabour, settings, host, port):
+    """The printer agent beside the server (config/printing.toml [agent]): with no
+    printer configured it "prints" each ticket to var/receipts/ as PNG + raw .bin."""
+    from printers.agent_launcher import spawn
+    from queue_server.printjobs import embedded_agent_token
+    cfg = tabour.printjobs.config
+    branches = tabour.branch_ids()
+    if not cfg.agent_enabled or not branches:
+        return None
+    token_file = embedded_agent_token(tabour.printjobs, branches[0], settings.var_dir)
+    local = "127.0.0.1" if host in ("0.0.0.0", "127.0.0.1", "localhost") else host
+    proc = spawn(f"http://{'[' + local + ']' if ':' in local else local}:{port}", token_file,
+                 name=cfg.agent_printer, transport=cfg.agent_transport,
+                 var_dir=settings.var_dir, paper=cfg.paper, max_age_s=cfg.agent_max_age_s,
+                 status_every_s=cfg.agent_status_every_s)
+    where = (cfg.agent_transport or {}).get("type", "file") if cfg.agent_transport \
+        else f"files in {settings.var_dir / 'receipts'}"
+    print(f"  Printer agent    '{cfg.agent_printer}' printing to {where} "
+          f"(log {settings.var_dir / 'printer-agent.log'})", flush=True)
+    return proc
 
 
 def _tabour():

@@ -16,6 +16,7 @@ from .container import Tabour
 from .db.database import Database
 from .db.migrate import upgrade
 from .fanout import FanOut
+from .printjobs import PrintJobs
 from .queries import Queries
 from .seed import ensure_admin, load_config, seed
 from .settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     commands = Commands(db, clock, fanout.publish)
     tabour = Tabour(db, auth, commands, queries, fanout, socketio, settings)
     app.extensions["tabour"] = tabour
+    tabour.printjobs = PrintJobs(db, auth, queries, fanout, clock)
 
     if settings.migrate:
         generated = ensure_admin(auth, db, settings.admin_password)
@@ -58,8 +60,11 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     i18n.init(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web.bp)
+    from kiosk import register as register_kiosk
+    register_kiosk(app)
     errors.register(app)
     tabour.sessions = sockets.register(socketio, tabour)
+    tabour.printjobs.register_socket_events(socketio, tabour.sessions)
 
     @app.get("/")
     def index():

@@ -26,6 +26,7 @@ class Tabour:
     socketio: object
     settings: object
     sessions: object = None
+    printjobs: object = None  # kiosks, pairing, print jobs (queue_server.printjobs)
 
     def database_ok(self) -> bool:
         try:

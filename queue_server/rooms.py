@@ -15,3 +15,8 @@ def counter(branch_id: int, number: int) -> str:
 
 def ticket(branch_id: int, ticket_id: int) -> str:
     return f"b{branch_id}:ticket:{ticket_id}"
+
+
+def printer(branch_id: int, name: str) -> str:
+    """The printer agent(s) serving one named printer."""
+    return f"b{branch_id}:printer:{name}"

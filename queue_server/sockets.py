@@ -103,6 +103,9 @@ def register(socketio, tabour) -> Sessions:
     @socketio.on("connect")
     def on_connect(auth=None):
         auth = auth if isinstance(auth, dict) else {}
+        if auth.get("view") == "ticket" and not auth.get("token") and tabour.printjobs:
+            # the visitor's phone (QR code): one ticket by its public reference, no token
+            return tabour.printjobs.public_connect(request.sid, auth.get("ticket"))
         try:
             principal = tabour.auth.authenticate(auth.get("token"))
         except AuthError as exc:
@@ -126,10 +129,15 @@ def register(socketio, tabour) -> Sessions:
         except DomainError as exc:
             raise ConnectionRefusedError(exc.message)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
+        if view == "printer" and tabour.printjobs:
+            tabour.printjobs.agent_connected(request.sid, principal)  # re-sends unfinished jobs
 
     @socketio.on("disconnect")
     def on_disconnect(*_args):
+        conn = sessions.get(request.sid)
         sessions.drop(request.sid)
+        if conn is not None and conn.view == "printer" and tabour.printjobs:
+            tabour.printjobs.agent_disconnected(request.sid, conn.principal)
 
     @socketio.on("sync")
     def on_sync(data=None):

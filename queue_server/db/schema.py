@@ -175,3 +175,74 @@ tokens = Table(
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+# --- kiosks and receipt printing (migration 0002) ------------------------------
+
+# the random public reference of a ticket (the QR code on it opens /t/<ref>);
+# a separate table keeps the ticket write path untouched
+ticket_refs = Table(
+    "ticket_refs", metadata,
+    Column("public_ref", String(32), primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("ticket_id", ForeignKey("tickets.id"), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# a kiosk device: which printer prints its tickets
+kiosks = Table(
+    "kiosks", metadata,
+    Column("token_id", ForeignKey("tokens.id"), primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("printer", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# short codes an admin creates and a kiosk types once to get its device token
+pairing_codes = Table(
+    "pairing_codes", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("kiosk_name", String(120), nullable=False),
+    Column("printer", String(120), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("used_at", UTCDateTime, nullable=True),
+    Column("token_id", Integer, nullable=True),
+)
+
+# the last known state of each printer, as its agent reported it
+printers = Table(
+    "printers", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("name", String(120), nullable=False),
+    # online | offline | paper_out | paper_near_end | cover_open | error | unknown
+    Column("state", String(20), nullable=False, server_default="unknown"),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("connected", Boolean, nullable=False, server_default=false()),
+    Column("last_seen_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=True),
+    UniqueConstraint("branch_id", "name", name="uq_printers_branch_name"),
+)
+
+# every print job, committed before it is sent: never lost
+print_jobs = Table(
+    "print_jobs", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("job_id", String(64), nullable=False, unique=True),
+    Column("printer", String(120), nullable=False),
+    Column("ticket_id", Integer, nullable=True, unique=True),
+    Column("kind", String(16), nullable=False),  # ticket
+    Column("document", JSON, nullable=False),  # what the agent renders (TicketPrint fields)
+    Column("paper", String(8), nullable=True),  # None: the agent's own paper
+    Column("status", String(16), nullable=False),  # pending | printed | failed
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+)
+Index("ix_print_jobs_open", print_jobs.c.branch_id, print_jobs.c.printer, print_jobs.c.status)
