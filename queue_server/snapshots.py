@@ -17,7 +17,8 @@ VIEWS = ("display", "kiosk", "counter", "dashboard", "printer")
 def _branch(st: QueueState) -> dict:
     b = st.branch
     return {"code": b.code, "names": b.names, "timezone": b.timezone, "languages": b.languages,
-            "display_languages": b.display_languages, "day": st.day}
+            "display_languages": b.display_languages, "day": st.day,
+            "outcomes": sorted(b.outcomes)}
 
 
 def counter_queue(st: QueueState, number: int) -> dict:
@@ -26,8 +27,20 @@ def counter_queue(st: QueueState, number: int) -> dict:
     if c is None:
         raise NotFound(f"There is no counter {number} in this branch.", counter=number)
     order = st.order_for(c)
+    served = []  # the services this counter serves, in its order: waiting and oldest wait
+    for sid, _rank in sorted(c.services.items(), key=lambda kv: kv[1]):
+        svc = st.service(sid)
+        if svc is None:
+            continue
+        mine = [t for t in st.waiting if t.service_id == sid
+                and (st.branch.policy.keep_overnight or t.day == st.day)]
+        oldest = min((t.queued_at for t in mine), default=None)
+        served.append({"prefix": svc.prefix, "names": svc.names, "waiting": len(mine),
+                       "oldest_wait_minutes": int((st.now - oldest).total_seconds() // 60)
+                       if oldest else None})
     return {
         "counter": counter_view(c, st),
+        "services": served,
         "next": [{"id": t.id, "code": t.code, "service": st.service(t.service_id).prefix,
                   "priority": t.priority.value,
                   "waited_minutes": int((st.now - t.queued_at).total_seconds() // 60)}

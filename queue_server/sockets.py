@@ -14,7 +14,10 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from display.web import zones
+
 from . import rooms, snapshots
+from .db import repo
 from .api.errors import describe_validation, error_body
 from .auth import AuthError, Principal
 from .engine.errors import DomainError
@@ -52,6 +55,7 @@ class Conn:
     principal: Principal
     view: str
     counter: int | None = None
+    zone: dict | None = None  # a wall display's zone filter (display/web/zones.py)
 
 
 class Sessions:
@@ -87,6 +91,12 @@ def _error(exc) -> dict:
     return {"ok": False, **error_body(exc.code, exc.message)}
 
 
+def _branch_code(tabour, branch_id: int) -> str:
+    with tabour.db.read() as conn:
+        branch = repo.load_branch(conn, branch_id)
+    return branch.code if branch else ""
+
+
 def register(socketio, tabour) -> Sessions:
     sessions = Sessions()
 
@@ -120,14 +130,25 @@ def register(socketio, tabour) -> Sessions:
         if counter is not None and (view != "counter" or not isinstance(counter, int)):
             raise ConnectionRefusedError("'counter' must be a counter number, with view 'counter'.")
         b = principal.branch_id
+        zone = None
+        if view == "display":  # re-read at every connect: a new zone needs no restart
+            try:
+                zone = zones.resolve(tabour.settings.config_path, _branch_code(tabour, b),
+                                     auth.get("zone"))
+            except zones.ZoneError as exc:
+                raise ConnectionRefusedError(str(exc))
+        elif auth.get("zone") is not None:
+            raise ConnectionRefusedError("'zone' is only for the display view.")
         join_room(rooms.audience(b, VIEW_AUDIENCE[view]))
         if counter is not None:
             join_room(rooms.counter(b, counter))
-        sessions.put(request.sid, Conn(auth["token"], principal, view, counter))
+        sessions.put(request.sid, Conn(auth["token"], principal, view, counter, zone))
         try:
             snap = snapshots.build(tabour.queries, b, view, counter)
         except DomainError as exc:
             raise ConnectionRefusedError(exc.message)
+        if view == "display":
+            snap = zones.filter_snapshot(snap, zone)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
         if view == "printer" and tabour.printjobs:
             tabour.printjobs.agent_connected(request.sid, principal)  # re-sends unfinished jobs
@@ -146,8 +167,11 @@ def register(socketio, tabour) -> Sessions:
             Sync.model_validate(data or {})
             conn = current(VIEW_PERMISSION[sessions.get(request.sid).view]
                            if sessions.get(request.sid) else None)
-            return {"ok": True, "snapshot": snapshots.build(
-                tabour.queries, conn.principal.branch_id, conn.view, conn.counter)}
+            snap = snapshots.build(tabour.queries, conn.principal.branch_id, conn.view,
+                                   conn.counter)
+            if conn.view == "display":
+                snap = zones.filter_snapshot(snap, conn.zone)
+            return {"ok": True, "snapshot": snap}
         except (ValidationError, AuthError, DomainError) as exc:
             return _error(exc)
 

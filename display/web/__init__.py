@@ -1,0 +1,82 @@
+"""The wall display page (/display/), its announcement audio and the announcement replay.
+
+A TV in Chromium kiosk mode opens ``/display/?zone=hall#token=<display device token>``
+(the token is kept in the page's localStorage and removed from the address bar; a
+fragment never reaches server logs). Launch Chromium with
+``--kiosk --autoplay-policy=no-user-gesture-required`` so announcements play without
+a tap. See display/web/README.md.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
+from flask_babel import force_locale, gettext
+
+from queue_server.auth import AuthError
+
+bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates",
+               static_folder="static", static_url_path="/static")
+
+AUDIO_NAME = re.compile(r"^call-[0-9a-f]{32}\.wav$")
+LABEL_LANGUAGES = ("ar", "fr", "en")
+
+
+def _labels() -> dict:
+    """Every display label in every language: the page shows two at once."""
+    out = {}
+    for lang in LABEL_LANGUAGES:
+        with force_locale(lang):
+            out[lang] = {
+                "ticket": gettext("Ticket"),
+                "counter": gettext("Counter"),
+                "now_calling": gettext("Now calling"),
+                "previous_calls": gettext("Previous calls"),
+                "waiting": gettext("Waiting"),
+                "estimate": gettext("Estimated wait"),
+                "minutes": gettext("min"),
+                "recall": gettext("Recall"),
+                "transferred": gettext("Transferred"),
+                "closed": gettext("Closed"),
+                "reconnecting": gettext("Reconnecting…"),
+                "no_calls": gettext("Welcome"),
+                "refused": gettext("This display cannot connect"),
+                "enable_sound": gettext("Tap to enable sound"),
+            }
+    return out
+
+
+def _tabour():
+    return current_app.extensions["tabour"]
+
+
+@bp.get("/")
+def page():
+    return render_template("display/index.html", labels=_labels())
+
+
+@bp.get("/audio/<name>")
+def audio(name: str):
+    """An announcement WAV. The name is a content hash; the audio holds no personal data."""
+    if not AUDIO_NAME.match(name):
+        abort(404)
+    path = _tabour().announcer.audio_path(name)
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
+
+
+@bp.get("/announcements")
+def announcements():
+    """Announcements made in the last seconds after ``after`` (a display that was offline)."""
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    try:
+        principal = _tabour().auth.authenticate(token)
+    except AuthError as exc:
+        return jsonify({"error": {"code": "unauthorized", "message": exc.message}}), 401
+    if not principal.can("display:watch"):
+        return jsonify({"error": {"code": "forbidden", "message":
+                                  f"A {principal.role} token cannot watch displays."}}), 403
+    after = request.args.get("after", type=int, default=0)
+    return jsonify({"announcements": _tabour().announcer.recent(principal.branch_id, after)})

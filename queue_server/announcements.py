@@ -1,0 +1,140 @@
+"""Call announcements: a fan-out handler that makes the audio off the request path.
+
+On ``ticket_called`` / ``ticket_recalled`` the handler only queues the call; one
+background worker per process builds the WAV (display.announce: chime + espeak-ng,
+cached under var/audio) and emits ``announcement`` {seq, kind, code, counter,
+service, audio_url, languages, fell_back, duration_s} to the displays room,
+through the fan-out. One worker, one queue: calls are announced in the order they
+were made, two calls in the same second both, a recall again.
+
+Languages: the visitor's language first, then the branch's second display
+language (the first one when the visitor already chose the second). A language
+with no voice falls back (the chime alone when nothing can be spoken); the event
+says so in ``fell_back``.
+
+A display that was offline asks ``recent(branch, after_seq)`` (GET
+/display/announcements) after it resyncs: only announcements younger than
+``FRESH_S`` come back, so a short blip misses nothing and a long outage does not
+replay stale calls. The ring is per process (several processes behind a load
+balancer: a display may miss the replay of a call made on another process, never
+the live event).
+"""
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+import time
+from pathlib import Path
+
+from . import rooms
+from .db import repo
+
+log = logging.getLogger("tabour.announcements")
+
+FRESH_S = 30.0
+RING = 50
+
+
+def languages_for(visitor: str | None, display_languages: list[str]) -> list[str]:
+    """The visitor's language, then the branch's second language."""
+    langs = [visitor] if visitor else []
+    dl = list(display_languages or [])
+    second = dl[1] if len(dl) > 1 else (dl[0] if dl else None)
+    if second == visitor and dl:
+        second = dl[0] if dl[0] != visitor else None
+    if second and second not in langs:
+        langs.append(second)
+    return langs or dl[:1] or ["ar"]
+
+
+class Announcer:
+    def __init__(self, fanout, queries, socketio, cache_dir: Path):
+        self.fanout = fanout
+        self.queries = queries
+        self.socketio = socketio
+        self.cache_dir = Path(cache_dir)
+        self._queue: queue.Queue = queue.Queue()
+        self._recent: dict[int, collections.deque] = {}
+        self._lock = threading.Lock()
+        self._languages: dict[int, list[str]] = {}
+        self._worker_started = False
+        self.produced = 0
+
+    def register(self) -> "Announcer":
+        self.fanout.on("ticket_called", self._on_call)
+        self.fanout.on("ticket_recalled", self._on_call)
+        return self
+
+    # --- fan-out handler: runs in the request; only queues ----------------------
+
+    def _on_call(self, _fanout, branch_id, seq, event) -> None:
+        self.submit(branch_id, seq, event)
+
+    def submit(self, branch_id: int, seq: int, event) -> None:
+        self._queue.put((branch_id, seq, event, time.monotonic()))
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._worker_started:
+                return
+            self._worker_started = True
+        self.socketio.start_background_task(self._work)
+
+    # --- the worker ----------------------------------------------------------------
+
+    def _work(self) -> None:
+        from display.announce import warm_up
+        try:
+            warm_up()
+        except Exception:
+            log.exception("announcement warm-up failed")
+        while True:
+            try:
+                item = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                self.announce(*item)
+            except Exception:  # never let one bad call stop the announcements
+                log.exception("announcement failed for event %s", item[1])
+
+    def _display_languages(self, branch_id: int) -> list[str]:
+        if branch_id not in self._languages:
+            with self.queries.db.read() as conn:
+                b = repo.load_branch(conn, branch_id)
+            self._languages[branch_id] = list(b.display_languages) if b else ["ar", "fr"]
+        return self._languages[branch_id]
+
+    def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None) -> dict:
+        from display.announce import announcement_audio
+        data = event.data
+        langs = languages_for(data.get("language"), self._display_languages(branch_id))
+        audio = announcement_audio(data["code"], data["counter_number"], langs, self.cache_dir)
+        payload = {
+            "seq": seq, "kind": "recalled" if event.type == "ticket_recalled" else "called",
+            "code": data["code"], "counter": data["counter_number"],
+            "service": self.fanout.prefix(branch_id, event.service_id),
+            "audio_url": f"/display/audio/{audio.path.name}",
+            "languages": list(audio.languages_spoken), "requested_languages": langs,
+            "fell_back": audio.fell_back, "duration_s": round(audio.duration_s, 2),
+        }
+        if audio.fell_back:
+            payload["reason"] = audio.reason
+        with self._lock:
+            self._recent.setdefault(branch_id, collections.deque(maxlen=RING)).append(
+                (time.monotonic(), payload))
+        self.produced += 1
+        self.fanout.emit("announcement", payload, rooms.audience(branch_id, "displays"))
+        return payload
+
+    def recent(self, branch_id: int, after_seq: int, fresh_s: float = FRESH_S) -> list[dict]:
+        now = time.monotonic()
+        with self._lock:
+            ring = list(self._recent.get(branch_id, ()))
+        return [p for at, p in ring if p["seq"] > after_seq and now - at <= fresh_s]
+
+    def audio_path(self, name: str) -> Path:
+        return self.cache_dir / name
