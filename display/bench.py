@@ -56,5 +56,19 @@ def _timed(code, counter, languages, cache_dir, expect_cached: bool) -> float:
     return elapsed
 
 
+def measure_click_to_display(browser, server_url: str, admin_token: str, runs: int = 20) -> dict:
+    """Click "call next" in the console -> the call on the wall display, in real Chromium:
+    {"click_to_display_ms_p50", "click_to_display_ms_p99"} (display/web/measure.py)."""
+    from display.web.measure import measure_click_to_display as run
+    return run(browser, server_url, admin_token, runs=runs)
+
+
+def measure_first_announcement(browser, server_url: str, admin_token: str) -> dict:
+    """Call next (REST) -> the display receives the announcement of an uncached call:
+    {"announcement_first_audio_ms"} (display/web/measure.py)."""
+    from display.web.measure import measure_first_announcement as run
+    return run(browser, server_url, admin_token)
+
+
 if __name__ == "__main__":
     print(json.dumps(measure(sys.argv[1] if len(sys.argv) > 1 else "var/audio"), indent=2))

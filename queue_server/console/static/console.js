@@ -1,0 +1,296 @@
+// Tabour counter console. The server decides; this page shows the snapshot and deltas and
+// sends REST commands. Token in sessionStorage, counter per workstation in localStorage.
+(function () {
+  "use strict";
+  var S = window.TABOUR_STRINGS, LANG = window.TABOUR_LANG;
+  var $ = function (id) { return document.getElementById(id); };
+  var token = sessionStorage.getItem("tabour.console.token");
+  var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
+  var counter = parseInt(localStorage.getItem("tabour.console.counter") || "0", 10) || null;
+  var live = null, snap = null, busy = false, syncTimer = null;
+  window.tabourConsole = { actions: [] };
+
+  var params = new URLSearchParams(location.search);
+  if (params.get("lang")) document.cookie = "lang=" + params.get("lang") + "; path=/; max-age=31536000";
+
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c];
+    });
+  }
+  function show(view) {
+    ["login-view", "pick-view", "console-view"].forEach(function (v) { $(v).hidden = v !== view; });
+    $("logout").hidden = view === "login-view";
+    $("change-counter").hidden = view !== "console-view";
+  }
+  var msgTimer = null;
+  function message(text, kind) {
+    var m = $("message");
+    m.textContent = text; m.className = "message " + (kind || "error"); m.hidden = !text;
+    clearTimeout(msgTimer);
+    if (text) msgTimer = setTimeout(function () { m.hidden = true; }, 8000);
+  }
+  function api(method, path, body) {
+    return fetch("/api/v1" + path, {
+      method: method,
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }).then(function (r) {
+      if (r.status === 401) { signOut(S.session_expired); throw new Error("401"); }
+      if (r.status === 204) return { status: 204, body: null };
+      return r.json().then(function (b) { return { status: r.status, body: b }; });
+    });
+  }
+  function serviceName(prefix) {
+    var s = snap && snap.services.find(function (x) { return x.prefix === prefix; });
+    return s ? (s.names[LANG] || s.names.fr || prefix) : prefix;
+  }
+
+  // --- sign in, counter --------------------------------------------------------------------
+  function signOut(text) {
+    sessionStorage.removeItem("tabour.console.token");
+    sessionStorage.removeItem("tabour.console.user");
+    token = null; user = null;
+    if (live && live.socket) live.socket.disconnect();
+    live = null;
+    show("login-view");
+    if (text) message(text);
+  }
+  $("login-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    fetch("/api/v1/auth/token", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: $("username").value, password: $("password").value }),
+    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
+      .then(function (res) {
+        if (!res.ok) { message((res.body.error && res.body.error.message) || S.wrong_login); return; }
+        token = res.body.token; user = res.body.user;
+        sessionStorage.setItem("tabour.console.token", token);
+        sessionStorage.setItem("tabour.console.user", JSON.stringify(user));
+        message("");
+        route();
+      });
+  });
+  $("logout").addEventListener("click", function () { signOut(); });
+  $("change-counter").addEventListener("click", function () {
+    localStorage.removeItem("tabour.console.counter"); counter = null;
+    if (live && live.socket) live.socket.disconnect();
+    live = null; route();
+  });
+  function pickCounter() {
+    show("pick-view");
+    api("GET", "/counters").then(function (res) {
+      if (res.status !== 200) { message(res.body.error.message); return; }
+      $("counter-list").innerHTML = res.body.counters.map(function (c) {
+        return '<button type="button" data-counter="' + c.number + '"><b dir="ltr">' + c.number + "</b> " +
+          esc(c.name) + ' <small>' + esc(S["state_" + c.state] || c.state) + " · " +
+          c.services.map(function (p) { return '<span dir="ltr">' + esc(p) + "</span>"; }).join(" ") +
+          "</small></button>";
+      }).join("");
+      var first = $("counter-list").querySelector("button");
+      if (first) first.focus();
+    });
+  }
+  $("counter-list").addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-counter]");
+    if (!b) return;
+    counter = parseInt(b.dataset.counter, 10);
+    localStorage.setItem("tabour.console.counter", String(counter));
+    route();
+  });
+  function route() {
+    $("who").textContent = user ? user.display_name : "";
+    if (!token) { show("login-view"); $("username").focus(); return; }
+    if (!counter) { pickCounter(); return; }
+    show("console-view");
+    connect();
+  }
+
+  // --- live ----------------------------------------------------------------------------------
+  function connect() {
+    if (live) return;
+    $("counter-number").textContent = counter;
+    live = new window.TabourLive({
+      token: token, view: "counter", counter: counter,
+      onSnapshot: function (s) { snap = s; render(); },
+      onState: function (st, detail) {
+        $("conn").textContent = st === "online" ? S.online : S.reconnecting;
+        $("conn").dataset.state = st;
+        if (st === "refused") signOut(detail);
+      },
+      handlers: {
+        counter_queue: function (q) { if (snap && q.counter.number === counter) { snap.queue = q; render(); } },
+        queue_changed: function (q) { if (snap) { snap.services = q.services; render(); } },
+        counter_changed: function (c) { if (c.counter === counter) resync(); },
+        ticket_called: function (c) { if (c.counter === counter) resync(); },
+        ticket_changed: function (c) { if (c.counter === counter || c.to_counter === counter) resync(); },
+      },
+    }).start();
+  }
+  function resync() {
+    // a fact about this counter: ask for the whole picture (cheap; keeps two tabs identical)
+    clearTimeout(syncTimer);
+    syncTimer = setTimeout(function () {
+      if (!live) return;
+      live.emit("sync").then(function (res) { if (res && res.ok) { snap = res.snapshot; render(); } });
+    }, 30);
+  }
+
+  // --- rendering ------------------------------------------------------------------------------
+  function allowed() {
+    var q = snap && snap.queue;
+    if (!q) return {};
+    var st = q.counter.state, cur = q.current, status = cur && cur.status;
+    var open = st === "open" || st === "serving";
+    return {
+      next: st === "open" && !cur,
+      recall: status === "called",
+      start: status === "called",
+      finish: status === "serving",
+      "no-show": status === "called",
+      transfer: status === "called" || status === "serving",
+      park: status === "called" || status === "serving",
+      "return": q.parked.length > 0 && open,
+      open: st === "closed",
+      pause: st === "open" && !cur,
+      resume: st === "paused",
+      close: (st === "open" || st === "paused") && !cur,
+    };
+  }
+  function render() {
+    var q = snap.queue, ok = allowed();
+    $("counter-state").textContent = S["state_" + q.counter.state] || q.counter.state;
+    $("counter-state").dataset.state = q.counter.state;
+    var cur = q.current;
+    $("current-code").textContent = cur ? cur.code : "—";
+    $("current-status").textContent = cur ? (S["status_" + cur.status] || cur.status) : S.no_ticket;
+    $("current-service").textContent = cur ? serviceName(cur.service) : "";
+    $("current").dataset.ticket = cur ? cur.id : "";
+    $("current").dataset.status = cur ? cur.status : "";
+    document.querySelectorAll("#actions button").forEach(function (b) {
+      var a = b.dataset.action;
+      b.disabled = busy || !ok[a];
+      // open and resume share a key; show the one that applies
+      if (a === "open") b.hidden = q.counter.state !== "closed";
+      if (a === "resume") b.hidden = q.counter.state === "closed";
+    });
+    $("services").innerHTML = (q.services || []).map(function (s) {
+      return "<tr data-prefix=\"" + esc(s.prefix) + "\"><td><b dir=\"ltr\">" + esc(s.prefix) + "</b> " +
+        esc(s.names[LANG] || s.names.fr) + "</td><td class=\"num\">" + s.waiting + "</td><td class=\"num\">" +
+        (s.oldest_wait_minutes == null ? "—" : s.oldest_wait_minutes + " " + S.minutes) + "</td></tr>";
+    }).join("");
+    $("next-list").innerHTML = q.next.slice(0, 8).map(function (t) {
+      return '<li><b dir="ltr">' + esc(t.code) + "</b> " + (t.priority !== "normal" ? "★ " : "") +
+        '<span class="muted">' + t.waited_minutes + " " + S.minutes + "</span></li>";
+    }).join("") || "<li class=\"muted\">" + esc(S.nobody_waiting) + "</li>";
+    $("parked-list").innerHTML = q.parked.map(function (t) {
+      return '<li><b dir="ltr">' + esc(t.code) + '</b> <button type="button" data-return="' + t.id + '"' +
+        (ok["return"] && !busy ? "" : " disabled") + ">" + esc($("actions").querySelector('[data-action="return"]').firstChild.textContent.trim()) + "</button></li>";
+    }).join("");
+    tickElapsed();
+  }
+  function tickElapsed() {
+    var cur = snap && snap.queue && snap.queue.current;
+    if (!cur) { $("current-elapsed").textContent = ""; return; }
+    var since = Date.parse(cur.started_at || cur.called_at);
+    var s = Math.max(0, Math.floor((Date.now() - since) / 1000));
+    $("current-elapsed").textContent = Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  }
+  setInterval(tickElapsed, 1000);
+
+  // --- actions -------------------------------------------------------------------------------
+  function run(action, body) {
+    if (!snap || busy) return;
+    var path = "/counters/" + counter + "/" + (action === "next" ? "call-next" : action);
+    var cur = snap.queue.current;
+    // name the ticket the agent sees: if another tab or counter changed it meanwhile,
+    // the server refuses with a message instead of acting on a different ticket
+    if (cur && ["recall", "start", "finish", "no-show", "transfer", "park"].indexOf(action) >= 0) {
+      body = Object.assign({ ticket_id: cur.id }, body || {});
+    }
+    busy = true; render();
+    window.tabourConsole.actions.push({ action: action, at: performance.timeOrigin + performance.now() });
+    return api("POST", path, body || {}).then(function (res) {
+      busy = false;
+      if (res.status === 204) message(S.nobody_waiting, "info");
+      else if (res.status >= 400) message(res.body.error.message);
+      else message("");
+      resync(); render();
+    }, function () { busy = false; render(); });
+  }
+  function act(action) {
+    var ok = allowed();
+    if (!ok[action] || busy) return;
+    if (action === "finish") return openFinish();
+    if (action === "transfer") return openTransfer();
+    if (action === "return") return run("return", { ticket_id: snap.queue.parked[0].id });
+    return run(action);
+  }
+  $("actions").addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-action]");
+    if (b && !b.disabled) act(b.dataset.action);
+  });
+  $("parked-list").addEventListener("click", function (e) {
+    var b = e.target.closest("button[data-return]");
+    if (b && !b.disabled) run("return", { ticket_id: parseInt(b.dataset["return"], 10) });
+  });
+
+  function openFinish() {
+    var outcomes = snap.branch.outcomes || ["served"];
+    $("finish-code").textContent = snap.queue.current.code;
+    $("outcome").innerHTML = outcomes.map(function (o) {
+      return '<option value="' + esc(o) + '"' + (o === "served" ? " selected" : "") + ">" +
+        esc(S["outcome_" + o] || o) + "</option>";
+    }).join("");
+    $("note").value = "";
+    $("finish-dialog").showModal();
+    $("outcome").focus();
+  }
+  $("finish-form").addEventListener("submit", function (e) {
+    var v = e.submitter ? e.submitter.value : "ok";
+    if (v !== "ok") return;
+    var note = $("note").value.trim();
+    run("finish", note ? { outcome: $("outcome").value, note: note } : { outcome: $("outcome").value });
+  });
+  function openTransfer() {
+    $("transfer-code").textContent = snap.queue.current.code;
+    $("transfer-service").innerHTML = '<option value="">—</option>' + snap.services.map(function (s) {
+      return '<option value="' + esc(s.prefix) + '">' + esc(s.prefix) + " · " + esc(s.names[LANG] || s.names.fr) + "</option>";
+    }).join("");
+    $("transfer-counter").innerHTML = '<option value="">—</option>' + snap.counters.filter(function (c) {
+      return c.number !== counter;
+    }).map(function (c) {
+      return '<option value="' + c.number + '">' + c.number + " · " + esc(c.name) + "</option>";
+    }).join("");
+    $("transfer-dialog").showModal();
+    $("transfer-service").focus();
+  }
+  $("transfer-service").addEventListener("change", function () { if (this.value) $("transfer-counter").value = ""; });
+  $("transfer-counter").addEventListener("change", function () { if (this.value) $("transfer-service").value = ""; });
+  $("transfer-form").addEventListener("submit", function (e) {
+    var v = e.submitter ? e.submitter.value : "ok";
+    if (v !== "ok") return;
+    var svc = $("transfer-service").value, ctr = $("transfer-counter").value;
+    if (!svc && !ctr) return;
+    run("transfer", svc ? { service: svc } : { counter: parseInt(ctr, 10) });
+  });
+
+  // keyboard: the letter on the key (e.key) for Latin layouts, the key position (e.code) for
+  // Arabic layouts, so N is "next" on AZERTY, QWERTY and an Arabic keyboard alike
+  var KEYS = { n: "next", r: "recall", s: "start", f: "finish", m: "no-show", t: "transfer",
+               k: "park", u: "return", p: "pause", c: "close" };
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.altKey || e.metaKey || $("console-view").hidden) return;
+    if (document.querySelector("dialog[open]")) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    var k = (e.key || "").toLowerCase();
+    if (!/^[a-z]$/.test(k)) k = /^Key[A-Z]$/.test(e.code) ? e.code.slice(3).toLowerCase() : "";
+    var action = k === "o" ? (snap && snap.queue.counter.state === "closed" ? "open" : "resume") : KEYS[k];
+    if (!action) return;
+    e.preventDefault();
+    act(action);
+  });
+
+  route();
+})();
