@@ -1,0 +1,43 @@
+"""Shared bits for the live display tests: an app on SQLite with its own config and var dir."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[3]
+BASE_CONFIG = (ROOT / "config" / "branches.toml").read_text(encoding="utf-8")
+
+
+def app_with(tmp_path, clock, extra_config: str = "", transform=lambda text: text, **settings):
+    from conftest import make_app
+    from support.api import Api
+    from conftest import ADMIN_PASSWORD
+    config = tmp_path / "branches.toml"
+    config.write_text(transform(BASE_CONFIG) + "\n" + extra_config, encoding="utf-8")
+    app = make_app(f"sqlite:///{tmp_path / 'tabour.sqlite'}", clock, config_path=config,
+                   var_dir=tmp_path / "var", **settings)
+    return app, Api(app).login("admin", ADMIN_PASSWORD), config
+
+
+def connect(app, token, **auth):
+    return app.extensions["tabour"].socketio.test_client(app, auth={"token": token, **auth})
+
+
+def received(client, name, count=1, timeout=5.0, predicate=lambda p: True):
+    """The payloads of ``name`` events, waiting until ``count`` arrived."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        seen += client.get_received()
+        hits = [p["args"][0] for p in seen if p["name"] == name and predicate(p["args"][0])]
+        if len(hits) >= count:
+            return hits
+        time.sleep(0.01)
+    raise AssertionError(f"{count} x {name!r} not received in {timeout}s; "
+                         f"got {[p['name'] for p in seen]}")
+
+
+def close(app):
+    t = app.extensions["tabour"]
+    t.serial_counters.close()
+    t.db.dispose()

@@ -1,0 +1,98 @@
+"""ticket_called -> the announcer (off the request path) -> `announcement` event with a WAV URL."""
+from __future__ import annotations
+
+import io
+import wave
+from array import array
+from datetime import datetime, timezone
+
+import pytest
+
+from queue_server.announcements import languages_for
+from queue_server.engine.model import Actor, Event
+
+from .helpers import app_with, close, connect, received
+
+
+@pytest.fixture
+def setup(tmp_path, clock):
+    app, api, _ = app_with(tmp_path, clock)
+    yield app, api
+    close(app)
+
+
+def _peak(wav_bytes: bytes) -> int:
+    with wave.open(io.BytesIO(wav_bytes)) as w:
+        assert w.getsampwidth() == 2
+        frames = array("h", w.readframes(w.getnframes()))
+    return max(abs(x) for x in frames)
+
+
+def test_languages_visitor_first_then_the_branch_second():
+    assert languages_for("ar", ["ar", "fr"]) == ["ar", "fr"]
+    assert languages_for("fr", ["ar", "fr"]) == ["fr", "ar"]
+    assert languages_for("en", ["ar", "fr"]) == ["en", "fr"]
+    assert languages_for("fr", ["fr"]) == ["fr"]
+
+
+def test_calls_in_three_languages_are_announced_in_order_with_audible_wavs(setup):
+    app, api = setup
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    api.open(1)
+    codes = [api.issue("A", language=lang)["code"] for lang in ("ar", "fr", "en")]
+    for _ in codes:  # three calls within the same second
+        assert api.call_next(1).status_code == 200
+        api.post("/counters/1/start")
+        api.post("/counters/1/finish", {"outcome": "served"})
+    anns = received(display, "announcement", 3, timeout=15)
+    assert [a["code"] for a in anns] == codes
+    assert [a["seq"] for a in anns] == sorted(a["seq"] for a in anns)
+    assert [a["languages"] for a in anns] == [["ar", "fr"], ["fr", "ar"], ["en", "fr"]]
+    client = app.test_client()
+    for a in anns:
+        assert not a["fell_back"] and a["counter"] == 1
+        r = client.get(a["audio_url"])
+        assert r.status_code == 200 and r.mimetype == "audio/wav"
+        assert _peak(r.data) > 3000  # chime and speech, not silence
+
+
+def test_a_recall_is_announced_again(setup):
+    app, api = setup
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    api.open(2)
+    api.issue("B", language="ar")
+    api.call_next(2)
+    api.post("/counters/2/recall")
+    first, again = received(display, "announcement", 2, timeout=15)
+    assert (first["kind"], again["kind"]) == ("called", "recalled")
+    assert first["code"] == again["code"] and again["seq"] > first["seq"]
+    # a display that comes back within 30 s can replay them, and only what it missed
+    recent = app.extensions["tabour"].announcer.recent(1, first["seq"])
+    assert [a["seq"] for a in recent] == [again["seq"]]
+
+
+def test_a_language_with_no_voice_falls_back_to_the_chime(setup):
+    app, api = setup
+    announcer = app.extensions["tabour"].announcer
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    event = Event("ticket_called", datetime.now(timezone.utc), Actor("user", 1, "t"),
+                  ticket_id=1, service_id=None,
+                  data={"code": "A-007", "counter_number": 4, "language": "ber"})  # Tamazight
+    announcer._languages[1] = ["ber"]
+    payload = announcer.announce(1, 999, event)
+    assert payload["fell_back"] and "no voice" in payload["reason"]
+    assert payload["languages"] == []  # the chime alone
+    (got,) = received(display, "announcement")
+    assert got["seq"] == 999
+    r = app.test_client().get(got["audio_url"])
+    assert r.status_code == 200 and _peak(r.data) > 3000
+
+
+def test_audio_route_refuses_other_names(setup):
+    app, _ = setup
+    c = app.test_client()
+    assert c.get("/display/audio/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    assert c.get("/display/audio/call-" + "0" * 32 + ".wav").status_code == 404
