@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(web.bp)
     from kiosk import register as register_kiosk
     register_kiosk(app)
+    _init_displays(app, tabour, settings)
     errors.register(app)
     tabour.sessions = sockets.register(socketio, tabour)
     tabour.printjobs.register_socket_events(socketio, tabour.sessions)
@@ -71,3 +72,24 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "api": "/api/v1/openapi.json"})
 
     return app
+
+
+def _init_displays(app, tabour, settings) -> None:
+    """Staff console, wall displays, announcements and serial counter displays (issue 4)."""
+    from display.web import bp as display_bp
+
+    from .announcements import Announcer
+    from .console import bp as console_bp
+    from .serial_counters import SerialCounters
+
+    app.register_blueprint(console_bp)
+    app.register_blueprint(display_bp)
+    tabour.announcer = Announcer(tabour.fanout, tabour.queries, tabour.socketio,
+                                 settings.var_dir / "audio").register()
+    try:
+        branches = load_config(settings.config_path)
+    except Exception as exc:  # seeding reported it already when it matters
+        log.warning("serial counter displays not started: %s", exc)
+        branches = []
+    tabour.serial_counters = SerialCounters(tabour.fanout, tabour.commands, tabour.db) \
+        .configure(branches)
