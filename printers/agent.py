@@ -27,9 +27,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .documents import TicketPrint
+from .documents import DepositPrint, TicketPrint
 from .errors import PrinterConfigError, PrintingError
-from .layout import render_ticket
+from .layout import render_deposit, render_ticket
 from .printing import print_blocks
 from .spool import Spool
 from .status import PrinterStatus, query_status
@@ -89,11 +89,14 @@ class Agent:
     # --- printing ----------------------------------------------------------------------
 
     def _blocks(self, payload: dict):
-        if payload.get("kind") != "ticket":
-            raise ValueError(f"unknown job kind {payload.get('kind')!r}")
+        kind = payload.get("kind")
+        if kind not in ("ticket", "deposit"):
+            raise ValueError(f"unknown job kind {kind!r}")
         doc = payload.get("document")
         if not isinstance(doc, dict):
             raise ValueError("the job has no document")
+        if kind == "deposit":  # a dossier deposit receipt (queue_server/dossiers)
+            return render_deposit(DepositPrint(**doc), payload.get("paper") or self.paper)
         return render_ticket(TicketPrint(**doc), payload.get("paper") or self.paper)
 
     def work_once(self, now: float | None = None) -> int:

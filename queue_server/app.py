@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     tabour = Tabour(db, auth, commands, queries, fanout, socketio, settings)
     app.extensions["tabour"] = tabour
     tabour.printjobs = PrintJobs(db, auth, queries, fanout, clock)
+    tabour.dossiers = _dossiers(tabour, settings, clock)
 
     if settings.migrate:
         generated = ensure_admin(auth, db, settings.admin_password)
@@ -62,6 +63,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(web.bp)
     from kiosk import register as register_kiosk
     register_kiosk(app)
+    from .backoffice import register as register_backoffice
+    register_backoffice(app)
     _init_displays(app, tabour, settings)
     errors.register(app)
     tabour.sessions = sockets.register(socketio, tabour)
@@ -72,6 +75,15 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "api": "/api/v1/openapi.json"})
 
     return app
+
+
+def _dossiers(tabour, settings, clock):
+    """Dossier drop-off and tracking (issue 5): config/dossiers.toml next to the branches."""
+    from .dossiers import types
+    from .dossiers.commands import Dossiers, id_key
+    config = types.load(settings.config_path.parent / "dossiers.toml")
+    return Dossiers(tabour.db, clock, tabour.fanout.publish, config, id_key(settings.var_dir),
+                    tabour.printjobs).register(tabour.fanout)
 
 
 def _init_displays(app, tabour, settings) -> None:

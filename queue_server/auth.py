@@ -26,7 +26,10 @@ _AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
 _KIOSK = {"services:read", "tickets:issue", "tickets:read", "kiosk:watch"}
 _DISPLAY = {"services:read", "display:watch", "tickets:read"}
 _PRINTER = {"printer:jobs"}
-_MANAGER = _AGENT | {"counters:manage", "dashboard:watch", "reports:read", "tickets:cancel"}
+# dossiers: a kiosk and an agent take a deposit; staff move it through review
+_AGENT |= {"dossiers:deposit", "dossiers:read", "dossiers:manage"}
+_KIOSK |= {"dossiers:deposit"}
+_MANAGER = _AGENT | {"dossiers:counts", "counters:manage", "dashboard:watch", "reports:read", "tickets:cancel"}
 PERMISSIONS: dict[str, frozenset] = {
     "kiosk": frozenset(_KIOSK),
     "display": frozenset(_DISPLAY),

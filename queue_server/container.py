@@ -27,6 +27,7 @@ class Tabour:
     settings: object
     sessions: object = None
     printjobs: object = None  # kiosks, pairing, print jobs (queue_server.printjobs)
+    dossiers: object = None  # dossier drop-off and tracking (queue_server.dossiers)
 
     def database_ok(self) -> bool:
         try:

@@ -17,6 +17,11 @@ def ticket(branch_id: int, ticket_id: int) -> str:
     return f"b{branch_id}:ticket:{ticket_id}"
 
 
+def dossier(branch_id: int, dossier_id: int) -> str:
+    """The phone (or kiosk) following one dossier by its tracking number."""
+    return f"b{branch_id}:dossier:{dossier_id}"
+
+
 def printer(branch_id: int, name: str) -> str:
     """The printer agent(s) serving one named printer."""
     return f"b{branch_id}:printer:{name}"

@@ -113,6 +113,11 @@ def register(socketio, tabour) -> Sessions:
     @socketio.on("connect")
     def on_connect(auth=None):
         auth = auth if isinstance(auth, dict) else {}
+        if auth.get("view") == "dossier" and not auth.get("token"):
+            # the visitor's phone follows one dossier by its tracking number; wrong
+            # guesses from one address are counted and slowed down
+            return tabour.dossiers.public_connect(request.sid, auth.get("dossier"),
+                                                  request.remote_addr or "?", tabour.fanout)
         if auth.get("view") == "ticket" and not auth.get("token") and tabour.printjobs:
             # the visitor's phone (QR code): one ticket by its public reference, no token
             return tabour.printjobs.public_connect(request.sid, auth.get("ticket"))

@@ -5,3 +5,4 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from . import routes  # noqa: E402,F401  (registers the views on bp)
 from . import kiosk_routes  # noqa: E402,F401  (kiosks, pairing, printers)
+from . import dossier_routes  # noqa: E402,F401  (dossier drop-off and status)

@@ -1,0 +1,154 @@
+"""/api/v1 routes of dossier drop-off, the back office and the public status."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from flask import current_app, jsonify, request
+from pydantic import Field
+
+from ..dossiers.ids import InvalidInput
+from ..dossiers.lifecycle import ACTIONS
+from . import bp
+from .errors import ApiError
+from .kiosk_routes import base_url
+from .registry import route
+from .schemas import Lang, Strict
+
+Action = Literal["receive", "review", "incomplete", "accept", "pay", "close", "reject"]
+assert set(Action.__args__) == set(ACTIONS)
+
+
+class DossierIn(Strict):
+    type: str = Field(min_length=1, max_length=40, description="a dossier type code (GET /dossier-types)")
+    insured_number: str = Field(min_length=1, max_length=40)
+    national_id: str | None = Field(None, max_length=40)
+    documents: list[str] = Field(default_factory=list, max_length=40,
+                                 description="codes of the documents the visitor has")
+    event_date: date | None = Field(None, description="the date deadlines count from (YYYY-MM-DD)")
+    language: Lang = "ar"
+
+
+class DepositIn(DossierIn):
+    idempotency_key: str = Field(min_length=8, max_length=80,
+                                 description="one per confirm tap: a retry never deposits twice")
+    ticket_id: int | None = Field(None, description="the ticket being served (a counter deposit)")
+    print: bool = Field(True, description="print the deposit receipt (kiosk: its printer)")
+
+
+class TransitionIn(Strict):
+    action: Action
+    missing: list[str] | None = Field(None, max_length=40,
+                                      description="incomplete: codes of the missing documents")
+    reason: str | None = Field(None, max_length=500, description="reject: why (the visitor reads it)")
+
+
+def _d():
+    return current_app.extensions["tabour"].dossiers
+
+
+def _bad_input(fn):
+    """A wrong format or check digit is the caller's input: 400, not 409."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapped(*a, **kw):
+        try:
+            return fn(*a, **kw)
+        except InvalidInput as e:
+            raise ApiError(400, e.code, e.message, **e.details) from None
+    return wrapped
+
+
+@route(bp, "/dossier-types", "GET", "Dossier types with their documents and deadline rules",
+       None, tag="dossiers")
+def dossier_types(_p, _b):
+    cfg = _d().config
+    return jsonify({"types": [
+        {"code": t.code, "names": t.names, "icon": t.icon, "box": t.box, "event": t.event,
+         "documents": [{"code": d.code, "names": d.names, "required": d.required}
+                       for d in t.documents],
+         "deadlines": [{"code": r.code, "names": r.names, "within_days": r.days,
+                        "within_months": r.months} for r in t.deadlines]}
+        for t in cfg.types.values()],
+        "identity": {"insured": cfg.insured_scheme, "national": cfg.national_scheme}})
+
+
+@route(bp, "/dossiers/check", "POST", "Validate a drop-off before confirming: missing "
+       "documents and past deadlines (records nothing)", "dossiers:deposit", DossierIn,
+       {200: "What is missing or late", 404: "Unknown dossier type"}, tag="dossiers")
+@_bad_input
+def check_dossier(p, body: DossierIn):
+    return jsonify(_d().check(p.branch_id, body.type, body.insured_number, body.national_id,
+                              body.documents, body.event_date))
+
+
+@route(bp, "/dossiers", "POST", "Deposit a dossier (kiosk or counter); prints the receipt",
+       "dossiers:deposit", DepositIn,
+       {201: "Deposited", 200: "Already deposited for this idempotency key",
+        404: "Unknown dossier type or ticket"}, tag="dossiers")
+@_bad_input
+def deposit(p, body: DepositIn):
+    t = current_app.extensions["tabour"]
+    channel = "kiosk" if p.role == "kiosk" else "counter"
+    done = _d().deposit(p.branch_id, body.type, body.insured_number, body.national_id,
+                        body.documents, body.event_date, body.language, channel, p.actor,
+                        body.idempotency_key, body.ticket_id)
+    x = done.dossier
+    printing = None
+    if body.print and t.printjobs is not None:
+        printer = t.printjobs.kiosk_of(p)["printer"] if p.role == "kiosk" \
+            else t.printjobs.config.agent_printer
+        printing = _d().print_receipt(p.branch_id, x, printer, base_url())
+    with t.db.read() as conn:
+        from ..db import repo
+        tz = repo.load_branch(conn, p.branch_id).timezone
+    return jsonify({"dossier": _d().summary(x, tz), "url": f"{base_url()}/d/{x.tracking}",
+                    "qr": f"/d/{x.tracking}/qr.svg", "print": printing}), \
+        201 if done.created else 200
+
+
+@route(bp, "/dossiers", "GET", "Dossiers (?day=today|YYYY-MM-DD, ?status=...), numbers masked",
+       "dossiers:read", tag="dossiers")
+def list_dossiers(p, _b):
+    return jsonify({"dossiers": _d().listing(p.branch_id, request.args.get("day"),
+                                             request.args.get("status"))})
+
+
+@route(bp, "/dossiers/counts", "GET", "Counts by type and status, deposited today, age of "
+       "open dossiers", "dossiers:counts", tag="dossiers")
+def dossier_counts(p, _b):
+    return jsonify(_d().counts(p.branch_id))
+
+
+@route(bp, "/dossiers/<tracking>", "GET", "Open a dossier (staff; the opening is audited). "
+       "The tracking number or the receipt's QR value", "dossiers:read",
+       responses={200: "The dossier with its history", 404: "No such dossier"}, tag="dossiers")
+def open_dossier(p, _b, tracking):
+    return jsonify(_d().open(p.branch_id, tracking, p.actor))
+
+
+@route(bp, "/dossiers/<tracking>/transitions", "POST", "Move a dossier one step",
+       "dossiers:manage", TransitionIn,
+       {200: "The dossier after the step", 404: "No such dossier",
+        409: "Not allowed from its current status"}, tag="dossiers")
+def transition(p, body: TransitionIn, tracking):
+    t = current_app.extensions["tabour"]
+    x = _d().transition(p.branch_id, tracking, body.action, p.actor, body.missing, body.reason)
+    with t.db.read() as conn:
+        from ..db import repo
+        tz = repo.load_branch(conn, p.branch_id).timezone
+    return jsonify({"dossier": _d().staff_view(x, tz)})
+
+
+@route(bp, "/public/dossiers/<tracking>", "GET", "A dossier's status for its holder: status, "
+       "type, dates, missing documents, masked insured number", None,
+       responses={200: "The status", 404: "No such dossier",
+                  429: "Too many wrong numbers from this device"}, tag="dossiers")
+def public_dossier(_p, _b, tracking):
+    from ..dossiers.commands import TooManyGuesses
+    try:
+        _b2, _id, view = _d().public_lookup(tracking, request.remote_addr or "?")
+    except TooManyGuesses as e:
+        raise ApiError(429, e.code, e.message) from None
+    return jsonify(view)
