@@ -59,6 +59,7 @@ class Agent:
         self.status: PrinterStatus | None = None
         self.wake = threading.Event()
         self._lock = threading.Lock()  # one job or status query at a time on the device
+        self._release()  # after a restart, jobs left in the spool are tried at once
 
     # --- jobs in --------------------------------------------------------------------
 

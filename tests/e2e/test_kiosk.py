@@ -1,0 +1,160 @@
+"""The kiosk in real Chromium against a real run.py whose embedded printer agent
+prints on a virtual network printer (TCP on loopback).
+
+Pair by typing the code, tap language -> service -> ticket in Arabic (portrait,
+right to left) and in French (landscape); the ticket bytes reach the printer
+within a second. A closed service cannot be picked; a revoked kiosk says so.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+import requests
+
+from printers import render_image
+from support.escpos_decoder import decode
+from support.server import ServerProcess
+from support.virtual_printers import TcpVirtualPrinter
+
+ADMIN_PASSWORD = "admin-pass-for-e2e"
+
+
+@pytest.fixture
+def printer():
+    p = TcpVirtualPrinter()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def kiosk_server(tmp_path, printer):
+    server = ServerProcess(f"sqlite:///{tmp_path / 'tabour.sqlite'}", tmp_path / "server.log",
+                           ADMIN_PASSWORD, TABOUR_VAR_DIR=str(tmp_path / "var"),
+                           TABOUR_AGENT_TRANSPORT=json.dumps(printer.config))
+    server.start()
+    yield server
+    server.stop()
+
+
+class Admin:
+    def __init__(self, server):
+        self.url = server.url + "/api/v1"
+        self.h = {"Authorization": "Bearer " + server.token()}
+
+    def post(self, path, body=None):
+        return requests.post(self.url + path, json=body or {}, headers=self.h, timeout=10)
+
+    def get(self, path):
+        return requests.get(self.url + path, headers=self.h, timeout=10).json()
+
+
+def wait_printer_online(admin, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        printers = admin.get("/printers")["printers"]
+        if printers and printers[0]["state"] == "online":
+            return printers[0]
+        time.sleep(0.1)
+    raise AssertionError(f"the embedded printer agent never reported online: {printers}")
+
+
+def tap_ticket(page, printer, service, shot, artifacts):
+    printer.clear()
+    start = time.monotonic()
+    page.click(f'.service[data-prefix="{service}"]')
+    page.wait_for_selector("#ticket-screen:not([hidden])")
+    code = page.inner_text("#ticket-code")
+    data = printer.wait_for(lambda d: code.encode() in d, timeout=5)
+    elapsed = time.monotonic() - start
+    page.wait_for_function("document.getElementById('print-status').dataset.status === 'printed'")
+    page.screenshot(path=str(artifacts / shot))
+    return code, data, elapsed
+
+
+def test_kiosk_pairs_and_prints_in_arabic_and_french(kiosk_server, printer, browser, artifacts):
+    admin = Admin(kiosk_server)
+    for n in (1, 2):  # services A, B (and E through counter 1) open; C and D stay closed
+        assert admin.post(f"/counters/{n}/open").status_code == 200
+    wait_printer_online(admin)
+    code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
+
+    ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
+    page = ctx.new_page()
+    page.goto(kiosk_server.url + "/kiosk/")
+    page.fill("#pairing-code", code)
+    page.click("#pairing-form button")
+    page.wait_for_selector("#languages:not([hidden])")
+    page.screenshot(path=str(artifacts / "kiosk-start-portrait.png"))
+
+    # Arabic, portrait
+    page.click('.lang-button[data-lang="ar"]')
+    page.wait_for_selector('.service[data-prefix="A"]')
+    assert page.get_attribute("html", "dir") == "rtl"
+    assert page.get_attribute("html", "lang") == "ar"
+    back = page.locator("#back").bounding_box()
+    title = page.locator("#title").bounding_box()
+    assert back["x"] > title["x"], "in Arabic the back button starts on the right"
+    icon = page.locator('.service[data-prefix="A"] .service-icon').bounding_box()
+    name = page.locator('.service[data-prefix="A"] .service-name').bounding_box()
+    assert icon["x"] > name["x"], "in Arabic the icon is on the right of the label"
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    page.screenshot(path=str(artifacts / "kiosk-services-ar-portrait.png"))
+
+    closed = page.locator('.service[data-prefix="C"]')
+    assert closed.get_attribute("aria-disabled") == "true"
+    closed.click(force=True)  # a visitor taps it anyway
+    assert page.locator("#notice").is_visible()
+    assert page.locator("#ticket-screen").is_hidden()
+
+    code_ar, data, elapsed = tap_ticket(page, printer, "A", "kiosk-ticket-ar-portrait.png",
+                                        artifacts)
+    assert code_ar == "A-001"
+    assert page.inner_text("#ticket-service") == "التعويضات العائلية"
+    assert elapsed < 1.0, f"tap to printed bytes took {elapsed:.3f} s"
+    decoded = decode(data, 576)
+    assert decoded.text_block("A-001").bold
+    render_image(decoded.blocks, "80mm").save(artifacts / "kiosk-receipt-ar-printed.png")
+    assert len(decoded.images) >= 5  # Arabic lines as raster, rules, the QR code
+    assert page.get_attribute("#ticket-qr", "src").startswith("/kiosk/qr/")
+    assert page.evaluate("document.getElementById('ticket-qr').naturalWidth > 0")
+
+    # French, landscape
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.click("#done")
+    page.wait_for_selector("#languages:not([hidden])")
+    page.screenshot(path=str(artifacts / "kiosk-start-landscape.png"))
+    page.click('.lang-button[data-lang="fr"]')
+    page.wait_for_selector('.service[data-prefix="B"]')
+    assert page.get_attribute("html", "dir") == "ltr"
+    assert page.locator("#back").bounding_box()["x"] < page.locator("#title").bounding_box()["x"]
+    assert page.evaluate("document.documentElement.scrollHeight <= window.innerHeight")
+    page.click('.chip[data-priority="pregnant"]')
+    page.screenshot(path=str(artifacts / "kiosk-services-fr-landscape.png"))
+    code_fr, data, elapsed = tap_ticket(page, printer, "B", "kiosk-ticket-fr-landscape.png",
+                                        artifacts)
+    assert code_fr == "B-001" and elapsed < 1.0, elapsed
+    assert page.locator("#ticket-priority").is_visible()
+    assert decode(data, 576).text_block("B-001")
+    jobs = admin.get("/print-jobs")["jobs"]
+    assert [j["status"] for j in jobs] == ["printed", "printed"]
+
+    # the visitor's phone follows the ticket without a token
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    ref = page.get_attribute("#ticket-qr", "src").split("/")[-1].removesuffix(".svg")
+    phone.goto(f"{kiosk_server.url}/t/{ref}?lang=fr")
+    phone.wait_for_function("document.documentElement.dataset.connection === 'online'")
+    assert admin.post("/counters/2/call-next").status_code == 200  # A-001 or B-001 (priority)
+    phone.wait_for_function("document.body.dataset.status === 'called'", timeout=5000)
+    phone.screenshot(path=str(artifacts / "kiosk-phone-fr.png"))
+    phone.close()
+
+    # revoked: the kiosk says it is no longer paired
+    kiosks = admin.get("/kiosks")["kiosks"]
+    assert admin.post(f"/devices/{kiosks[0]['token_id']}/revoke").status_code == 200
+    page.goto(kiosk_server.url + "/kiosk/services?lang=fr")
+    page.wait_for_selector("#pairing:not([hidden])")
+    assert "plus associée" in page.inner_text("#pairing-message")
+    page.screenshot(path=str(artifacts / "kiosk-revoked-fr.png"))
+    ctx.close()
