@@ -1,1 +1,83 @@
+"""Back-office and public status pages. The pages talk to /api/v1 and follow
+changes over Socket.IO; nothing here writes."""
+from __future__ import annotations
 
+import io
+
+from flask import abort, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+
+from ..dossiers import tracking
+from ..dossiers.commands import TooManyGuesses
+from ..dossiers.lifecycle import TRANSITIONS, DossierStatus
+from ..engine.errors import NotFound
+from . import bp, public
+
+
+def _d():
+    return current_app.extensions["tabour"].dossiers
+
+
+def status_texts() -> dict:
+    """Each status in the visitor's words and what to do next (translated)."""
+    return {
+        "deposited": [_("Deposited"), _("Your dossier was deposited. An agent will collect it "
+                                         "from the box.")],
+        "received": [_("Received"), _("The branch has your dossier. Its review starts soon.")],
+        "in_review": [_("In review"), _("An agent is reviewing your dossier.")],
+        "incomplete": [_("Incomplete"), _("Documents are missing: bring them to the branch. "
+                                          "Show your receipt.")],
+        "accepted": [_("Accepted"), _("Your claim was accepted. Payment follows.")],
+        "paid": [_("Paid"), _("The payment was made.")],
+        "closed": [_("Closed"), _("This dossier is closed.")],
+        "rejected": [_("Rejected"), _("Your claim was rejected. Ask at a counter if you have "
+                                      "questions.")],
+    }
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "backoffice/index.html",
+        transitions={a: {"from": sorted(s.value for s in frm), "to": to.value}
+                     for a, (frm, to) in TRANSITIONS.items()},
+        statuses=[s.value for s in DossierStatus], texts=status_texts())
+
+
+@public.get("/d/<value>")
+def status_page(value: str):
+    try:
+        _b, _id, view = _d().public_lookup(value, request.remote_addr or "?")
+    except TooManyGuesses as exc:
+        return render_template("backoffice/status_missing.html", message=exc.message), 429
+    except NotFound:
+        return render_template("backoffice/status_missing.html",
+                               message=_("There is no dossier with this tracking number: "
+                                         "check it on your receipt.")), 404
+    return render_template("backoffice/status.html", dossier=view, texts=status_texts())
+
+
+@public.get("/d/<value>.json")
+def status_json(value: str):
+    try:
+        return jsonify(_d().public_lookup(value, request.remote_addr or "?")[2])
+    except TooManyGuesses as exc:
+        return jsonify({"error": {"code": exc.code, "message": exc.message}}), 429
+    except NotFound as exc:
+        return jsonify({"error": {"code": "not_found", "message": exc.message}}), 404
+
+
+@public.get("/d/<value>/qr.svg")
+def status_qr(value: str):
+    import qrcode
+    import qrcode.image.svg
+    number = tracking.parse(value)
+    if number is None:
+        abort(404)
+    base = (current_app.extensions["tabour"].printjobs.config.public_url
+            or request.host_url.rstrip("/"))
+    img = qrcode.make(f"{base}/d/{number}", image_factory=qrcode.image.svg.SvgPathImage,
+                      box_size=10, border=2)
+    out = io.BytesIO()
+    img.save(out)
+    return current_app.response_class(out.getvalue(), mimetype="image/svg+xml")
