@@ -93,3 +93,5 @@ def phone_json(ref: str):
 def register(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(public)
+    from .dossier_flow import bp as dossier_bp  # dossier drop-off (issue 5)
+    app.register_blueprint(dossier_bp)
