@@ -8,7 +8,7 @@ from support.api import Api
 
 @pytest.fixture
 def app(sqlite_url, clock):
-    from conftest import make_app
+    from support.kiosk_printing import make_app
     app = make_app(sqlite_url, clock)
     yield app
     app.extensions["tabour"].db.dispose()

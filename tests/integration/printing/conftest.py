@@ -11,7 +11,7 @@ from support.virtual_printers import ONLINE, PtySerialPrinter, TcpVirtualPrinter
 
 @pytest.fixture
 def app(sqlite_url, clock):
-    from conftest import make_app
+    from support.kiosk_printing import make_app
     app = make_app(sqlite_url, clock)
     yield app
     app.extensions["tabour"].db.dispose()
