@@ -86,7 +86,9 @@
 
   function open(value) {
     say("");
-    return api("GET", "/dossiers/" + encodeURIComponent(value.trim()))
+    value = value.trim();
+    if (value.indexOf("/d/") >= 0) value = value.split("/d/").pop().split(/[?#]/)[0];  // a scanned QR URL
+    return api("GET", "/dossiers/" + encodeURIComponent(value))
       .then(render).catch(function (e) { say(e.message); });
   }
   function send(body) {
