@@ -81,7 +81,12 @@ def _dossiers(tabour, settings, clock):
     """Dossier drop-off and tracking (issue 5): config/dossiers.toml next to the branches."""
     from .dossiers import types
     from .dossiers.commands import Dossiers, id_key
-    config = types.load(settings.config_path.parent / "dossiers.toml")
+    import os
+    from pathlib import Path
+    path = settings.config_path.parent / "dossiers.toml"
+    if not path.exists():  # a branches file elsewhere (tests, a custom TABOUR_CONFIG)
+        path = Path(__file__).resolve().parent.parent / "config" / "dossiers.toml"
+    config = types.load(Path(os.environ.get("TABOUR_DOSSIERS", path)))
     return Dossiers(tabour.db, clock, tabour.fanout.publish, config, id_key(settings.var_dir),
                     tabour.printjobs).register(tabour.fanout)
 
