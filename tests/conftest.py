@@ -6,7 +6,7 @@ import pytest
 from support.clock import FakeClock
 from support.databases import PostgresDatabases, require_pg
 
-ADMIN_PASSWORD = "admin-pass-for-tests"
+from support.app import ADMIN_PASSWORD, make_app  # noqa: F401  (fixtures below use them)
 
 
 @pytest.fixture(scope="session")
@@ -32,14 +32,6 @@ def db_url(request, tmp_path):
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'tabour.sqlite'}"
-
-
-def make_app(url, clock, **settings):
-    from queue_server.app import create_app
-    from queue_server.settings import Settings
-    s = Settings(database_url=url, async_mode="threading", admin_password=ADMIN_PASSWORD,
-                 coalesce_s=0.02, **settings)
-    return create_app(s, clock=clock)
 
 
 @pytest.fixture

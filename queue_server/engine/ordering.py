@@ -7,9 +7,11 @@ through :func:`order_for_counter`. Ties are pinned by the tests:
    the wait-bound rule, normal tickets that have waited past the bound;
    with the interleave rule, after ``priority_burst`` priority calls in a row at
    this counter the normal tier goes first for one call;
-2. then the counter's service order (rank, lower first);
-3. then tickets placed at the front (transfer or park return, by policy);
-4. then arrival (``queued_at``), then id.
+2. then tickets sent to this very counter (a colleague's transfer, a parked
+   ticket returned): a deliberate routing goes before the counter's own order;
+3. then the counter's service order (rank, lower first);
+4. then tickets placed at the front (transfer or park return, by policy);
+5. then arrival (``queued_at``), then id.
 """
 from __future__ import annotations
 
@@ -53,6 +55,7 @@ def sort_key(ticket: Ticket, counter: Counter, policy: Policy, now: datetime,
         tier = 1 - tier
     return (
         tier,
+        0 if ticket.target_counter_id == counter.id else 1,
         counter.services[ticket.service_id],
         0 if ticket.front else 1,
         ticket.queued_at,

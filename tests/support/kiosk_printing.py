@@ -3,15 +3,7 @@ from __future__ import annotations
 
 from support.api import Api
 
-ADMIN_PASSWORD = "admin-pass-for-tests"  # the same as tests/conftest.py
-
-
-def make_app(url, clock):
-    """tests/conftest.py's make_app (``import conftest`` is ambiguous in a full run)."""
-    from queue_server.app import create_app
-    from queue_server.settings import Settings
-    return create_app(Settings(database_url=url, async_mode="threading",
-                               admin_password=ADMIN_PASSWORD, coalesce_s=0.02), clock=clock)
+from support.app import ADMIN_PASSWORD, make_app  # noqa: F401  (re-exported for the kiosk tests)
 
 
 class Bridge:

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from queue_server import housekeeping
 from queue_server.db import schema
 
-from conftest import ADMIN_PASSWORD
+from support.app import ADMIN_PASSWORD
 
 
 def relogin(api):

@@ -9,9 +9,7 @@ BASE_CONFIG = (ROOT / "config" / "branches.toml").read_text(encoding="utf-8")
 
 
 def app_with(tmp_path, clock, extra_config: str = "", transform=lambda text: text, **settings):
-    # by path, not "from conftest import": with --import-mode=importlib the bare name
-    # "conftest" may be another directory's conftest, depending on which tests ran first
-    from tests.conftest import ADMIN_PASSWORD, make_app
+    from support.app import ADMIN_PASSWORD, make_app
     from support.api import Api
     config = tmp_path / "branches.toml"
     config.write_text(transform(BASE_CONFIG) + "\n" + extra_config, encoding="utf-8")

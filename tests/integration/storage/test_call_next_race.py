@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from queue_server.db import schema
 
-from conftest import make_app
+from support.app import make_app
 
 HERE = Path(__file__).parent
 TEN_COUNTERS = """

@@ -7,7 +7,7 @@ from queue_server.engine import lifecycle
 from queue_server.engine.errors import InvalidTransition, NotAllowed
 from queue_server.engine.model import CounterState as CS, PriorityClass as P, TicketStatus as S
 
-from factories import A, AGENT, B, DAY, T0, counter, policy, ticket
+from support.engine_factories import A, AGENT, B, DAY, T0, counter, policy, ticket
 
 NOW = T0 + timedelta(minutes=5)
 

@@ -5,7 +5,7 @@ import pytest
 from queue_server.engine.estimate import estimate_wait_minutes, mean_service_minutes
 from queue_server.engine.numbering import branch_day, first_number_of_day, ticket_code
 
-from factories import policy
+from support.engine_factories import policy
 
 
 def utc(*a):

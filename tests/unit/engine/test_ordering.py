@@ -4,7 +4,7 @@ from datetime import timedelta
 from queue_server.engine.model import CounterState, PriorityClass as P
 from queue_server.engine.ordering import next_for_counter, order_for_counter, people_ahead
 
-from factories import A, B, C, DAY, T0, counter, policy, ticket
+from support.engine_factories import A, B, C, DAY, T0, counter, policy, ticket
 
 NOW = T0 + timedelta(minutes=10)
 
@@ -110,3 +110,12 @@ def test_people_ahead_prefers_staffed_counters():
     waiting = [ticket(1, service=B), ticket(2, service=A, minutes=1)]
     # only the open counter counts: B-001 goes first there
     assert people_ahead(waiting[1], waiting, [open_c, closed], policy(), NOW, DAY) == 1
+
+
+def test_a_ticket_sent_to_this_counter_goes_before_the_counters_service_order():
+    c = counter(id=2, services={A.id: 0, B.id: 1})
+    waiting = [ticket(1, service=A), ticket(2, service=B, minutes=5, target_counter_id=2)]
+    assert codes(order_for_counter(c, waiting, policy(), NOW, DAY)) == ["B-002", "A-001"]
+    # but a priority visitor still goes first
+    waiting.append(ticket(3, service=A, minutes=6, priority=P.ELDERLY))
+    assert codes(order_for_counter(c, waiting, policy(), NOW, DAY))[0] == "A-003"
