@@ -36,12 +36,13 @@ def measure(
             first.append(_timed(code, counter, languages, work, expect_cached=False))
         for code, counter in calls:
             cached.append(_timed(code, counter, languages, work, expect_cached=True))
+        # generation alone; "announcement_first_audio_ms" (measure_first_announcement)
+        # is the whole path, from the call to the display holding the audio
         return {
-            "announcement_first_audio_ms": round(statistics.median(first), 2),
-            "announcement_first_audio_max_ms": round(max(first), 2),
+            "announcement_generate_ms_median": round(statistics.median(first), 2),
+            "announcement_generate_ms_max": round(max(first), 2),
             "announcement_cached_ms": round(statistics.median(cached), 3),
-            "languages": list(languages),
-            "runs": runs,
+            "announcement_languages": list(languages),
         }
     finally:
         shutil.rmtree(work, ignore_errors=True)

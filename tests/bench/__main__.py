@@ -182,6 +182,32 @@ def part_figures() -> dict:
     return out
 
 
+def browser_and_print_figures(work: Path) -> dict:
+    """Tap-to-printed on a virtual network printer, click-to-display in Chromium and
+    the first announcement, against a second, fresh server on the default branch."""
+    from display.bench import measure_click_to_display, measure_first_announcement
+    from kiosk.bench import measure_tap_to_print
+    from playwright.sync_api import sync_playwright
+
+    from e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    server = ServerProcess(f"sqlite:///{work / 'pages.sqlite'}", work / "pages.log", PASSWORD,
+                           TABOUR_VAR_DIR=str(work / "pages-var")).start()
+    out = {}
+    try:
+        token = server.token()
+        out.update(measure_tap_to_print(server.url, token))
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            try:
+                out.update(measure_click_to_display(browser, server.url, token))
+                out.update(measure_first_announcement(browser, server.url, token))
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+    return out
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / "var"))
     config = work / "branches.toml"
@@ -200,6 +226,7 @@ def main() -> int:
     finally:
         server.stop()
     result.update(part_figures())
+    result.update(browser_and_print_figures(work))
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "server": "gevent, 1 process, SQLite WAL"}
     out = ROOT / "var" / "bench"
