@@ -5,12 +5,16 @@ Screenshots and other artefacts go to var/artifacts/ (git-ignored).
 """
 from __future__ import annotations
 
+import json
 import os
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from support.server import ROOT, ServerProcess
+from support.virtual_printers import TcpVirtualPrinter
 
 ADMIN_PASSWORD = "admin-pass-for-e2e"
 ARTIFACTS = ROOT / "var" / "artifacts"
@@ -51,3 +55,51 @@ def browser(playwright_instance):
                                             args=CHROMIUM_ARGS)
     yield b
     b.close()
+
+
+@pytest.fixture
+def printer():
+    """A virtual network printer (raw TCP on loopback) that answers status queries."""
+    p = TcpVirtualPrinter()
+    yield p
+    p.stop()
+
+
+@pytest.fixture
+def kiosk_server(tmp_path, printer):
+    """A server whose embedded printer agent prints on the virtual network printer."""
+    server = ServerProcess(f"sqlite:///{tmp_path / 'tabour.sqlite'}", tmp_path / "server.log",
+                           ADMIN_PASSWORD, TABOUR_VAR_DIR=str(tmp_path / "var"),
+                           TABOUR_AGENT_TRANSPORT=json.dumps(printer.config))
+    server.start()
+    yield server
+    server.stop()
+
+
+class Admin:
+    """The API as the admin of a live server."""
+
+    def __init__(self, server):
+        self.url = server.url + "/api/v1"
+        self.h = {"Authorization": "Bearer " + server.token()}
+
+    def post(self, path, body=None):
+        return requests.post(self.url + path, json=body or {}, headers=self.h, timeout=10)
+
+    def get(self, path):
+        return requests.get(self.url + path, headers=self.h, timeout=10).json()
+
+    def wait_printer_online(self, timeout=15.0) -> dict:
+        deadline = time.monotonic() + timeout
+        printers = []
+        while time.monotonic() < deadline:
+            printers = self.get("/printers")["printers"]
+            if printers and printers[0]["state"] == "online":
+                return printers[0]
+            time.sleep(0.1)
+        raise AssertionError(f"the embedded printer agent never reported online: {printers}")
+
+
+@pytest.fixture
+def admin(kiosk_server):
+    return Admin(kiosk_server)

@@ -4,63 +4,17 @@ from __future__ import annotations
 
 import time
 
-from support.escpos_decoder import decode
+from e2e.conftest import ADMIN_PASSWORD
 from queue_server.dossiers import ids
+from support.escpos_decoder import decode
 
-import json
-
-import pytest
-import requests
-
-from support.server import ServerProcess
-from support.virtual_printers import TcpVirtualPrinter
-
-
-@pytest.fixture
-def printer():
-    p = TcpVirtualPrinter()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def kiosk_server(tmp_path, printer):
-    server = ServerProcess(f"sqlite:///{tmp_path / 'tabour.sqlite'}", tmp_path / "server.log",
-                           "admin-pass-for-e2e", TABOUR_VAR_DIR=str(tmp_path / "var"),
-                           TABOUR_AGENT_TRANSPORT=json.dumps(printer.config))
-    server.start()
-    yield server
-    server.stop()
-
-
-class Admin:
-    def __init__(self, server):
-        self.url = server.url + "/api/v1"
-        self.h = {"Authorization": "Bearer " + server.token()}
-
-    def post(self, path, body=None):
-        return requests.post(self.url + path, json=body or {}, headers=self.h, timeout=10)
-
-    def get(self, path):
-        return requests.get(self.url + path, headers=self.h, timeout=10).json()
-
-
-def wait_printer_online(admin, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        printers = admin.get("/printers")["printers"]
-        if printers and printers[0]["state"] == "online":
-            return
-        time.sleep(0.1)
-    raise AssertionError("the embedded printer agent never reported online")
 
 INSURED = "12345678" + ids.luhn_digit("12345678")
 
 
-def test_dropoff_in_arabic_receipt_back_office_and_live_phone(kiosk_server, printer, browser,
-                                                              artifacts):
-    admin = Admin(kiosk_server)
-    wait_printer_online(admin)
+def test_dropoff_in_arabic_receipt_back_office_and_live_phone(kiosk_server, admin, printer,
+                                                              browser, artifacts):
+    admin.wait_printer_online()
     code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
 
     ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
@@ -124,7 +78,7 @@ def test_dropoff_in_arabic_receipt_back_office_and_live_phone(kiosk_server, prin
     bo = ctx.new_page()
     bo.goto(kiosk_server.url + "/backoffice/?lang=fr")
     bo.fill("#username", "admin")
-    bo.fill("#password", "admin-pass-for-e2e")
+    bo.fill("#password", ADMIN_PASSWORD)
     bo.click("#login-form button")
     bo.wait_for_selector(f'#list tr[data-tracking="{tracking}"]')
     bo.fill("#lookup", f"{kiosk_server.url}/d/{tracking}")

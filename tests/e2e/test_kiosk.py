@@ -7,57 +7,10 @@ within a second. A closed service cannot be picked; a revoked kiosk says so.
 """
 from __future__ import annotations
 
-import json
 import time
-
-import pytest
-import requests
 
 from printers import render_image
 from support.escpos_decoder import decode
-from support.server import ServerProcess
-from support.virtual_printers import TcpVirtualPrinter
-
-ADMIN_PASSWORD = "admin-pass-for-e2e"
-
-
-@pytest.fixture
-def printer():
-    p = TcpVirtualPrinter()
-    yield p
-    p.stop()
-
-
-@pytest.fixture
-def kiosk_server(tmp_path, printer):
-    server = ServerProcess(f"sqlite:///{tmp_path / 'tabour.sqlite'}", tmp_path / "server.log",
-                           ADMIN_PASSWORD, TABOUR_VAR_DIR=str(tmp_path / "var"),
-                           TABOUR_AGENT_TRANSPORT=json.dumps(printer.config))
-    server.start()
-    yield server
-    server.stop()
-
-
-class Admin:
-    def __init__(self, server):
-        self.url = server.url + "/api/v1"
-        self.h = {"Authorization": "Bearer " + server.token()}
-
-    def post(self, path, body=None):
-        return requests.post(self.url + path, json=body or {}, headers=self.h, timeout=10)
-
-    def get(self, path):
-        return requests.get(self.url + path, headers=self.h, timeout=10).json()
-
-
-def wait_printer_online(admin, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        printers = admin.get("/printers")["printers"]
-        if printers and printers[0]["state"] == "online":
-            return printers[0]
-        time.sleep(0.1)
-    raise AssertionError(f"the embedded printer agent never reported online: {printers}")
 
 
 def tap_ticket(page, printer, service, shot, artifacts):
@@ -73,11 +26,11 @@ def tap_ticket(page, printer, service, shot, artifacts):
     return code, data, elapsed
 
 
-def test_kiosk_pairs_and_prints_in_arabic_and_french(kiosk_server, printer, browser, artifacts):
-    admin = Admin(kiosk_server)
+def test_kiosk_pairs_and_prints_in_arabic_and_french(kiosk_server, admin, printer, browser,
+                                                    artifacts):
     for n in (1, 2):  # services A, B (and E through counter 1) open; C and D stay closed
         assert admin.post(f"/counters/{n}/open").status_code == 200
-    wait_printer_online(admin)
+    admin.wait_printer_online()
     code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
 
     ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
