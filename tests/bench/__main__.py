@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from support.server import ServerProcess  # noqa: E402
+from tests.bench.stats import pct  # noqa: E402
 
 PASSWORD = "bench-admin-password"
 BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
@@ -34,13 +35,6 @@ DISPLAYS_PER_BRANCH = 20
 ISSUE_CLIENTS = 8
 ISSUE_SECONDS = 8.0
 CALLS = 100
-
-
-def pct(values, p):
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def bench_config(path: Path) -> None:
@@ -186,7 +180,7 @@ def browser_and_print_figures(work: Path) -> dict:
     """Tap-to-printed on a virtual network printer, click-to-display in Chromium and
     the first announcement, against a second, fresh server on the default branch."""
     from display.bench import measure_click_to_display, measure_first_announcement
-    from kiosk.bench import measure_tap_to_print
+    from tests.bench.tap_to_print import measure_tap_to_print
     from playwright.sync_api import sync_playwright
 
     from e2e.conftest import CHROMIUM, CHROMIUM_ARGS

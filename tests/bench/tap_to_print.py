@@ -1,6 +1,6 @@
 """Tap-to-printed latency for ``make bench``.
 
-    from kiosk.bench import measure_tap_to_print
+    from tests.bench.tap_to_print import measure_tap_to_print
     measure_tap_to_print("http://127.0.0.1:8000", admin_token)
 
 Against a running server: a printer agent in this process (its own printer
@@ -13,65 +13,16 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import requests
 
-
-class _NetworkPrinter:
-    """Collects bytes on 127.0.0.1; answers DLE EOT n with "online, paper present"."""
-
-    def __init__(self):
-        self.data = bytearray()
-        self.lock = threading.Lock()
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(0.05)
-        self.port = self.server.getsockname()[1]
-        self.stopping = False
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while not self.stopping:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                conn.settimeout(0.05)
-                while not self.stopping:
-                    try:
-                        chunk = conn.recv(65536)
-                    except socket.timeout:
-                        continue
-                    except OSError:
-                        break
-                    if not chunk:
-                        break
-                    with self.lock:
-                        self.data += chunk
-                    if b"\x10\x04" in chunk:
-                        conn.sendall(b"\x12" * chunk.count(b"\x10\x04"))
-
-    def has(self, needle: bytes) -> bool:
-        with self.lock:
-            return needle in self.data
-
-    def stop(self):
-        self.stopping = True
-        self.server.close()
-
-
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
+from support.virtual_printers import TcpVirtualPrinter
+from tests.bench.stats import pct
 
 
 def measure_tap_to_print(server_url: str, admin_token: str, tickets: int = 30,
@@ -89,10 +40,10 @@ def measure_tap_to_print(server_url: str, admin_token: str, tickets: int = 30,
     paired = requests.post(f"{api}/kiosk/pair", json={"code": code}, timeout=10).json()
     kiosk = requests.Session()
     kiosk.headers["Authorization"] = f"Bearer {paired['token']}"
-    printer = _NetworkPrinter()
+    printer = TcpVirtualPrinter()  # answers the status query as a healthy printer
     workdir = Path(tempfile.mkdtemp(prefix="tabour-bench-"))
     agent = SocketAgent(server_url, printer_token, Agent(
-        name, {"type": "network", "host": "127.0.0.1", "port": printer.port, "timeout": 2},
+        name, printer.config,
         workdir / "spool.sqlite"), status_every_s=30).start()
     try:
         if not agent.connected.wait(10):
@@ -107,14 +58,16 @@ def measure_tap_to_print(server_url: str, admin_token: str, tickets: int = 30,
             r.raise_for_status()
             ticket_code = r.json()["ticket"]["code"].encode()
             deadline = start + 10
-            while not printer.has(ticket_code):
+            while ticket_code not in printer.received:
                 if time.perf_counter() > deadline:
                     raise RuntimeError(f"ticket {ticket_code!r} did not print within 10 s")
                 time.sleep(0.0005)
+            elapsed = (time.perf_counter() - start) * 1000
+            printer.clear()  # keeps the next poll's copy small
             if i:  # the first one warms fonts and connections up
-                timings.append((time.perf_counter() - start) * 1000)
+                timings.append(elapsed)
         return {"tap_to_print_ms_p50": round(statistics.median(timings), 1),
-                "tap_to_print_ms_p99": round(_pct(timings, 99), 1)}
+                "tap_to_print_ms_p99": round(pct(timings, 99), 1)}
     finally:
         agent.stop()
         printer.stop()
