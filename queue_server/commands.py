@@ -223,7 +223,10 @@ class Commands:
             ticket = self._ticket(conn, branch_id, ticket_id)
             counter = None
             if ticket.counter_id is not None and ticket.status.value == "called":
-                counter = repo.get_counter_by_id(conn, ticket.counter_id)
+                # the counter row first, as every counter action does (no lock-order deadlock)
+                held = repo.get_counter_by_id(conn, ticket.counter_id)
+                counter = self._counter(conn, branch_id, held.number)
+                ticket = self._ticket(conn, branch_id, ticket_id)
             change = lifecycle.cancel(ticket, counter, now, actor, reason)
             stored = self._store(conn, branch_id, change, ticket, counter)
         self.publish(branch_id, stored)
@@ -256,5 +259,10 @@ class Commands:
             change = lifecycle.counter_action(counter, action, now, actor)
             who = agent_user_id if action == "open" else (None if action == "close" else False)
             stored = self._store(conn, branch_id, change, None, counter, who)
+            if action == "close":
+                waiting = repo.waiting_tickets(conn, branch_id)
+                for ch in lifecycle.requeue_targeted(waiting, counter, now, actor):
+                    before = next(t for t in waiting if t.id == ch.ticket.id)
+                    stored += self._store(conn, branch_id, ch, before, None)
         self.publish(branch_id, stored)
         return change.counter

@@ -21,7 +21,8 @@ from .snapshots import counter_queue
 log = logging.getLogger("tabour.fanout")
 
 TICKET_CHANGED = {"ticket_started", "ticket_finished", "ticket_no_show", "ticket_recycled",
-                  "ticket_transferred", "ticket_parked", "ticket_returned", "ticket_cancelled"}
+                  "ticket_transferred", "ticket_parked", "ticket_returned", "ticket_cancelled",
+                  "ticket_requeued"}
 
 
 class FanOut:
@@ -94,7 +95,7 @@ class FanOut:
         payload = {"seq": seq, "services": [service_view(s, st) for s in st.services],
                    "counters": [{"number": c.number, "state": c.state.value}
                                 for c in st.counters]}
-        for name in ("displays", "kiosks", "counters", "dashboards"):
+        for name in ("displays", "kiosks", "counters", "dashboards", "phones"):
             self.emit("queue_changed", payload, rooms.audience(branch_id, name))
         for c in st.counters:
             if c.state.value != "closed":

@@ -27,7 +27,7 @@ log = logging.getLogger("tabour.serial")
 SHOW = ("ticket_called", "ticket_recalled")
 LINK_KEYS = ("retry_min_s", "retry_max_s", "check_interval_s", "refresh_s", "write_timeout_s")
 CLEAR = ("ticket_finished", "ticket_no_show", "ticket_transferred", "ticket_parked",
-         "ticket_cancelled")
+         "ticket_cancelled", "ticket_recycled")
 
 
 class SerialCounters:

@@ -235,6 +235,9 @@ def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, ac
         if not to_counter.serves(ticket.service_id):
             raise NotAllowed(f"Counter {to_counter.number} does not serve the service of "
                              f"{ticket.code}: transfer it to a service instead.")
+        if to_counter.state is C.CLOSED:
+            raise NotAllowed(f"Counter {to_counter.number} is closed: nobody would call "
+                             f"{ticket.code} there. Transfer it to a service instead.")
     position = policy.transfer_position
     t = replace(
         ticket, status=T.WAITING, service_id=service_id,
@@ -281,8 +284,9 @@ def cancel(ticket: Ticket, counter: Counter | None, now: datetime, actor: Actor,
             raise NotAllowed(f"Ticket {ticket.code} is at a counter: cancel it from there.")
         counter2 = _release(counter)
     t = replace(ticket, status=T.CANCELLED, finished_at=now)
+    at_counter = {"counter_number": counter.number} if counter2 is not None else {}
     return Change(t, counter2, [
-        _event("ticket_cancelled", now, actor, t, counter2, reason=reason,
+        _event("ticket_cancelled", now, actor, t, counter2, reason=reason, **at_counter,
                **_ticket_data(t))])
 
 
@@ -290,6 +294,21 @@ def expire_day(waiting: list[Ticket], today: str, now: datetime, actor: Actor) -
     """At the rollover, tickets of an earlier day still waiting are cancelled."""
     return [cancel(t, None, now, actor, reason="day closed")
             for t in waiting if t.status is T.WAITING and t.day < today]
+
+
+def requeue_targeted(waiting: list[Ticket], counter: Counter, now: datetime,
+                     actor: Actor) -> list[Change]:
+    """A counter closes: tickets sent to it go back to their service's queue (at the
+    front), or nobody could ever call them."""
+    changes = []
+    for t in waiting:
+        if t.status is T.WAITING and t.target_counter_id == counter.id:
+            t2 = replace(t, target_counter_id=None, front=True)
+            changes.append(Change(t2, None, [
+                _event("ticket_requeued", now, actor, t2, counter,
+                       counter_number=counter.number, reason="counter closed",
+                       **_ticket_data(t2))]))
+    return changes
 
 
 # --- counters ----------------------------------------------------------------

@@ -86,12 +86,12 @@ def test_agent_calls_next_display_shows_it_recall_and_transfer(live_server, brow
         display.screenshot(path=str(artifacts / "display-1920x1080.png"))
 
         # --- transfer to counter 4: gone from counter 3, marked on the display ----------
+        admin("/counters/4/open")  # a transfer goes to an open counter only
         console.keyboard.press("t")
         console.select_option("#transfer-counter", "4")
         console.click("#transfer-ok")
         console.wait_for_function("document.querySelector('#current').dataset.ticket === ''")
         display.wait_for_function("document.querySelector('#latest-tag').innerText.includes('Transf')")
-        admin("/counters/4/open")
         called = admin("/counters/4/call-next")
         assert called["code"] == first["code"]  # transferred to counter 4
         display.wait_for_function("window.tabourDisplay.shown.length === 3")

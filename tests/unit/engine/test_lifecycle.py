@@ -197,3 +197,25 @@ def test_expire_day_cancels_earlier_days_only():
     changes = lifecycle.expire_day([old, today], DAY, NOW, AGENT)
     assert [ch.ticket.code for ch in changes] == ["A-001"]
     assert changes[0].events[0].data["reason"] == "day closed"
+
+
+def test_transfer_to_a_closed_counter_is_refused():
+    t, c = called()
+    closed = counter(id=2, services={A.id: 0}, state=CS.CLOSED)
+    with pytest.raises(NotAllowed, match="closed"):
+        lifecycle.transfer(c, t, policy(), NOW, AGENT, to_counter=closed)
+
+
+def test_closing_a_counter_requeues_the_tickets_sent_to_it():
+    sent = ticket(1, target_counter_id=2)
+    other = ticket(2, target_counter_id=3)
+    changes = lifecycle.requeue_targeted([sent, other], counter(id=2), NOW, AGENT)
+    assert [ch.ticket.code for ch in changes] == ["A-001"]
+    assert changes[0].ticket.target_counter_id is None and changes[0].ticket.front
+    assert changes[0].events[0].type == "ticket_requeued"
+
+
+def test_cancelling_a_called_ticket_names_the_counter_it_frees():
+    t, c = called()
+    ch = lifecycle.cancel(t, c, NOW, AGENT, "left")
+    assert ch.events[0].data["counter_number"] == c.number
