@@ -113,9 +113,10 @@ class PrintJobs:
             row = conn.execute(select(s.pairing_codes).where(
                 s.pairing_codes.c.code_hash == _digest(digits))).first()
             ok = (row is not None and row.used_at is None and row.expires_at > now)
-            if ok:
-                conn.execute(update(s.pairing_codes).where(s.pairing_codes.c.id == row.id)
-                             .values(used_at=now))
+            if ok:  # conditional: of two kiosks typing one code at once, one wins
+                ok = conn.execute(update(s.pairing_codes).where(
+                    s.pairing_codes.c.id == row.id, s.pairing_codes.c.used_at.is_(None))
+                    .values(used_at=now)).rowcount == 1
         if not ok:
             with self._lock:
                 self._failed_pairings.append(time.monotonic())
@@ -203,7 +204,7 @@ class PrintJobs:
                 st = self.queries.state(branch_id, conn)
                 doc = self.document(ticket, st, f"{base_url}/t/{ref}", ticket.language)
                 conn.execute(insert(s.print_jobs).values(
-                    branch_id=branch_id, job_id=f"t{ticket.id}-{ref[:6]}", printer=printer,
+                    branch_id=branch_id, job_id=f"t{ticket.id}", printer=printer,
                     ticket_id=ticket.id, kind="ticket", document=doc, paper=None,
                     status="pending", created_at=now))
                 self._ensure_printer(conn, branch_id, printer)
@@ -380,7 +381,7 @@ class PrintJobs:
         except NotFound:
             raise ConnectionRefusedError("There is no ticket at this address.")
         join_room(rooms.ticket(branch_id, ticket.id))
-        join_room(rooms.audience(branch_id, "kiosks"))  # queue summaries: the position moves
+        join_room(rooms.audience(branch_id, "phones"))  # queue summaries: the position moves
         self.fanout.send_to(sid, "snapshot", {"view": "ticket",
                                               "ticket": self.public_view(str(ref))})
 

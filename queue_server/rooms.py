@@ -1,6 +1,7 @@
 """Socket.IO room names. The only place they are built."""
 
-AUDIENCES = ("displays", "kiosks", "counters", "dashboards", "printers")
+# "phones": visitors following their ticket without a token (queue summaries only)
+AUDIENCES = ("displays", "kiosks", "counters", "dashboards", "printers", "phones")
 
 
 def audience(branch_id: int, name: str) -> str:

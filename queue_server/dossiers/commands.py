@@ -353,7 +353,7 @@ class Dossiers:
     def print_receipt(self, branch_id: int, x: Dossier, printer: str, base_url: str) -> dict:
         """Commit the receipt's print job (once per dossier), then send it to the printer."""
         pj = self.printjobs
-        job_id = f"d{x.id}-{x.tracking}"
+        job_id = f"d{x.id}"  # opaque: job ids reach kiosk screens, tracking numbers must not
         with self.db.write() as conn:
             job = conn.execute(select(s.print_jobs).where(s.print_jobs.c.job_id == job_id)).first()
             created = job is None
