@@ -43,7 +43,9 @@
         if (token()) headers.Authorization = "Bearer " + token();
         var r = await fetch("/api/v1" + path, { method: method, headers: headers,
           body: body ? JSON.stringify(body) : undefined });
-        if (r.status >= 502 && retry) throw new Error("server unavailable");
+        // any 5xx is retried with the same body: the ticket may have been committed
+        // before the error, and the same idempotency key then returns it
+        if (r.status >= 500 && retry) throw new Error("server unavailable");
         var data = await r.json().catch(function () { return {}; });
         if (document.documentElement.dataset.connection === "reconnecting" && retry) setConnection("online");
         if (r.status === 401 && token()) { unpaired(); throw new Error("unpaired"); }
@@ -198,7 +200,7 @@
           notice("");
           showTicket(r.data);
         } else {
-          pendingKey = null;
+          pendingKey = null;  // a definite 4xx: nothing was issued for this key
           notice(r.data && r.data.error && r.data.error.code === "service_closed"
                  ? T.serviceClosed : T.error);
         }

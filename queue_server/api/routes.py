@@ -79,6 +79,9 @@ def issue_ticket(p, body: S.IssueTicketIn):
         prio = PriorityClass(body.priority)
     channel = body.channel or {"kiosk": "kiosk", "agent": "counter"}.get(p.role, "api")
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
+    if key is not None and not 8 <= len(key) <= 80:
+        raise ApiError(400, "bad_request", "The Idempotency-Key must be 8 to 80 characters: "
+                                           "send one random key per tap.")
     t = tabour()
     issued = t.commands.issue(p.branch_id, body.service, prio, body.language, channel,
                               p.actor, key)

@@ -308,3 +308,28 @@ def test_passwords_are_hashed(api):
     with api.tabour.db.read() as conn:
         h = conn.execute(select(schema.users.c.password_hash)).scalar()
     assert "admin-pass-for-tests" not in h and h.startswith("scrypt:")
+
+
+def test_closing_a_counter_gives_back_the_tickets_sent_to_it(api):
+    api.open(1)
+    api.open(2)
+    t = api.issue("A")
+    api.call_next(1)
+    assert api.post("/counters/1/transfer", {"counter": 2}).status_code == 200
+    assert api.post("/counters/2/close").status_code == 200
+    # counter 3 also serves A: the ticket is callable again, at the front
+    api.open(3)
+    assert api.call_next(3).get_json()["code"] == t["code"]
+
+
+def test_transfer_to_a_closed_counter_is_refused(api):
+    api.open(1)
+    api.issue("A")
+    api.call_next(1)
+    assert_error(api.post("/counters/1/transfer", {"counter": 2}), 409, "not_allowed", ["closed"])
+
+
+def test_an_overlong_idempotency_header_is_a_clear_error(api):
+    r = api.post("/tickets", {"service": "A"}, headers={"Idempotency-Key": "k" * 300})
+    assert_error(r, 400, None, ["Idempotency-Key"])
+    assert counts(api)[0] == 0
