@@ -1,6 +1,6 @@
 // Tabour wall display: snapshot + deltas over Socket.IO, announcements queued and played in order.
 // Announcement rule (documented in display/web/README.md): the display plays each announcement
-// at most once (the last announced seq is kept in localStorage, per zone); after a reconnect it
+// at most once (the announced seqs are kept in localStorage, per zone); after a reconnect it
 // shows every call it missed (from the snapshot) but only plays the announcements the server
 // made in the last 30 s (GET /display/announcements?after=seq): a blip misses nothing, a long
 // outage does not replay stale calls.
@@ -107,24 +107,30 @@
   setInterval(tick, 1000); tick();
 
   // --- announcements -----------------------------------------------------------------------
-  var announced = parseInt(localStorage.getItem(storeKey) || "0", 10) || 0;
+  // the seqs already announced (the last 200), not a high-water mark: with several
+  // server processes, seq 11 may arrive before seq 10 and both must be announced
+  var announced = [];
+  try { announced = JSON.parse(localStorage.getItem(storeKey) || "[]"); } catch (e) { announced = []; }
+  if (!Array.isArray(announced)) announced = [];
+  function wasAnnounced(seq) { return announced.indexOf(seq) !== -1; }
   var queue = [], playing = false;
   window.tabourDisplay.queue = queue; // announcements waiting for the one playing to end
   function enqueue(a) {
-    if (a.seq <= announced || !inZone(a.service, a.counter)) return;
+    if (wasAnnounced(a.seq) || !inZone(a.service, a.counter)) return;
     if (queue.some(function (q) { return q.seq === a.seq; })) return;
     queue.push(a);
     queue.sort(function (x, y) { return x.seq - y.seq; });
     playNext();
   }
   function markAnnounced(seq) {
-    announced = Math.max(announced, seq);
-    localStorage.setItem(storeKey, String(announced));
+    announced.push(seq);
+    if (announced.length > 200) announced = announced.slice(-200);
+    localStorage.setItem(storeKey, JSON.stringify(announced));
   }
   function playNext() {
     if (playing || !queue.length) return;
     var a = queue.shift();
-    if (a.seq <= announced) return playNext();
+    if (wasAnnounced(a.seq)) return playNext();
     markAnnounced(a.seq);
     playing = true;
     var audio = new Audio(a.audio_url);
@@ -154,7 +160,8 @@
     if (firstSnapshot && !localStorage.getItem(storeKey)) {
       markAnnounced(snap.seq); // a display switched on does not replay the morning
     } else {
-      fetch("/display/announcements?after=" + announced, { headers: { Authorization: "Bearer " + token } })
+      // the last 30 s of announcements; the ones already played are dropped by enqueue
+      fetch("/display/announcements?after=0", { headers: { Authorization: "Bearer " + token } })
         .then(function (r) { return r.ok ? r.json() : { announcements: [] }; })
         .then(function (body) { body.announcements.forEach(enqueue); })
         .catch(function () {});
