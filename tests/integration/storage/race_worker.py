@@ -27,7 +27,8 @@ def press(commands, branch_id, counter, actor, got, errors, barrier):
         commands.finish(branch_id, counter, actor, "served", None, t.id)
 
 
-def run(url: str, counters: list[int], threads_per_counter: int) -> dict:
+def run(url: str, counters: list[int], threads_per_counter: int,
+        start_at: float | None = None) -> dict:
     from queue_server.clock import utcnow
     from queue_server.commands import Commands
     from queue_server.db.database import Database
@@ -42,6 +43,8 @@ def run(url: str, counters: list[int], threads_per_counter: int) -> dict:
     workers = [threading.Thread(target=press, args=(commands, 1, c, Actor("user", 1, f"c{c}-{i}"),
                                                     got, errors, barrier))
                for c, i in threads]
+    if start_at is not None:  # both processes press at the same moment
+        time.sleep(max(0.0, start_at - time.time()))
     for w in workers:
         w.start()
     for w in workers:
@@ -52,4 +55,5 @@ def run(url: str, counters: list[int], threads_per_counter: int) -> dict:
 
 if __name__ == "__main__":
     url, counters, per = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3])
-    print(json.dumps(run(url, counters, per)))
+    start_at = float(sys.argv[4]) if len(sys.argv) > 4 else None
+    print(json.dumps(run(url, counters, per, start_at)))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter as Tally
 from pathlib import Path
 
@@ -82,8 +83,10 @@ def test_twenty_threads_ten_counters_one_process(race_app):
 def test_twenty_threads_ten_counters_two_processes(race_app):
     app, url = race_app
     fill(app)
+    start_at = time.time() + 5  # after both processes have imported and connected
     procs = [subprocess.Popen([sys.executable, str(HERE / "race_worker.py"), url,
-                               json.dumps(counters), "2"], stdout=subprocess.PIPE, text=True,
+                               json.dumps(counters), "2", str(start_at)],
+                              stdout=subprocess.PIPE, text=True,
                               cwd=HERE.parents[2],
                               env={**os.environ, "PYTHONPATH": str(HERE.parents[2])})
              for counters in ([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])]
