@@ -240,12 +240,17 @@ class Commands:
             if branch.policy.keep_overnight:
                 return 0
             day = numbering.branch_day(now, branch.timezone, branch.policy.rollover_hour)
-            waiting = repo.waiting_tickets(conn, branch_id)
-            changes = lifecycle.expire_day(waiting, day, now, Actor("system", None, "rollover"))
+            tickets = repo.waiting_tickets(conn, branch_id) + repo.live_tickets(conn, branch_id)
+            if not any(t.day < day for t in tickets):
+                return 0
+            counters = {c.id: c for c in repo.load_counters(conn, branch_id)}
+            changes = lifecycle.expire_day(tickets, dict(counters), day, now,
+                                           Actor("system", None, "rollover"))
             stored = []
-            before = {t.id: t for t in waiting}
+            before = {t.id: t for t in tickets}
             for ch in changes:
-                stored += self._store(conn, branch_id, ch, before[ch.ticket.id], None)
+                held = counters.get(ch.ticket.counter_id) if ch.counter is not None else None
+                stored += self._store(conn, branch_id, ch, before[ch.ticket.id], held)
         self.publish(branch_id, stored)
         return len(changes)
 

@@ -290,10 +290,20 @@ def cancel(ticket: Ticket, counter: Counter | None, now: datetime, actor: Actor,
                **_ticket_data(t))])
 
 
-def expire_day(waiting: list[Ticket], today: str, now: datetime, actor: Actor) -> list[Change]:
-    """At the rollover, tickets of an earlier day still waiting are cancelled."""
-    return [cancel(t, None, now, actor, reason="day closed")
-            for t in waiting if t.status is T.WAITING and t.day < today]
+def expire_day(tickets: list[Ticket], counters: dict, today: str, now: datetime,
+               actor: Actor) -> list[Change]:
+    """At the rollover, an earlier day's tickets still waiting, called or parked are
+    cancelled (a called one frees its counter). One being served is left to its
+    agent, who finishes it."""
+    changes = []
+    for t in tickets:
+        if t.day >= today or t.status not in (T.WAITING, T.CALLED, T.PARKED):
+            continue
+        counter = counters.get(t.counter_id) if t.status is T.CALLED else None
+        changes.append(cancel(t, counter, now, actor, reason="day closed"))
+        if changes[-1].counter is not None:
+            counters[t.counter_id] = changes[-1].counter
+    return changes
 
 
 def requeue_targeted(waiting: list[Ticket], counter: Counter, now: datetime,

@@ -64,3 +64,16 @@ def test_an_algerian_branch_counts_days_in_its_own_zone(api, clock):
     api = relogin(api)
     t = api.issue("C")
     assert t["day"] == "2026-11-24" and t["issued_at"] == "2026-11-24T00:30:00+01:00"
+
+
+def test_rollover_frees_a_counter_left_with_a_call(api, clock):
+    clock.now = datetime(2026, 11, 23, 19, 0, tzinfo=timezone.utc)
+    api.open(1)
+    t = api.issue("A")
+    api.call_next(1)  # the agent went home without finishing
+    clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
+    api = relogin(api)
+    assert housekeeping.run_once(api.tabour) == 1
+    assert api.get(f"/tickets/{t['id']}").get_json()["status"] == "cancelled"
+    counter = next(c for c in api.get("/counters").get_json()["counters"] if c["number"] == 1)
+    assert counter["state"] == "open" and counter["current_ticket"] is None

@@ -194,9 +194,19 @@ def test_pausing_with_a_ticket_at_the_counter_is_refused():
 
 def test_expire_day_cancels_earlier_days_only():
     old, today = ticket(1, day="2026-11-22"), ticket(2)
-    changes = lifecycle.expire_day([old, today], DAY, NOW, AGENT)
+    changes = lifecycle.expire_day([old, today], {}, DAY, NOW, AGENT)
     assert [ch.ticket.code for ch in changes] == ["A-001"]
     assert changes[0].events[0].data["reason"] == "day closed"
+
+
+def test_expire_day_frees_a_counter_left_with_yesterdays_call():
+    c = counter(id=1, state=CS.SERVING, current_ticket_id=1)
+    left = ticket(1, day="2026-11-22", status=S.CALLED, counter_id=1)
+    parked = ticket(2, day="2026-11-22", status=S.PARKED, counter_id=1)
+    serving = ticket(3, day="2026-11-22", status=S.SERVING, counter_id=1)
+    changes = lifecycle.expire_day([left, parked, serving], {1: c}, DAY, NOW, AGENT)
+    assert [ch.ticket.code for ch in changes] == ["A-001", "A-002"]
+    assert changes[0].counter.state is CS.OPEN and changes[0].counter.current_ticket_id is None
 
 
 def test_transfer_to_a_closed_counter_is_refused():
