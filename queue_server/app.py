@@ -29,6 +29,10 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Arabic names readable in responses
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db = Database(settings.database_url)
     if settings.migrate:

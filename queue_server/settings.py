@@ -23,6 +23,9 @@ class Settings:
     var_dir: Path = ROOT / "var"
     coalesce_s: float = 0.1  # how long queue summaries wait to batch a rush
     migrate: bool = True  # bring the schema up to date and seed at start
+    # proxies in front (a load balancer): their X-Forwarded-For names the client, so
+    # per-client limits (tracking-number guesses) see phones, not the balancer
+    trusted_proxies: int = 0
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -35,6 +38,8 @@ class Settings:
             env["channel"] = os.environ["TABOUR_MESSAGE_QUEUE_CHANNEL"]
         if os.environ.get("TABOUR_ADMIN_PASSWORD"):
             env["admin_password"] = os.environ["TABOUR_ADMIN_PASSWORD"]
+        if os.environ.get("TABOUR_TRUSTED_PROXIES"):
+            env["trusted_proxies"] = int(os.environ["TABOUR_TRUSTED_PROXIES"])
         if os.environ.get("TABOUR_VAR_DIR"):
             env["var_dir"] = Path(os.environ["TABOUR_VAR_DIR"])
         if os.environ.get("TABOUR_CONFIG"):

@@ -57,7 +57,10 @@ class GuessLimiter:
     def _recent(self, client: str) -> list[float]:
         t = self.now()
         left = [x for x in self._wrong.get(client, ()) if t - x < self.window_s]
-        self._wrong[client] = left
+        if left:
+            self._wrong[client] = left
+        else:
+            self._wrong.pop(client, None)  # no memory kept for clients that went quiet
         return left
 
     def check(self, client: str) -> None:
@@ -68,7 +71,7 @@ class GuessLimiter:
 
     def wrong(self, client: str) -> None:
         with self._lock:
-            self._recent(client).append(self.now())
+            self._wrong[client] = self._recent(client) + [self.now()]
 
 
 class TooManyGuesses(NotAllowed):
