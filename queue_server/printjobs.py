@@ -190,19 +190,34 @@ class PrintJobs:
         Idempotent: a retried tap (same idempotency key, same ticket) finds them.
         """
         now = self.clock()
-        with self.db.write() as conn:
+        # the document is laid out from a read, outside the write lock: issuing and
+        # call-next of other counters never wait on it
+        with self.db.read() as conn:
             ref = conn.execute(select(s.ticket_refs.c.public_ref).where(
                 s.ticket_refs.c.ticket_id == ticket.id)).scalar()
-            job = conn.execute(select(s.print_jobs).where(
-                s.print_jobs.c.ticket_id == ticket.id)).first()
-            if ref is None:
-                ref = secrets.token_urlsafe(12)
+            has_job = conn.execute(select(s.print_jobs.c.id).where(
+                s.print_jobs.c.ticket_id == ticket.id)).first() is not None
+            st = None if has_job else self.queries.state(branch_id, conn)
+        ref = ref or secrets.token_urlsafe(12)
+        doc = None if has_job else self.document(ticket, st, f"{base_url}/t/{ref}",
+                                                 ticket.language)
+        with self.db.write() as conn:
+            stored_ref = conn.execute(select(s.ticket_refs.c.public_ref).where(
+                s.ticket_refs.c.ticket_id == ticket.id)).scalar()
+            if stored_ref is None:
                 conn.execute(insert(s.ticket_refs).values(
                     public_ref=ref, branch_id=branch_id, ticket_id=ticket.id, created_at=now))
+            elif stored_ref != ref:  # a retried tap made it meanwhile: the QR must match
+                ref = stored_ref
+                if doc is not None:
+                    doc = self.document(ticket, st, f"{base_url}/t/{ref}", ticket.language)
+            job = conn.execute(select(s.print_jobs).where(
+                s.print_jobs.c.ticket_id == ticket.id)).first()
             created = job is None
             if created:
-                st = self.queries.state(branch_id, conn)
-                doc = self.document(ticket, st, f"{base_url}/t/{ref}", ticket.language)
+                if doc is None:  # the job we saw vanished: lay it out (rare)
+                    doc = self.document(ticket, self.queries.state(branch_id, conn),
+                                        f"{base_url}/t/{ref}", ticket.language)
                 conn.execute(insert(s.print_jobs).values(
                     branch_id=branch_id, job_id=f"t{ticket.id}", printer=printer,
                     ticket_id=ticket.id, kind="ticket", document=doc, paper=None,
