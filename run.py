@@ -38,7 +38,8 @@ def _serve(args) -> int:
             if settings.database_url.startswith("sqlite") else "PostgreSQL"
         pages = [(label, base + path) for label, path in (
             ("Kiosk", "/kiosk/"), ("Wall display", "/display/"),
-            ("Counter console", "/console/"), ("Dashboard", "/dashboard/"))
+            ("Counter console", "/console/"), ("Back office", "/backoffice/"),
+            ("Dashboard", "/dashboard/"))
             if any(r.rule.startswith(path) for r in app.url_map.iter_rules())]
         lines = [f"Tabour is running ({db}"
                  f"{', message queue ' + settings.message_queue if settings.message_queue else ''})",

@@ -76,7 +76,10 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
 
     @app.get("/")
     def index():
-        return jsonify({"name": "Tabour", "api": "/api/v1/openapi.json"})
+        """What this server offers, for branch IT opening it in a browser."""
+        return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
+                        "console": "/console/", "backoffice": "/backoffice/",
+                        "api": "/api/v1/openapi.json", "health": "/api/v1/health"})
 
     return app
 
