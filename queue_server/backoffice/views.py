@@ -6,6 +6,7 @@ import io
 
 from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..dossiers import tracking
 from ..dossiers.commands import TooManyGuesses
@@ -29,7 +30,7 @@ def status_texts() -> dict:
                                           "Show your receipt.")],
         "accepted": [_("Accepted"), _("Your claim was accepted. Payment follows.")],
         "paid": [_("Paid"), _("The payment was made.")],
-        "closed": [_("Closed"), _("This dossier is closed.")],
+        "closed": [pgettext("dossier status", "Closed"), _("This dossier is closed.")],
         "rejected": [_("Rejected"), _("Your claim was rejected. Ask at a counter if you have "
                                       "questions.")],
     }

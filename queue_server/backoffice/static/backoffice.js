@@ -62,7 +62,8 @@
     (d.declared || []).forEach(function (x) { li(dec, name(x.names), x.code); });
     (d.missing || []).forEach(function (x) { li(mis, name(x.names), x.code); });
     (d.history || []).forEach(function (x) {
-      li(h, (x.at || "").slice(0, 16).replace("T", " ") + " — " + x.type.replace("dossier_", "") +
+      var st = x.type.replace("dossier_", "");  // the event names the status it leads to
+      li(h, (x.at || "").slice(0, 16).replace("T", " ") + " — " + (B.texts[st] || [st])[0] +
          " — " + x.actor + (x.data.reason ? " (" + x.data.reason + ")" : ""));
     });
     var acts = $("actions"); acts.textContent = "";
