@@ -3,6 +3,7 @@ until nobody waits, and print the ids of the tickets they were given (JSON)."""
 from __future__ import annotations
 
 import json
+import random
 import sys
 import threading
 import time
@@ -25,6 +26,7 @@ def press(commands, branch_id, counter, actor, got, errors, barrier):
         got.append(t.id)
         commands.start(branch_id, counter, actor, t.id)
         commands.finish(branch_id, counter, actor, "served", None, t.id)
+        time.sleep(random.uniform(0.001, 0.005))  # an agent's moment between two calls
 
 
 def run(url: str, counters: list[int], threads_per_counter: int,
