@@ -50,7 +50,13 @@ def languages_for(visitor: str | None, display_languages: list[str]) -> list[str
 
 
 class Announcer:
-    def __init__(self, fanout, queries, socketio, cache_dir: Path):
+    def __init__(self, fanout, queries, socketio, cache_dir: Path, synthesize=None):
+        """``synthesize(code, counter, languages, cache_dir)`` makes the audio; the
+        gevent server passes a helper process's (display.announce.worker) so the
+        server never forks itself for espeak-ng while it delivers calls."""
+        if synthesize is None:
+            from display.announce import announcement_audio as synthesize
+        self.synthesize = synthesize
         self.fanout = fanout
         self.queries = queries
         self.socketio = socketio
@@ -109,10 +115,9 @@ class Announcer:
         return self._languages[branch_id]
 
     def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None) -> dict:
-        from display.announce import announcement_audio
         data = event.data
         langs = languages_for(data.get("language"), self._display_languages(branch_id))
-        audio = announcement_audio(data["code"], data["counter_number"], langs, self.cache_dir)
+        audio = self.synthesize(data["code"], data["counter_number"], langs, self.cache_dir)
         payload = {
             "seq": seq, "kind": "recalled" if event.type == "ticket_recalled" else "called",
             "code": data["code"], "counter": data["counter_number"],

@@ -108,8 +108,12 @@ def _init_displays(app, tabour, settings) -> None:
 
     app.register_blueprint(console_bp)
     app.register_blueprint(display_bp)
+    synthesize = None
+    if settings.async_mode == "gevent":
+        from display.announce.worker import SynthesisWorker
+        synthesize = SynthesisWorker().start().audio
     tabour.announcer = Announcer(tabour.fanout, tabour.queries, tabour.socketio,
-                                 settings.var_dir / "audio").register()
+                                 settings.var_dir / "audio", synthesize).register()
     try:
         branches = load_config(settings.config_path)
     except Exception as exc:  # seeding reported it already when it matters
