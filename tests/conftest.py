@@ -5,6 +5,7 @@ import pytest
 
 from support.clock import FakeClock
 from support.databases import PostgresDatabases, require_pg
+from support.virtual_printers import ONLINE, PtySerialPrinter, TcpVirtualPrinter
 
 from support.app import ADMIN_PASSWORD, make_app  # noqa: F401  (fixtures below use them)
 
@@ -45,3 +46,27 @@ def app(db_url, clock):
 def api(app):
     from support.api import Api
     return Api(app).login("admin", ADMIN_PASSWORD)
+
+
+def _printers(kind):
+    """A factory of virtual printers of one kind; all are stopped at the end of the test."""
+    started = []
+
+    def make(answers=ONLINE):
+        printer = kind(answers)
+        started.append(printer)
+        return printer
+
+    yield make
+    for printer in started:
+        printer.stop()
+
+
+@pytest.fixture
+def tcp_printer():
+    yield from _printers(TcpVirtualPrinter)
+
+
+@pytest.fixture
+def pty_printer():
+    yield from _printers(PtySerialPrinter)

@@ -58,6 +58,5 @@ class PostgresDatabases:
 
 def require_pg():
     if not pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN}: .ci/run starts it")
-        pytest.skip("PostgreSQL is not running here")
+        pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN}: `make test` starts it "
+                    "(scripts/services.sh)")

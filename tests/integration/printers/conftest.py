@@ -3,37 +3,6 @@ import time
 
 import pytest
 
-from support.virtual_printers import ONLINE, PtySerialPrinter, TcpVirtualPrinter
-
-
-@pytest.fixture
-def tcp_printer():
-    """A factory of TCP virtual printers; all are stopped at the end of the test."""
-    started = []
-
-    def make(answers=ONLINE):
-        printer = TcpVirtualPrinter(answers)
-        started.append(printer)
-        return printer
-
-    yield make
-    for printer in started:
-        printer.stop()
-
-
-@pytest.fixture
-def pty_printer():
-    started = []
-
-    def make(answers=ONLINE):
-        printer = PtySerialPrinter(answers)
-        started.append(printer)
-        return printer
-
-    yield make
-    for printer in started:
-        printer.stop()
-
 
 @pytest.fixture
 def black_hole_port():

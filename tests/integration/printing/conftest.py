@@ -6,7 +6,6 @@ import pytest
 
 from support.api import Api
 from support.kiosk_printing import Bridge, take  # noqa: F401
-from support.virtual_printers import ONLINE, PtySerialPrinter, TcpVirtualPrinter
 
 
 @pytest.fixture
@@ -15,32 +14,6 @@ def app(sqlite_url, clock):
     app = make_app(sqlite_url, clock)
     yield app
     app.extensions["tabour"].db.dispose()
-
-
-@pytest.fixture
-def printers_started():
-    started = []
-    yield started
-    for p in started:
-        p.stop()
-
-
-@pytest.fixture
-def tcp_printer(printers_started):
-    def make(answers=ONLINE):
-        p = TcpVirtualPrinter(answers)
-        printers_started.append(p)
-        return p
-    return make
-
-
-@pytest.fixture
-def pty_printer(printers_started):
-    def make(answers=ONLINE):
-        p = PtySerialPrinter(answers)
-        printers_started.append(p)
-        return p
-    return make
 
 
 @pytest.fixture
