@@ -94,7 +94,7 @@ class PrintJobs:
                         expires_at=expires))
                 return {"code": f"{code[:3]}-{code[3:]}", "kiosk_name": kiosk_name,
                         "printer": printer or self.config.agent_printer,
-                        "expires_at": expires.isoformat(timespec="seconds")}
+                        "expires_at": local_iso(expires, self.queries.timezone(branch_id))}
             except IntegrityError:
                 continue  # that code is live for another kiosk: draw again
         raise ApiError(503, "busy", "Could not make a pairing code: try again.")
@@ -250,14 +250,14 @@ class PrintJobs:
         return {"job_id": job.job_id, "printer": job.printer, "ticket_id": job.ticket_id,
                 "status": job.status, "attempts": job.attempts, "error": job.error}
 
-    @staticmethod
-    def _printer_view(row, name: str) -> dict:
+    def _printer_view(self, row, name: str) -> dict:
         if row is None:
             return {"name": name, "state": "unknown", "connected": False,
                     "detail": f"No printer agent has connected as '{name}' yet."}
         return {"name": row.name, "state": row.state, "connected": bool(row.connected),
                 "detail": row.detail,
-                "last_seen_at": row.last_seen_at.isoformat(timespec="seconds")
+                # stored in UTC, shown in the branch's zone like every other time
+                "last_seen_at": local_iso(row.last_seen_at, self.queries.timezone(row.branch_id))
                 if row.last_seen_at else None}
 
     def dispatch(self, branch_id: int, job) -> None:

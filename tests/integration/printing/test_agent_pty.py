@@ -46,6 +46,7 @@ def test_paper_out_on_the_pty_reaches_the_server_and_the_job_waits(api, kiosk_fo
     assert agent.check_status().state == "paper_out"
     state = {p["name"]: p for p in api.get("/printers").get_json()["printers"]}["serial-2"]
     assert state["state"] == "paper_out" and state["detail"] == "paper roll end"
+    assert state["last_seen_at"].endswith("+01:00")  # the branch's zone (Casablanca)
     me = kiosk.get("/kiosk/me").get_json()
     assert me["printer_state"]["state"] == "paper_out"  # what the kiosk banner shows
     [msg] = bridge.pending_messages()
