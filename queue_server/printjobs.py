@@ -94,7 +94,7 @@ class PrintJobs:
                         expires_at=expires))
                 return {"code": f"{code[:3]}-{code[3:]}", "kiosk_name": kiosk_name,
                         "printer": printer or self.config.agent_printer,
-                        "expires_at": local_iso(expires, self.queries.timezone(branch_id))}
+                        "expires_at": self.fanout.local(branch_id, expires)}
             except IntegrityError:
                 continue  # that code is live for another kiosk: draw again
         raise ApiError(503, "busy", "Could not make a pairing code: try again.")
@@ -257,7 +257,7 @@ class PrintJobs:
         return {"name": row.name, "state": row.state, "connected": bool(row.connected),
                 "detail": row.detail,
                 # stored in UTC, shown in the branch's zone like every other time
-                "last_seen_at": local_iso(row.last_seen_at, self.queries.timezone(row.branch_id))
+                "last_seen_at": self.fanout.local(row.branch_id, row.last_seen_at)
                 if row.last_seen_at else None}
 
     def dispatch(self, branch_id: int, job) -> None:

@@ -103,3 +103,16 @@ class Admin:
 @pytest.fixture
 def admin(kiosk_server):
     return Admin(kiosk_server)
+
+
+def paired_kiosk(browser, server, admin, viewport=(1080, 1920)):
+    """A kiosk page paired the way an agent does it: a code from the admin, typed once.
+    Returns (context, page) on the language screen."""
+    code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
+    ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    page = ctx.new_page()
+    page.goto(server.url + "/kiosk/")
+    page.fill("#pairing-code", code)
+    page.click("#pairing-form button")
+    page.wait_for_selector("#languages:not([hidden])")
+    return ctx, page

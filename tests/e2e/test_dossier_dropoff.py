@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from e2e.conftest import ADMIN_PASSWORD
+from e2e.conftest import ADMIN_PASSWORD, paired_kiosk
 from queue_server.dossiers import ids
 from support.escpos_decoder import decode
 
@@ -15,14 +15,7 @@ INSURED = "12345678" + ids.luhn_digit("12345678")
 def test_dropoff_in_arabic_receipt_back_office_and_live_phone(kiosk_server, admin, printer,
                                                               browser, artifacts):
     admin.wait_printer_online()
-    code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
-
-    ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
-    page = ctx.new_page()
-    page.goto(kiosk_server.url + "/kiosk/")
-    page.fill("#pairing-code", code)
-    page.click("#pairing-form button")
-    page.wait_for_selector("#languages:not([hidden])")
+    ctx, page = paired_kiosk(browser, kiosk_server, admin)
     page.click('.lang-button[data-lang="ar"]')
     page.wait_for_selector("#dossier-link")
     page.click("#dossier-link")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from printers import render_image
+from e2e.conftest import paired_kiosk
 from support.escpos_decoder import decode
 
 
@@ -31,14 +32,7 @@ def test_kiosk_pairs_and_prints_in_arabic_and_french(kiosk_server, admin, printe
     for n in (1, 2):  # services A, B (and E through counter 1) open; C and D stay closed
         assert admin.post(f"/counters/{n}/open").status_code == 200
     admin.wait_printer_online()
-    code = admin.post("/kiosk/pairing-codes", {"kiosk_name": "Entrance"}).json()["code"]
-
-    ctx = browser.new_context(viewport={"width": 1080, "height": 1920})
-    page = ctx.new_page()
-    page.goto(kiosk_server.url + "/kiosk/")
-    page.fill("#pairing-code", code)
-    page.click("#pairing-form button")
-    page.wait_for_selector("#languages:not([hidden])")
+    ctx, page = paired_kiosk(browser, kiosk_server, admin)
     page.screenshot(path=str(artifacts / "kiosk-start-portrait.png"))
 
     # Arabic, portrait
