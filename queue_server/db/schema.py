@@ -124,6 +124,10 @@ tickets = Table(
     Column("outcome", String(40), nullable=True),
     Column("note", Text, nullable=True),
     Column("idempotency_key", String(80), nullable=True),
+    # what the ticket said when it was issued (migration 0004): reports compare it
+    # with the wait the visitor really had
+    Column("printed_wait_minutes", Integer, nullable=True),
+    Column("printed_people_ahead", Integer, nullable=True),
     UniqueConstraint("branch_id", "service_id", "day", "number", name="uq_tickets_number"),
     UniqueConstraint("branch_id", "idempotency_key", name="uq_tickets_idempotency"),
 )
