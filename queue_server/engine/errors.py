@@ -1,15 +1,34 @@
-"""Domain errors. Each carries a message a person at a counter can act on."""
+"""Domain errors: a code and its parameters (see messages.py for the words).
+
+``raise NotAllowed("counter_closed", counter=1, ticket="A-001")``: the code says
+what went wrong to a program, the parameters carry the facts, and ``message``
+renders the English template (the edges render it in the user's language).
+"""
+from __future__ import annotations
+
+from . import messages
 
 
 class DomainError(Exception):
-    """Base of every error the engine raises."""
+    """Base of every error the engine and the service layer raise."""
 
     code = "domain_error"
 
-    def __init__(self, message: str, **details):
-        super().__init__(message)
-        self.message = message
-        self.details = details
+    def __init__(self, code: str | None = None, /, **params):
+        if code is not None:
+            if not messages.is_code(code):
+                raise ValueError(f"unknown message code {code!r}: add it to a messages table")
+            self.code = code
+        self.params = params
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        """The English message (logs, tests, API clients that send no language)."""
+        return messages.render(self.code, self.params)
+
+    def render(self, gettext, lang: str | None = None) -> str:
+        return messages.render(self.code, self.params, gettext, lang)
 
 
 class InvalidTransition(DomainError):
@@ -26,3 +45,9 @@ class NotAllowed(DomainError):
 
 class NotFound(DomainError):
     code = "not_found"
+
+
+class Conflict(DomainError):
+    """Someone else changed the same thing at the same moment: try again."""
+
+    code = "conflict"

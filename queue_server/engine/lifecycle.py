@@ -38,28 +38,11 @@ COUNTER_TRANSITIONS: dict[str, tuple[frozenset, C]] = {
     "release": (frozenset({C.SERVING}), C.OPEN),  # that ticket left the counter
 }
 
-_VERBS = {
-    "call": "call", "recall": "recall", "start": "start serving", "finish": "finish",
-    "no_show": "mark as no-show", "transfer": "transfer", "park": "park",
-    "return": "return to the queue", "cancel": "cancel",
-}
-_STATE_WORDS = {
-    T.WAITING: "is waiting", T.CALLED: "has been called", T.SERVING: "is being served",
-    T.PARKED: "is parked", T.DONE: "is already finished", T.NO_SHOW: "was marked no-show",
-    T.CANCELLED: "was cancelled",
-}
-_COUNTER_WORDS = {
-    C.CLOSED: "is closed", C.OPEN: "is open", C.SERVING: "is handling a ticket",
-    C.PAUSED: "is on a break",
-}
-
-
 def guard_ticket(ticket: Ticket, action: str) -> T:
     allowed, target = TICKET_TRANSITIONS[action]
     if ticket.status not in allowed:
-        raise InvalidTransition(
-            f"Cannot {_VERBS[action]} ticket {ticket.code}: it {_STATE_WORDS[ticket.status]}.",
-            ticket=ticket.code, status=ticket.status.value, action=action)
+        raise InvalidTransition("ticket_state", action=action, ticket=ticket.code,
+                                status=ticket.status.value)
     return target
 
 
@@ -67,18 +50,40 @@ def guard_counter(counter: Counter, action: str) -> C:
     allowed, target = COUNTER_TRANSITIONS[action]
     if counter.state not in allowed:
         if action == "take" and counter.state is C.SERVING:
-            msg = (f"Counter {counter.number} is still handling a ticket: finish it, mark it "
-                   "no-show, park or transfer it before calling the next one.")
-        elif action == "take":
-            msg = f"Counter {counter.number} {_COUNTER_WORDS[counter.state]}: open it first."
-        elif action in ("pause", "close") and counter.state is C.SERVING:
-            msg = (f"Counter {counter.number} is handling a ticket: finish, park or "
-                   f"transfer it before you {action} the counter.")
-        else:
-            msg = f"Cannot {action} counter {counter.number}: it {_COUNTER_WORDS[counter.state]}."
-        raise InvalidTransition(msg, counter=counter.number, state=counter.state.value,
-                                action=action)
+            raise InvalidTransition("counter_busy", counter=counter.number)
+        if action == "take":
+            raise InvalidTransition("counter_not_open", counter=counter.number,
+                                    state=counter.state.value)
+        if action in ("pause", "close") and counter.state is C.SERVING:
+            raise InvalidTransition("counter_busy_for_action", counter=counter.number,
+                                    action=action)
+        raise InvalidTransition("counter_state", counter=counter.number, action=action,
+                                state=counter.state.value)
     return target
+
+
+def guard_target(counter: Counter, ticket: Ticket) -> None:
+    """A ticket may be sent to a counter (a transfer, a parked ticket's return) only
+    if that counter will call it: not closed. One rule for both."""
+    if counter.state is C.CLOSED:
+        raise NotAllowed("counter_closed", counter=counter.number, ticket=ticket.code)
+
+
+def allowed_actions(counter: Counter, ticket: Ticket | None) -> list[str]:
+    """What an agent at ``counter`` may do now, from the two tables: the console
+    enables exactly these buttons (the server refuses the others anyway)."""
+    out = []
+    for action in ("open", "pause", "close"):
+        allowed, _ = COUNTER_TRANSITIONS[action]
+        if counter.state in allowed:
+            out.append("resume" if action == "open" and counter.state is C.PAUSED else action)
+    if counter.state in COUNTER_TRANSITIONS["take"][0]:
+        out.append("call_next")
+    if ticket is not None and ticket.counter_id == counter.id:
+        for action in ("recall", "start", "finish", "no_show", "transfer", "park"):
+            if ticket.status in TICKET_TRANSITIONS[action][0]:
+                out.append(action)
+    return out
 
 
 @dataclass(frozen=True)
@@ -110,9 +115,7 @@ def _ticket_data(t: Ticket) -> dict:
 def issue(service: Service, number: int, day: str, priority: PriorityClass, channel: str,
           language: str, now: datetime, actor: Actor) -> Change:
     if not service.active:
-        raise NotAllowed(f"The service {service.name('en')} ({service.prefix}) is closed "
-                         "today: choose another service or ask at reception.",
-                         service=service.prefix)
+        raise NotAllowed("service_closed", service=service.prefix, service_name=service.names)
     ticket = Ticket(
         id=None, service_id=service.id, number=number, code=ticket_code(service.prefix, number),
         day=day, status=T.WAITING, priority=priority, channel=channel, language=language,
@@ -124,9 +127,7 @@ def issue(service: Service, number: int, day: str, priority: PriorityClass, chan
 
 def _holder_check(ticket: Ticket, counter: Counter) -> None:
     if ticket.counter_id != counter.id:
-        raise NotAllowed(
-            f"Ticket {ticket.code} is not at counter {counter.number}: it belongs to "
-            "another counter.", ticket=ticket.code, counter=counter.number)
+        raise NotAllowed("ticket_elsewhere", ticket=ticket.code, counter=counter.number)
 
 
 def call(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor: Actor,
@@ -135,11 +136,9 @@ def call(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor:
     guard_counter(counter, "take")
     guard_ticket(ticket, "call")
     if not counter.serves(ticket.service_id):
-        raise NotAllowed(f"Counter {counter.number} does not serve the service of "
-                         f"{ticket.code}.", ticket=ticket.code, counter=counter.number)
+        raise NotAllowed("counter_wrong_service", ticket=ticket.code, counter=counter.number)
     if ticket.target_counter_id not in (None, counter.id):
-        raise NotAllowed(f"Ticket {ticket.code} was sent to another counter.",
-                         ticket=ticket.code)
+        raise NotAllowed("ticket_sent_elsewhere", ticket=ticket.code)
     streak = counter.priority_streak + 1 if ticket.priority.is_priority else 0
     called = replace(ticket, status=T.CALLED, counter_id=counter.id, called_at=now,
                      front=False, target_counter_id=None)
@@ -189,8 +188,7 @@ def finish(counter: Counter, ticket: Ticket, outcome: str, note: str | None, now
     guard_ticket(ticket, "finish")
     _holder_check(ticket, counter)
     if outcomes is not None and outcome not in outcomes:
-        raise NotAllowed(f"Unknown outcome '{outcome}': use one of "
-                         f"{', '.join(sorted(outcomes))}.", outcome=outcome)
+        raise NotAllowed("unknown_outcome", outcome=outcome, choices=sorted(outcomes))
     t = replace(ticket, status=T.DONE, finished_at=now, outcome=outcome, note=note)
     served_s = int((now - (ticket.started_at or now)).total_seconds())
     return Change(t, _release(counter), [
@@ -225,19 +223,17 @@ def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, ac
     guard_ticket(ticket, "transfer")
     _holder_check(ticket, counter)
     if (to_service is None) == (to_counter is None):
-        raise NotAllowed("Say where to transfer the ticket: a service or a counter, not both.")
+        raise NotAllowed("transfer_target")
     service_id = to_service.id if to_service else ticket.service_id
     if to_service is not None and not to_service.active:
-        raise NotAllowed(f"The service {to_service.prefix} is closed: choose another one.")
+        raise NotAllowed("transfer_service_closed", service=to_service.prefix)
     if to_counter is not None:
         if to_counter.id == counter.id:
-            raise NotAllowed("The ticket is already at this counter.")
+            raise NotAllowed("transfer_same_counter")
         if not to_counter.serves(ticket.service_id):
-            raise NotAllowed(f"Counter {to_counter.number} does not serve the service of "
-                             f"{ticket.code}: transfer it to a service instead.")
-        if to_counter.state is C.CLOSED:
-            raise NotAllowed(f"Counter {to_counter.number} is closed: nobody would call "
-                             f"{ticket.code} there. Transfer it to a service instead.")
+            raise NotAllowed("transfer_counter_wrong_service", counter=to_counter.number,
+                             ticket=ticket.code)
+        guard_target(to_counter, ticket)
     position = policy.transfer_position
     t = replace(
         ticket, status=T.WAITING, service_id=service_id,
@@ -268,6 +264,7 @@ def return_parked(counter: Counter, ticket: Ticket, now: datetime, actor: Actor)
     """Bring a parked ticket back: it waits at the front, for the counter that parked it."""
     guard_ticket(ticket, "return")
     _holder_check(ticket, counter)
+    guard_target(counter, ticket)
     t = replace(ticket, status=T.WAITING, front=True, target_counter_id=counter.id,
                 recall_count=0)
     return Change(t, counter, [
@@ -281,7 +278,7 @@ def cancel(ticket: Ticket, counter: Counter | None, now: datetime, actor: Actor,
     counter2 = None
     if ticket.status is T.CALLED:
         if counter is None or ticket.counter_id != counter.id:
-            raise NotAllowed(f"Ticket {ticket.code} is at a counter: cancel it from there.")
+            raise NotAllowed("cancel_at_counter", ticket=ticket.code)
         counter2 = _release(counter)
     t = replace(ticket, status=T.CANCELLED, finished_at=now)
     at_counter = {"counter_number": counter.number} if counter2 is not None else {}
@@ -306,14 +303,17 @@ def expire_day(tickets: list[Ticket], counters: dict, today: str, now: datetime,
     return changes
 
 
-def requeue_targeted(waiting: list[Ticket], counter: Counter, now: datetime,
+def requeue_targeted(tickets: list[Ticket], counter: Counter, now: datetime,
                      actor: Actor) -> list[Change]:
-    """A counter closes: tickets sent to it go back to their service's queue (at the
-    front), or nobody could ever call them."""
+    """A counter closes: tickets sent to it, and tickets parked at it, go back to
+    their service's queue (at the front), or nobody could ever call them."""
     changes = []
-    for t in waiting:
-        if t.status is T.WAITING and t.target_counter_id == counter.id:
-            t2 = replace(t, target_counter_id=None, front=True)
+    for t in tickets:
+        sent = t.status is T.WAITING and t.target_counter_id == counter.id
+        parked = t.status is T.PARKED and t.counter_id == counter.id
+        if sent or parked:
+            t2 = replace(t, status=T.WAITING, target_counter_id=None, front=True,
+                         recall_count=0)
             changes.append(Change(t2, None, [
                 _event("ticket_requeued", now, actor, t2, counter,
                        counter_number=counter.number, reason="counter closed",
@@ -326,7 +326,7 @@ def requeue_targeted(waiting: list[Ticket], counter: Counter, now: datetime,
 def counter_action(counter: Counter, action: str, now: datetime, actor: Actor) -> Change:
     """open / pause / close. Pausing or closing with a ticket at the counter is refused."""
     if action not in ("open", "pause", "close"):
-        raise NotAllowed(f"Unknown counter action '{action}'.")
+        raise NotAllowed("unknown_counter_action", action_name=action)
     target = guard_counter(counter, action)
     c = replace(counter, state=target,
                 priority_streak=0 if action == "close" else counter.priority_streak)

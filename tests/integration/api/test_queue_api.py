@@ -144,6 +144,25 @@ def test_park_and_return(api):
     assert api.call_next(1).get_json()["code"] == first["code"]
 
 
+def test_a_parked_ticket_cannot_be_returned_to_a_closed_counter(api):
+    """Found in review: park, close the counter, return the ticket there; it then
+    waited for a closed counter forever (call-next elsewhere answered 204) while
+    the kiosk still counted it. The return is refused; closing the counter sends
+    its parked tickets back to their service's queue, where another counter
+    calls them."""
+    api.open(1)
+    api.open(3)  # counter 3 serves A too
+    t = api.issue("A")
+    api.call_next(1)
+    assert api.post("/counters/1/park").get_json()["status"] == "parked"
+    assert api.post("/counters/1/close").status_code == 200
+    refused = api.post("/counters/1/return", {"ticket_id": t["id"]})
+    assert refused.status_code == 409, refused.get_json()
+    assert refused.get_json()["error"]["code"] == "counter_closed"
+    called = api.call_next(3)
+    assert called.status_code == 200 and called.get_json()["code"] == t["code"]
+
+
 def test_no_show_recycles_after_recalls(api):
     api.open(1)
     t = api.issue("A")

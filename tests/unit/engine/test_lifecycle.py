@@ -166,6 +166,28 @@ def test_park_frees_the_counter_and_return_puts_it_first_for_that_counter():
     assert back.ticket.target_counter_id == c.id
 
 
+def test_a_parked_ticket_cannot_go_back_to_a_closed_counter():
+    """The rule "a ticket may be sent to a counter only if it is not closed" holds
+    for a transfer and for a park return alike (one guard)."""
+    t, c = called()
+    ch = lifecycle.park(c, t, NOW, AGENT)
+    closed = lifecycle.counter_action(ch.counter, "close", NOW, AGENT).counter
+    with pytest.raises(NotAllowed) as err:
+        lifecycle.return_parked(closed, ch.ticket, NOW, AGENT)
+    assert err.value.code == "counter_closed"
+
+
+def test_closing_a_counter_sends_its_parked_tickets_back_to_their_queue():
+    t, c = called()
+    parked = lifecycle.park(c, t, NOW, AGENT).ticket
+    other = ticket(2, status=S.PARKED, counter_id=9)
+    changes = lifecycle.requeue_targeted([parked, other], c, NOW, AGENT)
+    assert [ch.ticket.code for ch in changes] == ["A-001"]
+    back = changes[0].ticket
+    assert back.status is S.WAITING and back.front and back.target_counter_id is None
+    assert changes[0].events[0].type == "ticket_requeued"
+
+
 def test_cancel_a_waiting_ticket_and_a_called_one():
     ch = lifecycle.cancel(ticket(1), None, NOW, AGENT, "left")
     assert ch.ticket.status is S.CANCELLED and ch.counter is None
