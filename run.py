@@ -68,12 +68,12 @@ def _start_printer_agent(tabour, settings, host, port):
     """The printer agent beside the server (config/printing.toml [agent]): with no
     printer configured it "prints" each ticket to var/receipts/ as PNG + raw .bin."""
     from printers.agent_launcher import spawn
-    from queue_server.printjobs import embedded_agent_token
-    cfg = tabour.printjobs.config
+    from queue_server.printer_agents import embedded_agent_token
+    cfg = tabour.printing
     branches = tabour.branch_ids()
     if not cfg.agent_enabled or not branches:
         return None
-    token_file = embedded_agent_token(tabour.printjobs, branches[0], settings.var_dir)
+    token_file = embedded_agent_token(tabour, branches[0], settings.var_dir)
     local = "127.0.0.1" if host in ("0.0.0.0", "127.0.0.1", "localhost") else host
     proc = spawn(f"http://{'[' + local + ']' if ':' in local else local}:{port}", token_file,
                  name=cfg.agent_printer, transport=cfg.agent_transport,

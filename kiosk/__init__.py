@@ -24,16 +24,14 @@ def _tabour():
 
 
 def _config():
-    return _tabour().printjobs.config
+    return _tabour().printing
 
 
 def _branch_languages() -> list[str]:
     ids = _tabour().branch_ids()
     if not ids:
         return list(LANGUAGE_NAMES)
-    from queue_server.db import repo
-    with _tabour().db.read() as conn:
-        branch = repo.load_branch(conn, ids[0])
+    branch = _tabour().view(ids[0]).branch
     return [lang for lang in branch.languages if lang in LANGUAGE_NAMES] or ["ar"]
 
 
@@ -58,8 +56,9 @@ def qr(ref: str):
     import qrcode
     import qrcode.image.svg
     from queue_server.engine.errors import NotFound
+    from queue_server.readmodel.public import public_ticket
     try:
-        _tabour().printjobs.public_ticket(ref)
+        public_ticket(_tabour(), ref)
     except NotFound:
         abort(404)
     base = _config().public_url or request.host_url.rstrip("/")
@@ -73,8 +72,9 @@ def qr(ref: str):
 @public.get("/t/<ref>")
 def phone(ref: str):
     from queue_server.engine.errors import NotFound
+    from queue_server.readmodel.public import public_view
     try:
-        view = _tabour().printjobs.public_view(ref)
+        view = public_view(_tabour(), ref)
     except NotFound:
         return render_template("kiosk/phone_missing.html"), 404
     return render_template("kiosk/phone.html", ticket=view, ref=ref, cfg=_config())
@@ -82,12 +82,13 @@ def phone(ref: str):
 
 @public.get("/t/<ref>.json")
 def phone_json(ref: str):
+    from queue_server.api.errors import error_body
     from queue_server.engine.errors import NotFound
+    from queue_server.readmodel.public import public_view
     try:
-        return jsonify(_tabour().printjobs.public_view(ref))
-    except NotFound:
-        return jsonify({"error": {"code": "not_found",
-                                  "message": "There is no ticket at this address."}}), 404
+        return jsonify(public_view(_tabour(), ref))
+    except NotFound as exc:
+        return jsonify(error_body(exc)), 404
 
 
 def register(app: Flask) -> None:

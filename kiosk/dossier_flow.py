@@ -12,4 +12,4 @@ bp = Blueprint("kiosk_dossier", __name__, url_prefix="/kiosk/dossier",
 def flow():
     t = current_app.extensions["tabour"]
     from queue_server.backoffice.views import status_texts
-    return render_template("kiosk/dossier.html", cfg=t.printjobs.config, texts=status_texts())
+    return render_template("kiosk/dossier.html", cfg=t.printing, texts=status_texts())

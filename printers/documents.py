@@ -20,6 +20,7 @@ class TicketPrint:
     header_lines: list[str] = field(default_factory=list)
     footer_lines: list[str] = field(default_factory=list)
     logo_path: str | None = None
+    priority: str = "normal"  # normal | elderly | disabled | pregnant
 
     def __post_init__(self) -> None:
         if not self.languages:

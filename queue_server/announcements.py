@@ -15,26 +15,28 @@ says so in ``fell_back``.
 A display that was offline asks ``recent(branch, after_seq)`` (GET
 /display/announcements) after it resyncs: only announcements younger than
 ``FRESH_S`` come back, so a short blip misses nothing and a long outage does not
-replay stale calls. The ring is per process (several processes behind a load
-balancer: a display may miss the replay of a call made on another process, never
-the live event).
+replay stale calls. The announcements are kept in the database (a table every
+server process shares), so a display that reconnects to another process gets
+the same replay. The call is announced by the process that committed it: once.
 """
 from __future__ import annotations
 
-import collections
 import logging
 import queue
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
-from . import rooms
-from .db import repo
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from .db import schema as s
 
 log = logging.getLogger("tabour.announcements")
 
 FRESH_S = 30.0
-RING = 50
+KEPT_S = 600.0  # rows older than this are deleted
 
 
 def languages_for(visitor: str | None, display_languages: list[str]) -> list[str]:
@@ -50,21 +52,19 @@ def languages_for(visitor: str | None, display_languages: list[str]) -> list[str
 
 
 class Announcer:
-    def __init__(self, fanout, queries, socketio, cache_dir: Path, synthesize=None):
+    def __init__(self, tabour, cache_dir: Path, synthesize=None):
         """``synthesize(code, counter, languages, cache_dir)`` makes the audio; the
         gevent server passes a helper process's (display.announce.worker) so the
         server never forks itself for espeak-ng while it delivers calls."""
         if synthesize is None:
             from display.announce import announcement_audio as synthesize
         self.synthesize = synthesize
-        self.fanout = fanout
-        self.queries = queries
-        self.socketio = socketio
+        self.tabour = tabour
+        self.fanout = tabour.fanout
+        self.socketio = tabour.socketio
         self.cache_dir = Path(cache_dir)
         self._queue: queue.Queue = queue.Queue()
-        self._recent: dict[int, collections.deque] = {}
         self._lock = threading.Lock()
-        self._languages: dict[int, list[str]] = {}
         self._worker_started = False
         self.produced = 0
 
@@ -108,11 +108,7 @@ class Announcer:
                 log.exception("announcement failed for event %s", item[1])
 
     def _display_languages(self, branch_id: int) -> list[str]:
-        if branch_id not in self._languages:
-            with self.queries.db.read() as conn:
-                b = repo.load_branch(conn, branch_id)
-            self._languages[branch_id] = list(b.display_languages) if b else ["ar", "fr"]
-        return self._languages[branch_id]
+        return list(self.tabour.view(branch_id).branch.display_languages) or ["ar", "fr"]
 
     def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None) -> dict:
         data = event.data
@@ -128,18 +124,31 @@ class Announcer:
         }
         if audio.fell_back:
             payload["reason"] = audio.reason
-        with self._lock:
-            self._recent.setdefault(branch_id, collections.deque(maxlen=RING)).append(
-                (time.monotonic(), payload))
+        self._keep(branch_id, seq, payload)
         self.produced += 1
-        self.fanout.emit("announcement", payload, rooms.audience(branch_id, "displays"))
+        self.fanout.to_displays(branch_id, "announcement", payload, payload["service"],
+                                payload["counter"])
         return payload
 
+    def _keep(self, branch_id: int, seq: int, payload: dict) -> None:
+        now = self.tabour.now()
+        A = s.announcements
+        try:
+            with self.tabour.db.write() as conn:
+                conn.execute(insert(A).values(branch_id=branch_id, seq=seq, payload=payload,
+                                              made_at=now))
+                conn.execute(delete(A).where(A.c.made_at < now - timedelta(seconds=KEPT_S)))
+        except IntegrityError:
+            pass  # announced already (a replayed batch)
+
     def recent(self, branch_id: int, after_seq: int, fresh_s: float = FRESH_S) -> list[dict]:
-        now = time.monotonic()
-        with self._lock:
-            ring = list(self._recent.get(branch_id, ()))
-        return [p for at, p in ring if p["seq"] > after_seq and now - at <= fresh_s]
+        since = self.tabour.now() - timedelta(seconds=fresh_s)
+        A = s.announcements
+        with self.tabour.db.read() as conn:
+            rows = conn.execute(select(A.c.payload).where(
+                A.c.branch_id == branch_id, A.c.seq > after_seq, A.c.made_at >= since)
+                .order_by(A.c.seq))
+            return [r.payload for r in rows]
 
     def audio_path(self, name: str) -> Path:
         return self.cache_dir / name

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
@@ -11,15 +13,17 @@ from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
 from .clock import utcnow
-from .commands import Commands
+from .commands import Commands, Writer
 from .container import Tabour
 from .db.database import Database
-from .db.migrate import upgrade
+from .db.migrate import upgrade_locked
 from .fanout import FanOut
-from .printjobs import PrintJobs
-from .queries import Queries
+from .printing_config import PrintingConfig
+from .readmodel.estimates import Estimator
+from .readmodel.registry import Projections
 from .seed import ensure_admin, load_config, seed
 from .settings import Settings
+from .shared import Leases, Limiter, counters_for
 
 log = logging.getLogger("tabour")
 
@@ -35,32 +39,43 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
     db = Database(settings.database_url)
+    generated = None
+    auth = Auth(db, clock)
     if settings.migrate:
-        upgrade(db.engine)
-        seed(db, load_config(settings.config_path))
+        # several processes may start at once: one migrates and seeds, the others wait
+        with upgrade_locked(db):
+            seed(db, load_config(settings.config_path))
+            generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = SocketIO(
         app, async_mode=settings.async_mode, message_queue=settings.message_queue,
-        channel=settings.channel,
-        logger=False, engineio_logger=False,
+        channel=settings.channel, logger=False, engineio_logger=False,
         ping_interval=10, ping_timeout=10,
     )
-    queries = Queries(db, clock)
-    fanout = FanOut(socketio, queries, settings.coalesce_s)
-    auth = Auth(db, clock)
-    commands = Commands(db, clock, fanout.publish)
-    tabour = Tabour(db, auth, commands, queries, fanout, socketio, settings)
+    shared = counters_for(settings, db, clock)
+    commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task)
+    projections, estimator, printing = commands.writer.projections, commands.estimator, \
+        commands.printing
+    fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s,
+                    zones_of=_zones_of(settings))
+    tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
+                    estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
+                    clock=clock, printing=printing, shared=shared,
+                    leases=Leases(db, clock), limiters=limiters)
     app.extensions["tabour"] = tabour
-    tabour.printjobs = PrintJobs(db, auth, queries, fanout, clock)
     tabour.dossiers = _dossiers(tabour, settings, clock)
+    commands.dossiers = tabour.dossiers
+    if settings.message_queue and settings.message_queue.startswith("redis"):
+        from .readmodel.transport import RedisTransport
+        projections.transport = RedisTransport(settings.message_queue, settings.channel,
+                                               projections.received, socketio,
+                                               projections.refresh_all)
 
-    if settings.migrate:
-        generated = ensure_admin(auth, db, settings.admin_password)
-        if generated:
-            # shown once; the operator changes it or creates named accounts
-            print(f"\n  First start: an admin account was created.\n"
-                  f"  username: admin   password: {generated}\n"
-                  f"  (set TABOUR_ADMIN_PASSWORD to choose it)\n", flush=True)
+    if generated:
+        # shown once; the operator changes it or creates named accounts
+        print(f"\n  First start: an admin account was created.\n"
+              f"  username: admin   password: {generated}\n"
+              f"  (set TABOUR_ADMIN_PASSWORD to choose it)\n", flush=True)
 
     i18n.init(app)
     app.register_blueprint(api_bp)
@@ -70,9 +85,12 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     from .backoffice import register as register_backoffice
     register_backoffice(app)
     _init_displays(app, tabour, settings)
-    errors.register(app)
+    errors.install(app)
     tabour.sessions = sockets.register(socketio, tabour)
-    tabour.printjobs.register_socket_events(socketio, tabour.sessions)
+    from . import printer_agents
+    printer_agents.register(socketio, tabour)
+    from . import dossier_fanout
+    dossier_fanout.register(tabour)
 
     @app.get("/")
     def index():
@@ -84,22 +102,41 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     return app
 
 
+def write_path(db, clock, auth=None, shared=None, spawn=None):
+    """The commands and the read model they keep, without any server around them
+    (the app factory, the race test's worker processes, the replay)."""
+    from .shared import SqlCounters
+    auth = auth or Auth(db, clock)
+    shared = shared or SqlCounters(db, clock)
+    projections = Projections(db, clock, spawn=spawn)
+    limiters = {
+        "pairing": Limiter(shared, clock, "pairing", 20, 60.0),
+        "tracking": Limiter(shared, clock, "tracking", 10, 600.0),
+    }
+    commands = Commands(Writer(db, clock, projections), Estimator(), auth,
+                        PrintingConfig.load(), limiters["pairing"])
+    return commands, limiters
+
+
+def _zones_of(settings):
+    from display.web import zones
+    return lambda branch_code: zones.zones(settings.config_path, branch_code)
+
+
 def _dossiers(tabour, settings, clock):
-    """Dossier drop-off and tracking (issue 5): config/dossiers.toml next to the branches."""
+    """Dossier drop-off and tracking: config/dossiers.toml next to the branches."""
     from .dossiers import types
-    from .dossiers.commands import Dossiers, id_key
-    import os
-    from pathlib import Path
+    from .readmodel.dossiers import DossierQueries, id_key
     path = settings.config_path.parent / "dossiers.toml"
     if not path.exists():  # a branches file elsewhere (tests, a custom TABOUR_CONFIG)
         path = Path(__file__).resolve().parent.parent / "config" / "dossiers.toml"
     config = types.load(Path(os.environ.get("TABOUR_DOSSIERS", path)))
-    return Dossiers(tabour.db, clock, tabour.fanout.publish, config, id_key(settings.var_dir),
-                    tabour.printjobs).register(tabour.fanout)
+    return DossierQueries(tabour.db, clock, config, id_key(settings.var_dir),
+                          tabour.limiters["tracking"])
 
 
 def _init_displays(app, tabour, settings) -> None:
-    """Staff console, wall displays, announcements and serial counter displays (issue 4)."""
+    """Staff console, wall displays, announcements and serial counter displays."""
     from display.web import bp as display_bp
 
     from .announcements import Announcer
@@ -112,12 +149,13 @@ def _init_displays(app, tabour, settings) -> None:
     if settings.async_mode == "gevent":
         from display.announce.worker import SynthesisWorker
         synthesize = SynthesisWorker().start().audio
-    tabour.announcer = Announcer(tabour.fanout, tabour.queries, tabour.socketio,
-                                 settings.var_dir / "audio", synthesize).register()
+    tabour.announcer = Announcer(tabour, settings.var_dir / "audio", synthesize).register()
     try:
         branches = load_config(settings.config_path)
     except Exception as exc:  # seeding reported it already when it matters
         log.warning("serial counter displays not started: %s", exc)
         branches = []
-    tabour.serial_counters = SerialCounters(tabour.fanout, tabour.commands, tabour.db) \
-        .configure(branches)
+    tabour.serial_counters = SerialCounters(tabour.fanout, tabour.commands, tabour.db,
+                                            branches=branches)
+    if settings.serial_now:
+        tabour.serial_counters.configure(branches)

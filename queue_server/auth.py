@@ -15,6 +15,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import schema as s
 from .db.database import Database
+from .engine.errors import DomainError
+from .engine.messages import N_, register
 from .engine.model import Actor
 
 STAFF_ROLES = ("agent", "manager", "admin")
@@ -61,11 +63,28 @@ class Principal:
         return Actor("user", self.user_id, self.name)
 
 
-class AuthError(Exception):
-    def __init__(self, message: str, status: int = 401):
-        super().__init__(message)
-        self.message = message
+register({
+    "wrong_login": N_("Wrong username or password."),
+    "sign_in_first": N_("Sign in first: this needs a bearer token (POST /api/v1/auth/token) "
+                        "or a device token."),
+    "token_invalid": N_("This token is not valid (unknown or revoked): sign in again or ask "
+                        "an administrator for a new device token."),
+    "session_expired": N_("Your session has expired: sign in again."),
+    "role_forbidden": N_("Your role (%(role)s) may not do this: it needs '%(permission)s'. Ask "
+                         "a manager or an administrator."),
+    "not_signed_in": N_("This connection is not signed in: reconnect with a token."),
+    "view_forbidden": N_("A %(role)s token cannot open the %(view)s view."),
+})
+
+
+class AuthError(DomainError):
+    """Not signed in (401) or not allowed (403); a code and parameters like every error."""
+
+    code = "unauthorized"
+
+    def __init__(self, code: str, status: int = 401, /, **params):
         self.status = status
+        super().__init__(code, **params)
 
 
 def _digest(token: str) -> str:
@@ -73,6 +92,9 @@ def _digest(token: str) -> str:
 
 
 class Auth:
+    DEVICE_ROLES = DEVICE_ROLES
+    STAFF_ROLES = STAFF_ROLES
+
     def __init__(self, db: Database, clock):
         self.db = db
         self.clock = clock
@@ -81,16 +103,26 @@ class Auth:
 
     def create_user(self, branch_id: int, username: str, password: str, role: str,
                     display_name: str = "") -> int:
-        if role not in STAFF_ROLES:
-            raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
+        hashed = self.hash_password(password)
+        with self.db.write() as conn:
+            return self.insert_user(conn, branch_id, username, hashed, role, display_name)
+
+    @staticmethod
+    def hash_password(password: str) -> str:
+        """Slow on purpose (scrypt): done before any write transaction opens."""
         if len(password) < 8:
             raise ValueError("a password needs at least 8 characters")
-        with self.db.write() as conn:
-            return conn.execute(insert(s.users).values(
-                branch_id=branch_id, username=username,
-                password_hash=generate_password_hash(password), role=role,
-                display_name=display_name or username, created_at=self.clock(),
-            )).inserted_primary_key[0]
+        return generate_password_hash(password)
+
+    def insert_user(self, conn, branch_id: int, username: str, password_hash: str, role: str,
+                    display_name: str = "") -> int:
+        if role not in STAFF_ROLES:
+            raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
+        return conn.execute(insert(s.users).values(
+            branch_id=branch_id, username=username,
+            password_hash=password_hash, role=role,
+            display_name=display_name or username, created_at=self.clock(),
+        ).returning(s.users.c.id)).scalar_one()
 
     def set_password(self, username: str, password: str) -> None:
         with self.db.write() as conn:
@@ -107,7 +139,7 @@ class Auth:
         # check a hash even for an unknown user, so timing does not tell who exists
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
         if user is None or not ok or not user.active:
-            raise AuthError("Wrong username or password.", 401)
+            raise AuthError("wrong_login", 401)
         now = self.clock()
         token = self._issue(user.branch_id, "session", user.role, user.display_name,
                             user.id, now + timedelta(hours=SESSION_HOURS))
@@ -116,16 +148,24 @@ class Auth:
 
     # --- tokens ------------------------------------------------------------
 
+    def insert_token(self, conn, branch_id: int, kind: str, role: str, name: str,
+                     user_id: int | None, expires_at) -> tuple[str, int]:
+        """A new random token in the caller's transaction: (the token, its row id)."""
+        token = secrets.token_urlsafe(32)
+        token_id = conn.execute(insert(s.tokens).values(
+            branch_id=branch_id, token_hash=_digest(token), kind=kind, role=role,
+            user_id=user_id, name=name, created_at=self.clock(), expires_at=expires_at)
+            .returning(s.tokens.c.id)).scalar_one()
+        return token, token_id
+
     def _issue(self, branch_id: int, kind: str, role: str, name: str, user_id: int | None,
                expires_at) -> str:
-        token = secrets.token_urlsafe(32)
         with self.db.write() as conn:
-            conn.execute(insert(s.tokens).values(
-                branch_id=branch_id, token_hash=_digest(token), kind=kind, role=role,
-                user_id=user_id, name=name, created_at=self.clock(), expires_at=expires_at))
-        return token
+            return self.insert_token(conn, branch_id, kind, role, name, user_id, expires_at)[0]
 
     def create_device(self, branch_id: int, role: str, name: str) -> str:
+        """A device token outside any command (setup scripts, tests). The API goes
+        through ``commands.create_device`` (an audited event)."""
         if role not in DEVICE_ROLES:
             raise ValueError(f"a device is one of {', '.join(DEVICE_ROLES)}")
         return self._issue(branch_id, "device", role, name, None, None)
@@ -139,8 +179,7 @@ class Auth:
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
-            raise AuthError("Sign in first: this needs a bearer token "
-                            "(POST /api/v1/auth/token) or a device token.", 401)
+            raise AuthError("sign_in_first", 401)
         with self.db.read() as conn:
             row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == _digest(token))).first()
             if row is not None and row.user_id is not None:
@@ -149,10 +188,9 @@ class Auth:
                 if not active:
                     row = None
         if row is None or row.revoked_at is not None:
-            raise AuthError("This token is not valid (unknown or revoked): sign in again or "
-                            "ask an administrator for a new device token.", 401)
+            raise AuthError("token_invalid", 401)
         if row.expires_at is not None and row.expires_at <= self.clock():
-            raise AuthError("Your session has expired: sign in again.", 401)
+            raise AuthError("session_expired", 401)
         return Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id)
 
 

@@ -1,10 +1,18 @@
-"""The fan-out: the one module that turns committed engine events into emits.
+"""The fan-out: the one module that emits.
 
-Service functions hand it the events of a committed transaction; it emits
-facts to the rooms that show them, and schedules a coalesced ``queue_changed``
-(waiting counts and estimates) per branch so a morning rush of tickets costs a
-few summaries a second, not one per ticket. Later stages (print jobs, serial
-counter displays, announcements) register here as handlers too.
+It listens to the read model: after each batch is applied it
+
+- for a batch this process committed: emits each event's facts to the rooms that
+  show them, sends the batch's print jobs (outbox rows) to their printer's
+  agents, and schedules a coalesced ``queue_changed`` summary (and each open
+  counter's ``counter_queue``) built from the projection, so a morning rush
+  costs a few summaries a second, not one per ticket;
+- for any batch (this process's or another's, through the message queue): runs
+  the handlers that serve this process's own connections or devices (the phones
+  following a ticket here, a serial display whose port this process owns).
+
+Room names come from ``rooms``. Wall displays of a zone get only what their zone
+shows (the server filters; the page copies no rule).
 """
 from __future__ import annotations
 
@@ -12,42 +20,57 @@ import logging
 import threading
 from typing import Callable
 
+from display.web import zones as zone_rules
+
 from . import rooms
-from .db import repo
 from .engine.model import Event
-from .queries import Queries, local_iso, service_view
-from .snapshots import counter_queue
+from .readmodel import presenters
+from .readmodel.projection import Committed
 
 log = logging.getLogger("tabour.fanout")
 
 TICKET_CHANGED = {"ticket_started", "ticket_finished", "ticket_no_show", "ticket_recycled",
                   "ticket_transferred", "ticket_parked", "ticket_returned", "ticket_cancelled",
                   "ticket_requeued"}
+COUNTER_EVENTS = ("counter_opened", "counter_paused", "counter_closed")
+
+Handler = Callable[["FanOut", int, int, Event], None]
 
 
 class FanOut:
-    def __init__(self, socketio, queries: Queries, coalesce_s: float = 0.1):
+    def __init__(self, socketio, projections, estimator, clock, coalesce_s: float = 0.1,
+                 zones_of: Callable[[str], dict] | None = None):
         self.socketio = socketio
-        self.queries = queries
+        self.projections = projections
+        self.estimator = estimator
+        self.clock = clock
         self.coalesce_s = coalesce_s
+        self.zones_of = zones_of or (lambda branch_code: {})
         self._pending: set[int] = set()
+        self._pending_watch: set[int] = set()
         self._lock = threading.Lock()
-        self._prefixes: dict[int, dict[int, str]] = {}
-        self._tz: dict[int, str] = {}
-        self.handlers: dict[str, list[Callable]] = {}
+        self.handlers: dict[str, list[Handler]] = {}
+        self.everywhere: dict[str, list[Handler]] = {}
+        # phones following a ticket on THIS process: branch -> sid -> [ticket id, last sent]
+        self.watchers: dict[int, dict[str, list]] = {}
         self.on("ticket_issued", FanOut._issued)
         self.on("ticket_called", FanOut._called)
         self.on("ticket_recalled", FanOut._called)
         for kind in TICKET_CHANGED:
             self.on(kind, FanOut._changed)
-        for kind in ("counter_opened", "counter_paused", "counter_closed"):
+        for kind in COUNTER_EVENTS:
             self.on(kind, FanOut._counter)
+        self.on("printer_changed", FanOut._printer)
+        self.on("print_job_updated", FanOut._job)
+        projections.listeners.append(self.on_batch)
 
-    def on(self, event_type: str, handler: Callable) -> None:
-        """Register ``handler(fanout, branch_id, seq, event)`` for an event type."""
-        self.handlers.setdefault(event_type, []).append(handler)
+    def on(self, event_type: str, handler: Handler, everywhere: bool = False) -> None:
+        """Register ``handler(fanout, branch_id, seq, event)``. By default it runs in the
+        process that committed the event; ``everywhere`` runs it in every process."""
+        (self.everywhere if everywhere else self.handlers).setdefault(event_type, []).append(
+            handler)
 
-    # --- the only emits ------------------------------------------------------
+    # --- the only emits ------------------------------------------------------------------
 
     def emit(self, name: str, payload: dict, room: str) -> None:
         self.socketio.emit(name, payload, to=room)
@@ -55,29 +78,55 @@ class FanOut:
     def send_to(self, sid: str, name: str, payload: dict) -> None:
         self.socketio.emit(name, payload, to=sid)
 
-    # --- publishing ------------------------------------------------------------
+    def to_displays(self, branch_id: int, name: str, payload: dict, service: str | None = None,
+                    counter: int | None = None) -> None:
+        """Whole-branch displays, and each zone's displays when the zone shows it (a
+        call: its service and counter; a counter's change: that counter)."""
+        self.emit(name, payload, rooms.audience(branch_id, "displays"))
+        for zone in self._zones(branch_id).values():
+            shown = zone_rules.shows_call(zone, service, counter) if service is not None \
+                else zone_rules.shows_counter(zone, counter)
+            if shown:
+                self.emit(name, payload, rooms.zone(branch_id, zone["name"]))
 
-    def publish(self, branch_id: int, stored: list[tuple[int, Event]]) -> None:
-        if not stored:
-            return
-        for seq, event in stored:
-            for handler in self.handlers.get(event.type, ()):
-                try:
-                    handler(self, branch_id, seq, event)
-                except Exception:  # a display must never break a counter's command
-                    log.exception("fan-out handler failed for %s", event.type)
-        self.schedule_summary(branch_id)
+    def _zones(self, branch_id: int) -> dict:
+        try:
+            return self.zones_of(self.projections.get(branch_id).branch.code)
+        except Exception:
+            log.exception("display zones unreadable")
+            return {}
 
-    def config_changed(self, branch_id: int) -> None:
-        self._prefixes.pop(branch_id, None)
-        self.schedule_summary(branch_id)
+    # --- batches ---------------------------------------------------------------------------
+
+    def on_batch(self, branch_id: int, batch: Committed, local: bool) -> None:
+        for seq, event in batch.events:
+            for handler in self.everywhere.get(event.type, ()):
+                self._run(handler, branch_id, seq, event)
+            if local:
+                for handler in self.handlers.get(event.type, ()):
+                    self._run(handler, branch_id, seq, event)
+        if local:
+            for job in batch.jobs:
+                self.emit("print_job", job, rooms.printer(branch_id, job["printer"]))
+            self.schedule_summary(branch_id)
+        if self.watchers.get(branch_id):
+            self._schedule(self._pending_watch, branch_id, self._positions_later)
+
+    def _run(self, handler, branch_id, seq, event) -> None:
+        try:
+            handler(self, branch_id, seq, event)
+        except Exception:  # a display must never break a counter's command
+            log.exception("fan-out handler failed for %s", event.type)
 
     def schedule_summary(self, branch_id: int) -> None:
+        self._schedule(self._pending, branch_id, self._summary_later)
+
+    def _schedule(self, pending: set, branch_id: int, task) -> None:
         with self._lock:
-            if branch_id in self._pending:
+            if branch_id in pending:
                 return
-            self._pending.add(branch_id)
-        self.socketio.start_background_task(self._summary_later, branch_id)
+            pending.add(branch_id)
+        self.socketio.start_background_task(task, branch_id)
 
     def _summary_later(self, branch_id: int) -> None:
         self.socketio.sleep(self.coalesce_s)
@@ -89,37 +138,66 @@ class FanOut:
             log.exception("queue summary failed for branch %s", branch_id)
 
     def send_summary(self, branch_id: int) -> None:
-        with self.queries.db.read() as conn:
-            seq = repo.current_seq(conn, branch_id)
-            st = self.queries.state(branch_id, conn)
-        payload = {"seq": seq, "services": [service_view(s, st) for s in st.services],
-                   "counters": [{"number": c.number, "state": c.state.value}
-                                for c in st.counters]}
-        for name in ("displays", "kiosks", "counters", "dashboards", "phones"):
+        now = self.clock()
+        p = self.projections.get(branch_id)
+        with self.projections.lock(branch_id):
+            payload = presenters.summary(p, now, self.estimator)
+            queues = [(c.number, presenters.counter_queue(p, c.number, now, self.estimator))
+                      for c in p.counter_list() if c.state.value != "closed"]
+        for name in ("kiosks", "counters", "dashboards", "phones"):
             self.emit("queue_changed", payload, rooms.audience(branch_id, name))
-        for c in st.counters:
-            if c.state.value != "closed":
-                self.emit("counter_queue", {"seq": seq, **counter_queue(st, c.number)},
-                          rooms.counter(branch_id, c.number))
+        self.emit("queue_changed", payload, rooms.audience(branch_id, "displays"))
+        for zone in self._zones(branch_id).values():
+            self.emit("queue_changed", zone_rules.filter_summary(payload, zone),
+                      rooms.zone(branch_id, zone["name"]))
+        for number, queue in queues:
+            self.emit("counter_queue", {"seq": payload["seq"], **queue},
+                      rooms.counter(branch_id, number))
 
-    # --- helpers for handlers -----------------------------------------------------
+    # --- phones following a ticket on this process ------------------------------------------
+
+    def watch(self, branch_id: int, sid: str, ticket_id: int, sent: dict | None) -> None:
+        with self._lock:
+            self.watchers.setdefault(branch_id, {})[sid] = [ticket_id, sent]
+
+    def unwatch(self, sid: str) -> None:
+        with self._lock:
+            for by_sid in self.watchers.values():
+                by_sid.pop(sid, None)
+
+    def _positions_later(self, branch_id: int) -> None:
+        self.socketio.sleep(self.coalesce_s)
+        with self._lock:
+            self._pending_watch.discard(branch_id)
+            watching = list(self.watchers.get(branch_id, {}).items())
+        if not watching:
+            return
+        now = self.clock()
+        p = self.projections.get(branch_id)
+        out = []
+        with self.projections.lock(branch_id):
+            for sid, entry in watching:
+                t = p.ticket(entry[0])
+                if t is None:
+                    continue  # finished: its last change went to its ticket room
+                pos = presenters.position(p, t, now, self.estimator)
+                if pos != entry[1]:
+                    entry[1] = pos
+                    out.append((sid, {"seq": p.seq, **pos}))
+        for sid, payload in out:
+            self.send_to(sid, "ticket_position", payload)
+
+    # --- facts ------------------------------------------------------------------------------
+
+    def _p(self, branch_id: int):
+        return self.projections.get(branch_id)
 
     def prefix(self, branch_id: int, service_id: int | None) -> str | None:
-        if service_id is None:
-            return None
-        known = self._prefixes.get(branch_id)
-        if known is None or service_id not in known:
-            st_services = self.queries.services(branch_id)
-            known = self._prefixes[branch_id] = {s.id: s.prefix for s in st_services}
-            self._tz[branch_id] = self.queries.timezone(branch_id)
-        return known.get(service_id)
+        svc = self._p(branch_id).service(service_id) if service_id is not None else None
+        return svc.prefix if svc else None
 
     def local(self, branch_id: int, dt) -> str:
-        if branch_id not in self._tz:
-            self._tz[branch_id] = self.queries.timezone(branch_id)
-        return local_iso(dt, self._tz[branch_id])
-
-    # --- handlers -----------------------------------------------------------------
+        return presenters.local_iso(dt, self._p(branch_id).branch.timezone)
 
     def _issued(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "id": e.ticket_id, "code": e.data["code"],
@@ -134,7 +212,9 @@ class FanOut:
                    "counter": e.data["counter_number"],
                    "service": self.prefix(branch_id, e.service_id),
                    "language": e.data["language"], "at": self.local(branch_id, e.at)}
-        for name in ("displays", "counters", "dashboards"):
+        self.to_displays(branch_id, "ticket_called", payload, payload["service"],
+                         payload["counter"])
+        for name in ("counters", "dashboards"):
             self.emit("ticket_called", payload, rooms.audience(branch_id, name))
         self.emit("ticket_called", payload, rooms.ticket(branch_id, e.ticket_id))
 
@@ -145,12 +225,28 @@ class FanOut:
                    "at": self.local(branch_id, e.at)}
         if e.type == "ticket_transferred":
             payload["to_counter"] = e.data.get("to_counter_number")
-        for name in ("counters", "dashboards", "displays"):
+        self.to_displays(branch_id, "ticket_changed", payload, payload["service"],
+                         payload["counter"])
+        for name in ("counters", "dashboards"):
             self.emit("ticket_changed", payload, rooms.audience(branch_id, name))
         self.emit("ticket_changed", payload, rooms.ticket(branch_id, e.ticket_id))
 
     def _counter(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "counter": e.data["counter_number"], "state": e.data["state"],
                    "at": self.local(branch_id, e.at)}
-        for name in ("displays", "counters", "dashboards", "kiosks"):
+        self.to_displays(branch_id, "counter_changed", payload, None, payload["counter"])
+        for name in ("counters", "dashboards", "kiosks"):
             self.emit("counter_changed", payload, rooms.audience(branch_id, name))
+
+    def _printer(self, branch_id: int, seq: int, e: Event) -> None:
+        payload = {"seq": seq, **presenters.printer_view(self._p(branch_id), e.data["printer"])}
+        for name in ("kiosks", "counters", "dashboards"):
+            self.emit("printer_changed", payload, rooms.audience(branch_id, name))
+
+    def _job(self, branch_id: int, seq: int, e: Event) -> None:
+        d = e.data
+        payload = {"seq": seq, "job_id": d["job_id"], "printer": d["printer"],
+                   "ticket_id": e.ticket_id, "status": d["status"], "attempts": d["attempts"],
+                   "error": d["error"]}
+        for name in ("kiosks", "dashboards"):
+            self.emit("print_job_changed", payload, rooms.audience(branch_id, name))

@@ -26,3 +26,8 @@ def dossier(branch_id: int, dossier_id: int) -> str:
 def printer(branch_id: int, name: str) -> str:
     """The printer agent(s) serving one named printer."""
     return f"b{branch_id}:printer:{name}"
+
+
+def zone(branch_id: int, name: str) -> str:
+    """The wall displays of one display zone (they get only what the zone shows)."""
+    return f"b{branch_id}:zone:{name}"

@@ -31,18 +31,24 @@ CLEAR = ("ticket_finished", "ticket_no_show", "ticket_transferred", "ticket_park
 
 
 class SerialCounters:
-    def __init__(self, fanout, commands, db, link_options: dict | None = None):
+    def __init__(self, fanout, commands, db, link_options: dict | None = None,
+                 branches: list[dict] | None = None):
         self.fanout = fanout
         self.commands = commands
         self.db = db
         self.link_options = link_options or {}
+        self.branches = branches or []  # the config's [[branch]] tables
+        self._registered = False
         self.displays: dict[tuple[int, int], object] = {}  # (branch_id, counter) -> display
         self.keypads: dict[tuple[int, int], object] = {}
         self.outcomes: dict[int, str] = {}
         self.errors: list[str] = []
 
-    def configure(self, branches: list[dict]) -> "SerialCounters":
-        """Open the displays and keypads the config names (``branches``: the [[branch]] tables)."""
+    def configure(self, branches: list[dict] | None = None) -> "SerialCounters":
+        """Open the displays and keypads the config names (``branches``: the [[branch]]
+        tables). Only one server process does (it holds the "serial-ports" lease): it
+        hears every process's calls, since every batch reaches every process."""
+        branches = self.branches if branches is None else branches
         from display.serial_display import SerialCounterDisplay, SerialKeypad
         with self.db.read() as conn:
             ids = {b.code: b for b in repo.load_branches(conn)}
@@ -87,10 +93,13 @@ class SerialCounters:
         return self
 
     def register(self) -> None:
+        if self._registered:
+            return
+        self._registered = True
         for kind in SHOW:
-            self.fanout.on(kind, self._show)
+            self.fanout.on(kind, self._show, everywhere=True)
         for kind in CLEAR:
-            self.fanout.on(kind, self._clear)
+            self.fanout.on(kind, self._clear, everywhere=True)
 
     # --- fan-out handlers -------------------------------------------------------------
 
@@ -126,6 +135,8 @@ class SerialCounters:
                     c.counter_action(branch_id, number, "pause", actor)
             except DomainError as exc:  # e.g. "next" while a ticket is still at the counter
                 log.info("counter %s keypad %r refused: %s", number, key, exc.message)
+            except Exception:  # the keypad thread must live on (a database blip)
+                log.exception("counter %s keypad %r failed", number, key)
         return on_key
 
     def close(self) -> None:

@@ -26,6 +26,9 @@ class Settings:
     # proxies in front (a load balancer): their X-Forwarded-For names the client, so
     # per-client limits (tracking-number guesses) see phones, not the balancer
     trusted_proxies: int = 0
+    # open the serial counter displays at start (one process, tests); run.py leaves it
+    # to the process that holds the "serial-ports" lease
+    serial_now: bool = True
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

@@ -1,8 +1,12 @@
 """Socket.IO handlers: authenticate, join rooms, answer with snapshots.
 
-Handlers never emit deltas; the fan-out does. A client authenticates on
-connect with ``auth={"token": ..., "view": ..., "counter": n}`` and gets a
-``snapshot`` right away, then deltas; on every reconnect it gets a new snapshot.
+Handlers never emit deltas; the fan-out does. A client authenticates on connect
+with ``auth={"token": ..., "view": ..., "counter": n, "zone": ..., "lang": ...}``
+and gets a ``snapshot`` right away, then deltas; on every reconnect a new
+snapshot. Visitors' phones connect without a token to follow one ticket
+(``view: "ticket"``, its public reference) or one dossier (``view: "dossier"``,
+its tracking number). Refusals carry a code, parameters and a message in the
+connection's language.
 """
 from __future__ import annotations
 
@@ -13,15 +17,19 @@ from dataclasses import dataclass
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
 
 from display.web import zones
 
-from . import rooms, snapshots
-from .db import repo
-from .api.errors import describe_validation, error_body
+from . import rooms
+from .api.errors import ApiError, error_body, validation_error
 from .auth import AuthError, Principal
-from .engine.errors import DomainError
-from .queries import ticket_view
+from .db import repo
+from .db import schema as s
+from .engine.errors import DomainError, NotFound
+from .engine.messages import N_, register as register_messages
+from .readmodel import presenters as P
+from .readmodel.public import public_ticket, public_view
 
 log = logging.getLogger("tabour.sockets")
 
@@ -31,6 +39,14 @@ DEFAULT_VIEW = {"display": "display", "kiosk": "kiosk", "printer": "printer",
                 "agent": "counter", "manager": "dashboard", "admin": "dashboard"}
 VIEW_AUDIENCE = {"display": "displays", "kiosk": "kiosks", "counter": "counters",
                  "dashboard": "dashboards", "printer": "printers"}
+LANGUAGES = ("ar", "fr", "en")
+
+register_messages({
+    "unknown_view": N_("Unknown view '%(view)s': use one of %(choices)s."),
+    "counter_needs_view": N_("'counter' must be a counter number, with view 'counter'."),
+    "zone_only_display": N_("'zone' is only for the display view."),
+    "unknown_zone": N_("%(text)s"),
+})
 
 
 class _Msg(BaseModel):
@@ -38,11 +54,11 @@ class _Msg(BaseModel):
 
 
 class WatchCounter(_Msg):
-    counter: int = Field(ge=1)
+    counter: int = Field(ge=1, le=100_000)
 
 
 class WatchTicket(_Msg):
-    ticket_id: int = Field(ge=1)
+    ticket_id: int = Field(ge=1, le=2**62)
 
 
 class Sync(_Msg):
@@ -56,10 +72,11 @@ class Conn:
     view: str
     counter: int | None = None
     zone: dict | None = None  # a wall display's zone filter (display/web/zones.py)
+    lang: str = "en"
 
 
 class Sessions:
-    """sid -> who is connected and what they watch."""
+    """sid -> who is connected and what they watch (this process)."""
 
     def __init__(self):
         self._by_sid: dict[str, Conn] = {}
@@ -73,28 +90,35 @@ class Sessions:
         with self._lock:
             return self._by_sid.get(sid)
 
-    def drop(self, sid: str) -> None:
+    def drop(self, sid: str) -> Conn | None:
         with self._lock:
-            self._by_sid.pop(sid, None)
+            return self._by_sid.pop(sid, None)
+
+    def items(self) -> list[tuple[str, Conn]]:
+        with self._lock:
+            return list(self._by_sid.items())
 
     def __len__(self) -> int:
         return len(self._by_sid)
 
 
-def _error(exc) -> dict:
+def _lang(auth: dict) -> str:
+    lang = auth.get("lang")
+    return lang if lang in LANGUAGES else "en"
+
+
+def error(exc, lang: str = "en") -> dict:
+    """An acknowledgement that refuses: the code, its parameters, the message."""
     if isinstance(exc, ValidationError):
-        message, problems = describe_validation(exc)
-        return {"ok": False, **error_body("invalid_message", message, problems=problems)}
-    if isinstance(exc, AuthError):
-        return {"ok": False, **error_body("unauthorized" if exc.status == 401 else "forbidden",
-                                          exc.message)}
-    return {"ok": False, **error_body(exc.code, exc.message)}
+        exc = validation_error(exc, "invalid_message")
+    return {"ok": False, **error_body(exc, lang)}
 
 
-def _branch_code(tabour, branch_id: int) -> str:
-    with tabour.db.read() as conn:
-        branch = repo.load_branch(conn, branch_id)
-    return branch.code if branch else ""
+def refuse(exc: DomainError, lang: str) -> ConnectionRefusedError:
+    """A refused connection: ``err.message`` is readable, ``err.data`` has the code."""
+    body = error_body(exc, lang)["error"]
+    return ConnectionRefusedError(body["message"], {"code": body["code"],
+                                                    "params": body["params"]})
 
 
 def register(socketio, tabour) -> Sessions:
@@ -103,110 +127,161 @@ def register(socketio, tabour) -> Sessions:
     def current(permission: str | None = None) -> Conn:
         conn = sessions.get(request.sid)
         if conn is None:
-            raise AuthError("This connection is not signed in: reconnect with a token.", 401)
+            raise AuthError("not_signed_in", 401)
         principal = tabour.auth.authenticate(conn.token)  # revocations take effect at once
         if permission and not principal.can(permission):
-            raise AuthError(f"Your role ({principal.role}) may not do this.", 403)
+            raise AuthError("role_forbidden", 403, role=principal.role, permission=permission)
         conn.principal = principal
         return conn
+
+    def snapshot(conn: Conn) -> dict:
+        b = conn.principal.branch_id
+        p = tabour.view(b)
+        with tabour.projections.lock(b):
+            snap = P.snapshot(p, conn.view, tabour.now(), tabour.estimator, conn.counter)
+        if conn.view == "counter" and conn.counter is not None and snap.get("queue") is None:
+            raise NotFound("counter_not_found", counter=conn.counter)
+        if conn.view == "display":
+            snap = zones.filter_snapshot(snap, conn.zone)
+        return snap
 
     @socketio.on("connect")
     def on_connect(auth=None):
         auth = auth if isinstance(auth, dict) else {}
+        lang = _lang(auth)
         if auth.get("view") == "dossier" and not auth.get("token"):
-            # the visitor's phone follows one dossier by its tracking number; wrong
-            # guesses from one address are counted and slowed down
-            return tabour.dossiers.public_connect(request.sid, auth.get("dossier"),
-                                                  request.remote_addr or "?", tabour.fanout)
-        if auth.get("view") == "ticket" and not auth.get("token") and tabour.printjobs:
-            # the visitor's phone (QR code): one ticket by its public reference, no token
-            return tabour.printjobs.public_connect(request.sid, auth.get("ticket"))
+            return _dossier_phone(tabour, auth, lang)
+        if auth.get("view") == "ticket" and not auth.get("token"):
+            return _ticket_phone(tabour, auth, lang)
         try:
             principal = tabour.auth.authenticate(auth.get("token"))
-        except AuthError as exc:
-            raise ConnectionRefusedError(exc.message)
-        view = auth.get("view") or DEFAULT_VIEW[principal.role]
-        if view not in VIEW_PERMISSION:
-            raise ConnectionRefusedError(f"Unknown view {view!r}: use one of "
-                                         f"{', '.join(VIEW_PERMISSION)}.")
-        if not principal.can(VIEW_PERMISSION[view]):
-            raise ConnectionRefusedError(f"A {principal.role} token cannot open the {view} view.")
-        counter = auth.get("counter")
-        if counter is not None and (view != "counter" or not isinstance(counter, int)):
-            raise ConnectionRefusedError("'counter' must be a counter number, with view 'counter'.")
-        b = principal.branch_id
-        zone = None
-        if view == "display":  # re-read at every connect: a new zone needs no restart
-            try:
-                zone = zones.resolve(tabour.settings.config_path, _branch_code(tabour, b),
-                                     auth.get("zone"))
-            except zones.ZoneError as exc:
-                raise ConnectionRefusedError(str(exc))
-        elif auth.get("zone") is not None:
-            raise ConnectionRefusedError("'zone' is only for the display view.")
-        join_room(rooms.audience(b, VIEW_AUDIENCE[view]))
+            view = auth.get("view") or DEFAULT_VIEW[principal.role]
+            if view not in VIEW_PERMISSION:
+                raise ApiError(400, "unknown_view", view=str(view)[:40],
+                               choices=list(VIEW_PERMISSION))
+            if not principal.can(VIEW_PERMISSION[view]):
+                raise AuthError("view_forbidden", 403, role=principal.role, view=view)
+            counter = auth.get("counter")
+            if counter is not None and (view != "counter" or type(counter) is not int):
+                raise ApiError(400, "counter_needs_view")
+            b = principal.branch_id
+            zone = None
+            if view == "display":  # re-read at every connect: a new zone needs no restart
+                try:
+                    zone = zones.resolve(tabour.settings.config_path, tabour.view(b).branch.code,
+                                         auth.get("zone"))
+                except zones.ZoneError as exc:
+                    raise ApiError(400, "unknown_zone", text=str(exc)) from None
+            elif auth.get("zone") is not None:
+                raise ApiError(400, "zone_only_display")
+            conn = Conn(auth["token"], principal, view, counter, zone, lang)
+            snap = snapshot(conn)
+        except DomainError as exc:
+            raise refuse(exc, lang)
+        if zone is not None:
+            join_room(rooms.zone(b, zone["name"]))
+        else:
+            join_room(rooms.audience(b, VIEW_AUDIENCE[view]))
         if counter is not None:
             join_room(rooms.counter(b, counter))
-        sessions.put(request.sid, Conn(auth["token"], principal, view, counter, zone))
-        try:
-            snap = snapshots.build(tabour.queries, b, view, counter)
-        except DomainError as exc:
-            raise ConnectionRefusedError(exc.message)
-        if view == "display":
-            snap = zones.filter_snapshot(snap, zone)
+        sessions.put(request.sid, conn)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
-        if view == "printer" and tabour.printjobs:
-            tabour.printjobs.agent_connected(request.sid, principal)  # re-sends unfinished jobs
+        if view == "printer":
+            from .printer_agents import agent_connected
+            agent_connected(tabour, request.sid, principal)
 
     @socketio.on("disconnect")
     def on_disconnect(*_args):
-        conn = sessions.get(request.sid)
-        sessions.drop(request.sid)
-        if conn is not None and conn.view == "printer" and tabour.printjobs:
-            tabour.printjobs.agent_disconnected(request.sid, conn.principal)
+        conn = sessions.drop(request.sid)
+        tabour.fanout.unwatch(request.sid)
+        if conn is not None and conn.view == "printer":
+            from .printer_agents import agent_disconnected
+            agent_disconnected(tabour, request.sid, conn.principal)
 
     @socketio.on("sync")
     def on_sync(data=None):
         """A fresh snapshot as the acknowledgement (a client that suspects a gap)."""
+        lang = "en"
         try:
-            Sync.model_validate(data or {})
-            conn = current(VIEW_PERMISSION[sessions.get(request.sid).view]
-                           if sessions.get(request.sid) else None)
-            snap = snapshots.build(tabour.queries, conn.principal.branch_id, conn.view,
-                                   conn.counter)
-            if conn.view == "display":
-                snap = zones.filter_snapshot(snap, conn.zone)
-            return {"ok": True, "snapshot": snap}
-        except (ValidationError, AuthError, DomainError) as exc:
-            return _error(exc)
+            Sync.model_validate(data if data is not None else {})
+            known = sessions.get(request.sid)
+            lang = known.lang if known else lang
+            conn = current(VIEW_PERMISSION[known.view] if known else None)
+            return {"ok": True, "snapshot": snapshot(conn)}
+        except (ValidationError, DomainError) as exc:
+            return error(exc, lang)
 
     @socketio.on("watch_counter")
     def on_watch_counter(data=None):
         """A console switches to (or starts watching) a counter."""
+        known = sessions.get(request.sid)
+        lang = known.lang if known else "en"
         try:
             msg = WatchCounter.model_validate(data if isinstance(data, dict) else {})
             conn = current("queue:watch")
             b = conn.principal.branch_id
-            snap = snapshots.build(tabour.queries, b, "counter", msg.counter)
-            if conn.counter is not None:
-                leave_room(rooms.counter(b, conn.counter))
-            join_room(rooms.counter(b, msg.counter))
+            before = (conn.counter, conn.view)
             conn.counter, conn.view = msg.counter, "counter"
+            try:
+                snap = snapshot(conn)
+            except DomainError:
+                conn.counter, conn.view = before
+                raise
+            if before[0] is not None:
+                leave_room(rooms.counter(b, before[0]))
+            join_room(rooms.counter(b, msg.counter))
             join_room(rooms.audience(b, "counters"))
             return {"ok": True, "snapshot": snap}
-        except (ValidationError, AuthError, DomainError) as exc:
-            return _error(exc)
+        except (ValidationError, DomainError) as exc:
+            return error(exc, lang)
 
     @socketio.on("watch_ticket")
     def on_watch_ticket(data=None):
-        """Follow one ticket (the visitor's phone): its calls and changes."""
+        """Follow one ticket: its calls and changes."""
+        known = sessions.get(request.sid)
+        lang = known.lang if known else "en"
         try:
             msg = WatchTicket.model_validate(data if isinstance(data, dict) else {})
             conn = current("tickets:read")
-            ticket, st = tabour.queries.ticket(conn.principal.branch_id, msg.ticket_id)
-            join_room(rooms.ticket(conn.principal.branch_id, ticket.id))
-            return {"ok": True, "ticket": ticket_view(ticket, st)}
-        except (ValidationError, AuthError, DomainError) as exc:
-            return _error(exc)
+            b = conn.principal.branch_id
+            p = tabour.view(b)
+            ticket = p.ticket(msg.ticket_id)
+            if ticket is None:
+                with tabour.db.read() as c:
+                    ticket = repo.get_ticket(c, b, msg.ticket_id)
+            if ticket is None:
+                raise NotFound("ticket_not_found", ticket=msg.ticket_id)
+            join_room(rooms.ticket(b, ticket.id))
+            return {"ok": True, "ticket": P.ticket_view(p, ticket, tabour.now(),
+                                                        tabour.estimator)}
+        except (ValidationError, DomainError) as exc:
+            return error(exc, lang)
 
     return sessions
+
+
+# --- visitors' phones ----------------------------------------------------------------
+
+def _ticket_phone(tabour, auth: dict, lang: str) -> None:
+    try:
+        b, ticket = public_ticket(tabour, str(auth.get("ticket") or ""))
+        view = public_view(tabour, str(auth.get("ticket")))
+    except DomainError as exc:
+        raise refuse(exc, lang)
+    join_room(rooms.ticket(b, ticket.id))
+    join_room(rooms.audience(b, "phones"))  # queue summaries (the branch's name, services)
+    tabour.fanout.watch(b, request.sid, ticket.id,
+                        {k: view[k] for k in ("status", "people_ahead", "estimated_wait_minutes")})
+    tabour.fanout.send_to(request.sid, "snapshot", {"view": "ticket", "ticket": view})
+
+
+def _dossier_phone(tabour, auth: dict, lang: str) -> None:
+    """The visitor's phone follows one dossier by its tracking number; wrong guesses
+    from one address are counted and slowed down."""
+    try:
+        branch_id, dossier_id, view = tabour.dossiers.public_lookup(
+            str(auth.get("dossier") or ""), request.remote_addr or "?")
+    except DomainError as exc:
+        raise refuse(exc, lang)
+    join_room(rooms.dossier(branch_id, dossier_id))
+    tabour.fanout.send_to(request.sid, "snapshot", {"view": "dossier", "dossier": view})

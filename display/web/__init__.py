@@ -71,12 +71,13 @@ def announcements():
     """Announcements made in the last seconds after ``after`` (a display that was offline)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
+    from queue_server.api.errors import error_body
     try:
         principal = _tabour().auth.authenticate(token)
+        if not principal.can("display:watch"):
+            raise AuthError("role_forbidden", 403, role=principal.role,
+                            permission="display:watch")
     except AuthError as exc:
-        return jsonify({"error": {"code": "unauthorized", "message": exc.message}}), 401
-    if not principal.can("display:watch"):
-        return jsonify({"error": {"code": "forbidden", "message":
-                                  f"A {principal.role} token cannot watch displays."}}), 403
+        return jsonify(error_body(exc)), exc.status
     after = request.args.get("after", type=int, default=0)
     return jsonify({"announcements": _tabour().announcer.recent(principal.branch_id, after)})

@@ -95,3 +95,19 @@ def filter_snapshot(snap: dict, zone: dict | None) -> dict:
         snap["calls"] = [c for c in snap["calls"]
                          if shows_call(zone, c.get("service"), c.get("counter"))]
     return snap
+
+
+def shows_counter(zone: dict | None, counter: int | None) -> bool:
+    return not zone or not zone["counters"] or counter in zone["counters"]
+
+
+def filter_summary(payload: dict, zone: dict | None) -> dict:
+    """A queue summary as a zone's displays see it: its services and counters."""
+    if not zone:
+        return payload
+    out = dict(payload)
+    if zone["services"]:
+        out["services"] = [s for s in payload["services"] if s["prefix"] in zone["services"]]
+    if zone["counters"]:
+        out["counters"] = [c for c in payload["counters"] if c["number"] in zone["counters"]]
+    return out

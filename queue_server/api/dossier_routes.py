@@ -7,11 +7,9 @@ from typing import Literal
 from flask import current_app, jsonify, request
 from pydantic import Field
 
-from ..dossiers.ids import InvalidInput
 from ..dossiers.lifecycle import ACTIONS
 from . import bp
-from .errors import ApiError
-from .kiosk_routes import base_url
+from .kiosk_routes import base_url, client_address, kiosk_of
 from .registry import route
 from .schemas import Lang, Strict
 
@@ -47,19 +45,6 @@ def _d():
     return current_app.extensions["tabour"].dossiers
 
 
-def _bad_input(fn):
-    """A wrong format or check digit is the caller's input: 400, not 409."""
-    import functools
-
-    @functools.wraps(fn)
-    def wrapped(*a, **kw):
-        try:
-            return fn(*a, **kw)
-        except InvalidInput as e:
-            raise ApiError(400, e.code, e.message, **e.details) from None
-    return wrapped
-
-
 @route(bp, "/dossier-types", "GET", "Dossier types with their documents and deadline rules",
        None, tag="dossiers")
 def dossier_types(_p, _b):
@@ -77,7 +62,6 @@ def dossier_types(_p, _b):
 @route(bp, "/dossiers/check", "POST", "Validate a drop-off before confirming: missing "
        "documents and past deadlines (records nothing)", "dossiers:deposit", DossierIn,
        {200: "What is missing or late", 404: "Unknown dossier type"}, tag="dossiers")
-@_bad_input
 def check_dossier(p, body: DossierIn):
     return jsonify(_d().check(p.branch_id, body.type, body.insured_number, body.national_id,
                               body.documents, body.event_date))
@@ -87,23 +71,22 @@ def check_dossier(p, body: DossierIn):
        "dossiers:deposit", DepositIn,
        {201: "Deposited", 200: "Already deposited for this idempotency key",
         404: "Unknown dossier type or ticket"}, tag="dossiers")
-@_bad_input
 def deposit(p, body: DepositIn):
     t = current_app.extensions["tabour"]
     channel = "kiosk" if p.role == "kiosk" else "counter"
-    done = _d().deposit(p.branch_id, body.type, body.insured_number, body.national_id,
-                        body.documents, body.event_date, body.language, channel, p.actor,
-                        body.idempotency_key, body.ticket_id)
+    printer = None
+    if body.print:
+        printer = kiosk_of(p)["printer"] if p.role == "kiosk" else t.printing.agent_printer
+    done = t.commands.deposit(p.branch_id, body.type, body.insured_number, body.national_id,
+                              body.documents, body.event_date, body.language, channel, p.actor,
+                              body.idempotency_key, body.ticket_id, printer, base_url())
     x = done.dossier
-    printing = None
-    if body.print and t.printjobs is not None:
-        printer = t.printjobs.kiosk_of(p)["printer"] if p.role == "kiosk" \
-            else t.printjobs.config.agent_printer
-        printing = _d().print_receipt(p.branch_id, x, printer, base_url())
-    with t.db.read() as conn:
-        from ..db import repo
-        tz = repo.load_branch(conn, p.branch_id).timezone
-    return jsonify({"dossier": _d().summary(x, tz), "url": f"{base_url()}/d/{x.tracking}",
+    proj = t.view(p.branch_id)
+    from ..readmodel.presenters import printer_view
+    printing = {"job": done.printing, "printer": printer_view(proj, printer)} \
+        if done.printing else None
+    return jsonify({"dossier": _d().summary(x, proj.branch.timezone),
+                    "url": f"{base_url()}/d/{x.tracking}",
                     "qr": f"/d/{x.tracking}/qr.svg", "print": printing}), \
         201 if done.created else 200
 
@@ -125,7 +108,8 @@ def dossier_counts(p, _b):
        "The tracking number or the receipt's QR value", "dossiers:read",
        responses={200: "The dossier with its history", 404: "No such dossier"}, tag="dossiers")
 def open_dossier(p, _b, tracking):
-    return jsonify(_d().open(p.branch_id, tracking, p.actor))
+    t = current_app.extensions["tabour"]
+    return jsonify(t.commands.open_dossier(p.branch_id, tracking, p.actor))
 
 
 @route(bp, "/dossiers/<tracking>/transitions", "POST", "Move a dossier one step",
@@ -134,11 +118,9 @@ def open_dossier(p, _b, tracking):
         409: "Not allowed from its current status"}, tag="dossiers")
 def transition(p, body: TransitionIn, tracking):
     t = current_app.extensions["tabour"]
-    x = _d().transition(p.branch_id, tracking, body.action, p.actor, body.missing, body.reason)
-    with t.db.read() as conn:
-        from ..db import repo
-        tz = repo.load_branch(conn, p.branch_id).timezone
-    return jsonify({"dossier": _d().staff_view(x, tz)})
+    x = t.commands.dossier_transition(p.branch_id, tracking, body.action, p.actor, body.missing,
+                                      body.reason)
+    return jsonify({"dossier": _d().staff_view(x, t.view(p.branch_id).branch.timezone)})
 
 
 @route(bp, "/public/dossiers/<tracking>", "GET", "A dossier's status for its holder: status, "
@@ -146,9 +128,5 @@ def transition(p, body: TransitionIn, tracking):
        responses={200: "The status", 404: "No such dossier",
                   429: "Too many wrong numbers from this device"}, tag="dossiers")
 def public_dossier(_p, _b, tracking):
-    from ..dossiers.commands import TooManyGuesses
-    try:
-        _b2, _id, view = _d().public_lookup(tracking, request.remote_addr or "?")
-    except TooManyGuesses as e:
-        raise ApiError(429, e.code, e.message) from None
+    _b2, _id, view = _d().public_lookup(tracking, client_address())
     return jsonify(view)

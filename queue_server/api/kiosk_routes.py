@@ -5,13 +5,18 @@ from typing import Literal
 
 from flask import current_app, jsonify, request
 from pydantic import Field
+from sqlalchemy import select
 
+from ..commands import PrintTarget
+from ..db import schema as s
 from ..engine.model import PriorityClass
-from ..queries import service_view, ticket_view
+from ..readmodel import presenters as P
 from . import bp
 from .errors import ApiError
 from .registry import route
 from .schemas import Lang, Strict
+
+JOB_STATUSES = ("pending", "printed", "failed")
 
 
 class PairingCodeIn(Strict):
@@ -38,37 +43,61 @@ def tabour():
 
 
 def base_url() -> str:
-    configured = tabour().printjobs.config.public_url
-    return configured or request.host_url.rstrip("/")
+    return tabour().printing.public_url or request.host_url.rstrip("/")
+
+
+def client_address() -> str:
+    return request.remote_addr or "?"
+
+
+def kiosk_of(principal) -> dict:
+    """The kiosk behind a kiosk token: its name and the printer of its tickets."""
+    t = tabour()
+    with t.db.read() as conn:
+        row = conn.execute(select(s.kiosks.c.name, s.kiosks.c.printer).where(
+            s.kiosks.c.token_id == principal.token_id)).first()
+    if row is not None:
+        return {"name": row.name, "printer": row.printer}
+    # a kiosk token made with POST /devices prints on the branch's default printer
+    return {"name": principal.name, "printer": t.printing.agent_printer}
 
 
 @route(bp, "/kiosk/pairing-codes", "POST", "Make a short code a kiosk types once to pair",
        "devices:manage", PairingCodeIn, {201: "The code (shown once) and when it expires"},
        tag="kiosk")
 def create_pairing_code(p, body: PairingCodeIn):
-    code = tabour().printjobs.create_pairing_code(p.branch_id, body.kiosk_name, body.printer)
-    return jsonify(code), 201
+    t = tabour()
+    made = t.commands.create_pairing_code(p.branch_id, body.kiosk_name, body.printer, p.actor)
+    tz = t.view(p.branch_id).branch.timezone
+    return jsonify(made | {"expires_at": P.local_iso(made["expires_at"], tz)}), 201
 
 
 @route(bp, "/kiosk/pair", "POST", "A kiosk trades a pairing code for its device token", None,
        PairIn, {200: "The kiosk's device token", 404: "Wrong, used or expired code",
-                429: "Too many wrong codes"}, tag="kiosk")
+                429: "Too many wrong codes from this device"}, tag="kiosk")
 def pair(_p, body: PairIn):
-    return jsonify(tabour().printjobs.pair(body.code))
+    return jsonify(tabour().commands.pair(body.code, client_address()))
 
 
 @route(bp, "/kiosks", "GET", "Paired kiosks (revoke one with POST /devices/{token_id}/revoke)",
        "devices:manage", tag="kiosk")
 def list_kiosks(p, _b):
-    return jsonify({"kiosks": tabour().printjobs.kiosks(p.branch_id)})
+    with tabour().db.read() as conn:
+        rows = conn.execute(
+            select(s.kiosks, s.tokens.c.revoked_at)
+            .join(s.tokens, s.tokens.c.id == s.kiosks.c.token_id)
+            .where(s.kiosks.c.branch_id == p.branch_id).order_by(s.kiosks.c.token_id))
+        kiosks = [{"token_id": r.token_id, "name": r.name, "printer": r.printer,
+                   "revoked": r.revoked_at is not None} for r in rows]
+    return jsonify({"kiosks": kiosks})
 
 
 @route(bp, "/kiosk/me", "GET", "This kiosk: its name, its printer and the printer's state",
        "kiosk:watch", tag="kiosk")
 def kiosk_me(p, _b):
-    pj = tabour().printjobs
-    kiosk = pj.kiosk_of(p)
-    return jsonify(kiosk | {"printer_state": pj.printer_state(p.branch_id, kiosk["printer"])})
+    kiosk = kiosk_of(p)
+    proj = tabour().view(p.branch_id)
+    return jsonify(kiosk | {"printer_state": P.printer_view(proj, kiosk["printer"])})
 
 
 @route(bp, "/kiosk/tickets", "POST", "Issue a ticket at a kiosk and print it",
@@ -77,29 +106,25 @@ def kiosk_me(p, _b):
         409: "The service is closed or has no open counter"}, tag="kiosk")
 def kiosk_ticket(p, body: KioskTicketIn):
     t = tabour()
-    earlier = None
-    st = t.queries.state(p.branch_id)
-    svc = next((sv for sv in st.services if sv.prefix == body.service), None)
-    if svc is not None and not service_view(svc, st)["open"]:
-        # a retry of a tap that did issue (the service closed since) still gets its ticket
-        from ..db import repo
-        with t.db.read() as conn:
-            earlier = repo.ticket_by_key(conn, p.branch_id, body.idempotency_key)
-        if earlier is None:
-            name = svc.names.get(body.language) or svc.prefix
-            raise ApiError(409, "service_closed", f"{name} is closed right now (no counter is "
-                           "open for it): choose another service or ask at reception.",
-                           service=svc.prefix)
     prio = PriorityClass.NORMAL if body.priority == "none" else PriorityClass(body.priority)
-    issued = t.commands.issue(p.branch_id, body.service, prio, body.language, "kiosk",
-                              p.actor, body.idempotency_key)
-    kiosk = t.printjobs.kiosk_of(p)
-    printing = t.printjobs.ticket_job(p.branch_id, issued.ticket, kiosk["printer"], base_url())
-    _, st = t.queries.ticket(p.branch_id, issued.ticket.id)
-    ref = printing["public_ref"]
-    return jsonify({"ticket": ticket_view(issued.ticket, st), "public_ref": ref,
-                    "url": f"{base_url()}/t/{ref}", "qr": f"/kiosk/qr/{ref}.svg",
-                    "print": printing["job"], "printer": printing["printer"],
+    kiosk = kiosk_of(p)
+    issued = t.commands.issue(p.branch_id, body.service, prio, body.language, "kiosk", p.actor,
+                              body.idempotency_key,
+                              print_to=PrintTarget(kiosk["printer"], base_url()))
+    proj = t.view(p.branch_id)
+    svc = proj.service(issued.ticket.service_id)
+    if issued.created:
+        ticket = P.issued_view(proj, issued.ticket, issued.people_ahead, issued.minutes)
+    else:
+        live = proj.ticket(issued.ticket.id) or issued.ticket
+        ticket = P.ticket_view(proj, live, t.now(), t.estimator)
+    printing = issued.printing or {}
+    ref = printing.get("public_ref")
+    return jsonify({"ticket": ticket, "public_ref": ref,
+                    "url": f"{base_url()}/t/{ref}" if ref else None,
+                    "qr": f"/kiosk/qr/{ref}.svg" if ref else None,
+                    "print": printing.get("job"),
+                    "printer": P.printer_view(proj, kiosk["printer"]),
                     "service_names": svc.names if svc else {}}), \
         201 if issued.created else 200
 
@@ -107,13 +132,28 @@ def kiosk_ticket(p, body: KioskTicketIn):
 @route(bp, "/printers", "GET", "Printers with their state and unfinished jobs",
        "counters:read", tag="kiosk")
 def list_printers(p, _b):
-    return jsonify({"printers": tabour().printjobs.printers(p.branch_id)})
+    proj = tabour().view(p.branch_id)
+    with tabour().db.read() as conn:
+        pending: dict = {}
+        for (name,) in conn.execute(select(s.print_jobs.c.printer).where(
+                s.print_jobs.c.branch_id == p.branch_id, s.print_jobs.c.status == "pending")):
+            pending[name] = pending.get(name, 0) + 1
+    return jsonify({"printers": [P.printer_view(proj, name) | {"pending_jobs":
+                                                                pending.get(name, 0)}
+                                 for name in sorted(proj.printers)]})
 
 
 @route(bp, "/print-jobs", "GET", "Recent print jobs (?status=pending|printed|failed)",
        "counters:read", tag="kiosk")
 def list_print_jobs(p, _b):
+    from ..commands.printing import job_view
     status = request.args.get("status")
-    if status not in (None, "pending", "printed", "failed"):
-        raise ApiError(400, "bad_request", "status is one of pending, printed, failed.")
-    return jsonify({"jobs": tabour().printjobs.jobs(p.branch_id, status)})
+    if status not in (None, *JOB_STATUSES):
+        raise ApiError(400, "job_status_filter", choices=JOB_STATUSES)
+    q = select(s.print_jobs).where(s.print_jobs.c.branch_id == p.branch_id)
+    if status:
+        q = q.where(s.print_jobs.c.status == status)
+    with tabour().db.read() as conn:
+        rows = conn.execute(q.order_by(s.print_jobs.c.id.desc()).limit(100)).mappings()
+        jobs = [job_view(r) for r in rows]
+    return jsonify({"jobs": jobs})

@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
-from .errors import ApiError, describe_validation
+from .errors import ApiError, validation_error
 
 
 @dataclass
@@ -41,8 +41,7 @@ def bearer_token() -> str | None:
 def _principal(permission: str) -> Principal:
     principal = current_app.extensions["tabour"].auth.authenticate(bearer_token())
     if not principal.can(permission):
-        raise AuthError(f"Your role ({principal.role}) may not do this: it needs "
-                        f"'{permission}'. Ask a manager or an administrator.", 403)
+        raise AuthError("role_forbidden", 403, role=principal.role, permission=permission)
     g.principal = principal
     return principal
 
@@ -53,19 +52,16 @@ def _body(model: type[BaseModel]):
         data = {}
     else:
         if not request.is_json:
-            raise ApiError(400, "bad_request", "Send the body as JSON with the header "
-                                               "Content-Type: application/json.")
+            raise ApiError(400, "json_content_type")
         data = request.get_json(silent=True)
         if data is None:
-            raise ApiError(400, "malformed_json", "The body is not valid JSON: check quotes, "
-                                                  "commas and braces.")
+            raise ApiError(400, "malformed_json")
     if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "The body must be a JSON object ({...}).")
+        raise ApiError(400, "json_object")
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        message, problems = describe_validation(exc)
-        raise ApiError(400, "invalid_body", message, problems=problems) from None
+        raise validation_error(exc) from None
 
 
 def route(bp, path: str, method: str, summary: str, permission: str | None,
@@ -118,8 +114,9 @@ def openapi_document(prefix: str) -> dict:
         paths.setdefault(oa_path, {})[op.method] = entry
     schemas["Error"] = {"type": "object", "required": ["error"], "properties": {"error": {
         "type": "object", "required": ["code", "message"],
-        "properties": {"code": {"type": "string"}, "message": {"type": "string"},
-                       "details": {"type": "object"}}}}}
+        "properties": {"code": {"type": "string"}, "kind": {"type": "string"},
+                       "message": {"type": "string"},
+                       "params": {"type": "object"}, "details": {"type": "object"}}}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "Tabour queue API", "version": "1",

@@ -1,11 +1,13 @@
-"""The /api/v1 routes. Thin: validate, call a service function, present."""
+"""The /api/v1 routes. Thin: validate, authorise, call a command or read the
+branch's projection, present."""
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
 
+from ..db import repo
 from ..engine.errors import NotFound
 from ..engine.model import PriorityClass
-from ..queries import local_iso, counter_view, service_view, ticket_view
+from ..readmodel import presenters as P
 from . import bp
 from . import schemas as S
 from .errors import ApiError
@@ -16,15 +18,28 @@ def tabour():
     return current_app.extensions["tabour"]
 
 
-def _agent_may_operate(principal, number: int, opening: bool = False) -> None:
+def _agent_may_operate(principal, number: int) -> None:
     """An agent works the counter they opened; managers and admins any counter."""
     if principal.role != "agent":
         return
-    holder = tabour().agent_of_counter(principal.branch_id, number)
+    row = tabour().view(principal.branch_id).counter_row(number)
+    holder = row.agent_user_id if row else None
     if holder is None or holder == principal.user_id:
         return
-    raise ApiError(403, "forbidden", f"Counter {number} is opened by another agent: pick "
-                                     "your own counter or ask them to close it.")
+    raise ApiError(403, "counter_of_another_agent", counter=number)
+
+
+def _ticket_json(p, ticket_id: int):
+    """A ticket as it is now: from the projection when it is live, else the database."""
+    t = tabour()
+    proj = t.view(p.branch_id)
+    ticket = proj.ticket(ticket_id)
+    if ticket is None:
+        with t.db.read() as conn:
+            ticket = repo.get_ticket(conn, p.branch_id, ticket_id)
+    if ticket is None:
+        raise NotFound("ticket_not_found", ticket=ticket_id)
+    return jsonify(P.ticket_view(proj, ticket, t.now(), t.estimator))
 
 
 # --- health, docs, auth --------------------------------------------------------------
@@ -53,17 +68,17 @@ def token(_p, body: S.TokenIn):
 @route(bp, "/services", "GET", "Services with waiting counts and current estimates",
        "services:read")
 def list_services(p, _b):
-    st = tabour().queries.state(p.branch_id)
-    return jsonify({"services": [service_view(s, st) for s in st.services]})
+    t = tabour()
+    return jsonify({"services": P.services_view(t.view(p.branch_id), t.now(), t.estimator)})
 
 
 @route(bp, "/services/<prefix>", "PATCH", "Edit a service (names, target wait, icon, "
        "open or closed)", "config:write", S.ServicePatch, tag="config")
 def patch_service(p, body: S.ServicePatch, prefix: str):
-    tabour().edit_service(p.branch_id, prefix, body.model_dump(exclude_none=True))
-    st = tabour().queries.state(p.branch_id)
-    svc = next(s for s in st.services if s.prefix == prefix)
-    return jsonify(service_view(svc, st))
+    t = tabour()
+    t.commands.edit_service(p.branch_id, prefix, body.model_dump(exclude_none=True), p.actor)
+    proj = t.view(p.branch_id)
+    return jsonify(P.service_view(proj, proj.service_by_prefix(prefix), t.now(), t.estimator))
 
 
 # --- tickets -----------------------------------------------------------------------
@@ -80,107 +95,95 @@ def issue_ticket(p, body: S.IssueTicketIn):
     channel = body.channel or {"kiosk": "kiosk", "agent": "counter"}.get(p.role, "api")
     key = body.idempotency_key or request.headers.get("Idempotency-Key")
     if key is not None and not 8 <= len(key) <= 80:
-        raise ApiError(400, "bad_request", "The Idempotency-Key must be 8 to 80 characters: "
-                                           "send one random key per tap.")
+        raise ApiError(400, "idempotency_key")
     t = tabour()
     issued = t.commands.issue(p.branch_id, body.service, prio, body.language, channel,
                               p.actor, key)
-    _, st = t.queries.ticket(p.branch_id, issued.ticket.id)
-    return jsonify(ticket_view(issued.ticket, st)), 201 if issued.created else 200
+    proj = t.view(p.branch_id)
+    if issued.created:
+        return jsonify(P.issued_view(proj, issued.ticket, issued.people_ahead,
+                                     issued.minutes)), 201
+    return _ticket_json(p, issued.ticket.id)
 
 
 @route(bp, "/tickets/<int:ticket_id>", "GET", "A ticket, with people ahead and estimate",
        "tickets:read", responses={200: "The ticket", 404: "No such ticket"})
 def get_ticket(p, _b, ticket_id: int):
-    ticket, st = tabour().queries.ticket(p.branch_id, ticket_id)
-    return jsonify(ticket_view(ticket, st))
+    return _ticket_json(p, ticket_id)
 
 
 @route(bp, "/tickets/<int:ticket_id>/events", "GET", "The history of a ticket",
        "counters:read")
 def ticket_history(p, _b, ticket_id: int):
-    ticket, st = tabour().queries.ticket(p.branch_id, ticket_id)
+    t = tabour()
+    tz = t.view(p.branch_id).branch.timezone
+    with t.db.read() as conn:
+        if repo.get_ticket(conn, p.branch_id, ticket_id) is None:
+            raise NotFound("ticket_not_found", ticket=ticket_id)
+        rows = repo.ticket_events(conn, ticket_id)
     return jsonify({"events": [
-        {"seq": e.seq, "type": e.type, "at": local_iso(e.at, st.branch.timezone),
-         "actor": e.actor, "data": e.data}
-        for e in tabour().queries.events_of(ticket.id)]})
+        {"seq": e.seq, "type": e.type, "at": P.local_iso(e.at, tz), "actor": e.actor,
+         "data": e.data} for e in rows]})
 
 
 @route(bp, "/tickets/<int:ticket_id>/cancel", "POST", "Cancel a ticket", "tickets:cancel",
        S.CancelIn, {200: "Cancelled", 409: "Not allowed in its state"})
 def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
-    t = tabour()
-    ticket = t.commands.cancel(p.branch_id, ticket_id, p.actor, body.reason)
-    _, st = t.queries.ticket(p.branch_id, ticket.id)
-    return jsonify(ticket_view(ticket, st))
+    ticket = tabour().commands.cancel(p.branch_id, ticket_id, p.actor, body.reason)
+    return _ticket_json(p, ticket.id)
 
 
 # --- counters ------------------------------------------------------------------------
 
 @route(bp, "/counters", "GET", "Counters with their state and services", "counters:read")
 def list_counters(p, _b):
-    st = tabour().queries.state(p.branch_id)
-    return jsonify({"counters": [counter_view(c, st) for c in st.counters]})
+    proj = tabour().view(p.branch_id)
+    return jsonify({"counters": [P.counter_view(proj, c) for c in proj.counter_list()]})
 
 
 def _counter_json(p, number: int):
-    st = tabour().queries.state(p.branch_id)
-    c = st.counter_by_number(number)
+    proj = tabour().view(p.branch_id)
+    c = proj.counter_by_number(number)
     if c is None:
-        raise NotFound(f"There is no counter {number} in this branch.")
-    return jsonify(counter_view(c, st))
+        raise NotFound("counter_not_found", counter=number)
+    return jsonify(P.counter_view(proj, c))
 
 
-def _counter_action(action: str, summary: str):
+def _counter_action(action: str, summary: str, path: str | None = None):
     def view(p, _b, number: int):
-        if action == "open":
-            _agent_may_operate(p, number, opening=True)
-        else:
-            _agent_may_operate(p, number)
+        _agent_may_operate(p, number)
         tabour().commands.counter_action(p.branch_id, number, action, p.actor,
                                          agent_user_id=p.user_id)
         return _counter_json(p, number)
-    view.__name__ = f"counter_{action}"
-    route(bp, f"/counters/<int:number>/{action}", "POST", summary, "counters:operate",
-          S.EmptyIn, {200: "The counter", 409: "Not allowed in its state"})(view)
+    view.__name__ = f"counter_{path or action}"
+    route(bp, f"/counters/<int:number>/{path or action}", "POST", summary, "counters:operate",
+          S.EmptyIn, {200: "The counter", 404: "No such counter",
+                      409: "Not allowed in its state"})(view)
 
 
 _counter_action("open", "Open a counter (an agent takes it)")
 _counter_action("pause", "Pause a counter for a break")
 _counter_action("close", "Close a counter")
-
-
-@route(bp, "/counters/<int:number>/resume", "POST", "Resume after a break",
-       "counters:operate", S.EmptyIn, {200: "The counter"})
-def counter_resume(p, _b, number: int):
-    _agent_may_operate(p, number)
-    tabour().commands.counter_action(p.branch_id, number, "open", p.actor,
-                                     agent_user_id=p.user_id)
-    return _counter_json(p, number)
-
-
-def _ticket_json(p, ticket):
-    _, st = tabour().queries.ticket(p.branch_id, ticket.id)
-    return jsonify(ticket_view(ticket, st))
+_counter_action("open", "Resume after a break", path="resume")
 
 
 @route(bp, "/counters/<int:number>/call-next", "POST", "Call the next ticket for this counter",
        "counters:operate", S.EmptyIn,
-       {200: "The ticket called", 204: "Nobody waits for this counter",
+       {200: "The ticket called", 204: "Nobody waits for this counter", 404: "No such counter",
         409: "The counter is closed, paused or still has a ticket"})
 def call_next(p, _b, number: int):
     _agent_may_operate(p, number)
     ticket = tabour().commands.call_next(p.branch_id, number, p.actor)
     if ticket is None:
         return "", 204
-    return _ticket_json(p, ticket)
+    return _ticket_json(p, ticket.id)
 
 
 def _ticket_step(name: str, summary: str, schema, call):
     def view(p, body, number: int):
         _agent_may_operate(p, number)
         ticket = call(tabour().commands, p, number, body)
-        return _ticket_json(p, ticket)
+        return _ticket_json(p, ticket.id)
     view.__name__ = f"counter_{name.replace('-', '_')}"
     route(bp, f"/counters/<int:number>/{name}", "POST", summary, "counters:operate", schema,
           {200: "The ticket", 404: "No such counter or ticket",
@@ -209,21 +212,20 @@ _ticket_step("return", "Bring a parked ticket back to the front of this counter'
 @route(bp, "/users", "POST", "Create a staff account", "users:manage", S.UserIn,
        {201: "Created", 409: "The username is taken"}, tag="admin")
 def create_user(p, body: S.UserIn):
-    uid = tabour().create_user(p.branch_id, body.username, body.password, body.role,
-                               body.display_name)
+    uid = tabour().commands.create_user(p.branch_id, body.username, body.password, body.role,
+                                        body.display_name, p.actor)
     return jsonify({"id": uid, "username": body.username, "role": body.role}), 201
 
 
 @route(bp, "/devices", "POST", "Create a device token (kiosk, display, printer agent)",
        "devices:manage", S.DeviceIn, {201: "The token, shown once"}, tag="admin")
 def create_device(p, body: S.DeviceIn):
-    tok = tabour().auth.create_device(p.branch_id, body.role, body.name)
-    return jsonify({"token": tok, "role": body.role, "name": body.name}), 201
+    made = tabour().commands.create_device(p.branch_id, body.role, body.name, p.actor)
+    return jsonify(made), 201
 
 
 @route(bp, "/devices/<int:token_id>/revoke", "POST", "Revoke a device token",
        "devices:manage", S.EmptyIn, {200: "Revoked", 404: "No such device"}, tag="admin")
 def revoke_device(p, _b, token_id: int):
-    if not tabour().auth.revoke(token_id, p.branch_id):
-        raise NotFound(f"There is no active device token {token_id} in this branch.")
+    tabour().commands.revoke_device(p.branch_id, token_id, p.actor)
     return jsonify({"revoked": token_id})

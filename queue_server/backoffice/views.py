@@ -8,10 +8,11 @@ from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from ..api.errors import error_body, localized
 from ..dossiers import tracking
-from ..dossiers.commands import TooManyGuesses
 from ..dossiers.lifecycle import TRANSITIONS, DossierStatus
 from ..engine.errors import NotFound
+from ..readmodel.dossiers import TooManyGuesses
 from . import bp, public
 
 
@@ -50,7 +51,9 @@ def status_page(value: str):
     try:
         _b, _id, view = _d().public_lookup(value, request.remote_addr or "?")
     except TooManyGuesses as exc:
-        return render_template("backoffice/status_missing.html", message=exc.message), 429
+        from flask_babel import get_locale
+        return render_template("backoffice/status_missing.html",
+                               message=localized(exc, str(get_locale()))), 429
     except NotFound:
         return render_template("backoffice/status_missing.html",
                                message=_("There is no dossier with this tracking number: "
@@ -63,9 +66,9 @@ def status_json(value: str):
     try:
         return jsonify(_d().public_lookup(value, request.remote_addr or "?")[2])
     except TooManyGuesses as exc:
-        return jsonify({"error": {"code": exc.code, "message": exc.message}}), 429
+        return jsonify(error_body(exc)), 429
     except NotFound as exc:
-        return jsonify({"error": {"code": "not_found", "message": exc.message}}), 404
+        return jsonify(error_body(exc)), 404
 
 
 @public.get("/d/<value>/qr.svg")
@@ -75,7 +78,7 @@ def status_qr(value: str):
     number = tracking.parse(value)
     if number is None:
         abort(404)
-    base = (current_app.extensions["tabour"].printjobs.config.public_url
+    base = (current_app.extensions["tabour"].printing.public_url
             or request.host_url.rstrip("/"))
     img = qrcode.make(f"{base}/d/{number}", image_factory=qrcode.image.svg.SvgPathImage,
                       box_size=10, border=2)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -54,14 +54,21 @@ class Database:
 
     @contextmanager
     def write(self) -> Connection:
-        """A write transaction, committed on success and rolled back on error."""
-        if self._write_lock is None:
+        """A write transaction, committed on success and rolled back on error.
+
+        Functions given to ``after_commit(conn, fn)`` run once the commit succeeded,
+        still inside this process's writer lock (SQLite): the read model applies a
+        command's batch there, so batches reach it in commit order."""
+        hooks: list = []
+        with self._write_lock or nullcontext():
             with self._writer.begin() as conn:
-                yield conn
-            return
-        with self._write_lock:
-            with self._writer.begin() as conn:
-                yield conn
+                conn.info["tabour_after_commit"] = hooks
+                try:
+                    yield conn
+                finally:
+                    conn.info.pop("tabour_after_commit", None)
+            for fn in hooks:
+                fn()
 
     @contextmanager
     def read(self) -> Connection:
@@ -73,6 +80,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def after_commit(conn: Connection, fn) -> None:
+    """Run ``fn()`` once the write transaction of ``conn`` has committed."""
+    conn.info["tabour_after_commit"].append(fn)
 
 
 def _sqlite_setup(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..engine.model import (
-    Counter, CounterState, Event, Policy, PriorityClass, Service, Ticket, TicketStatus,
+    Actor, Counter, CounterState, Event, Policy, PriorityClass, Service, Ticket, TicketStatus,
 )
 from . import schema as s
 
@@ -93,7 +93,27 @@ _Q_COUNTER_BY_ID = select(s.counters).where(s.counters.c.id == bindparam("id"))
 
 def _counter(row, services: dict) -> Counter:
     return Counter(row.id, row.number, row.name, services, CounterState(row.state),
-                   row.current_ticket_id, row.priority_streak)
+                   row.current_ticket_id, row.priority_streak, row.version)
+
+
+@dataclass(frozen=True)
+class CounterRow:
+    """A counter with what the read model shows beside it: who opened it, since when
+    it is in its state."""
+
+    counter: Counter
+    agent_user_id: int | None
+    since: datetime | None
+
+
+def load_counter_rows(conn: Connection, branch_id: int,
+                      ids: list[int] | None = None) -> list[CounterRow]:
+    skills: dict[int, dict] = {}
+    for r in conn.execute(_Q_COUNTER_SERVICES, {"b": branch_id}):
+        skills.setdefault(r.counter_id, {})[r.service_id] = r.rank
+    rows = conn.execute(_Q_COUNTERS, {"b": branch_id})
+    return [CounterRow(_counter(r, skills.get(r.id, {})), r.agent_user_id, r.updated_at)
+            for r in rows if ids is None or r.id in ids]
 
 
 def load_counters(conn: Connection, branch_id: int) -> list[Counter]:
@@ -127,21 +147,29 @@ def get_counter_by_id(conn: Connection, counter_id: int) -> Counter | None:
     return _counter(row, skills)
 
 
+# the guard: the row is written only if nobody wrote it since it was read (its
+# version); the optimistic write path relies on it, and the race tests remove it
+# on purpose to show they catch a double call
+_COUNTER_GUARD = s.counters.c.version == bindparam("expect")
 _U_COUNTER = (update(s.counters)
-              .where(s.counters.c.id == bindparam("c_id"), s.counters.c.state == bindparam("expect"))
+              .where(s.counters.c.id == bindparam("c_id"), _COUNTER_GUARD)
               .values(state=bindparam("state"), current_ticket_id=bindparam("current"),
-                      priority_streak=bindparam("streak"), updated_at=bindparam("at")))
+                      priority_streak=bindparam("streak"), updated_at=bindparam("at"),
+                      version=bindparam("version")))
+_U_COUNTER_AGENT = _U_COUNTER.values(agent_user_id=bindparam("agent"))
 
 
 def save_counter(conn: Connection, before: Counter, after: Counter, at: datetime,
                  agent_user_id: int | None | bool = False) -> bool:
-    """Write the counter if it is still in the state it was read in."""
-    stmt = _U_COUNTER
+    """Write the counter if it is still as it was read (same version). ``after``
+    must carry ``version = before.version + 1``."""
+    params = {"c_id": after.id, "expect": before.version, "state": after.state.value,
+              "current": after.current_ticket_id, "streak": after.priority_streak, "at": at,
+              "version": after.version}
     if agent_user_id is not False:
-        stmt = stmt.values(agent_user_id=agent_user_id)
-    res = conn.execute(stmt, {"c_id": after.id, "expect": before.state.value,
-                              "state": after.state.value, "current": after.current_ticket_id,
-                              "streak": after.priority_streak, "at": at})
+        res = conn.execute(_U_COUNTER_AGENT, {**params, "agent": agent_user_id})
+    else:
+        res = conn.execute(_U_COUNTER, params)
     return res.rowcount == 1
 
 
@@ -155,7 +183,7 @@ def _ticket(r) -> Ticket:
         target_counter_id=r.target_counter_id, counter_id=r.counter_id, called_at=r.called_at,
         started_at=r.started_at, finished_at=r.finished_at, recall_count=r.recall_count,
         recycled=bool(r.recycled), transfer_count=r.transfer_count, outcome=r.outcome,
-        note=r.note)
+        note=r.note, version=r.version)
 
 
 _Q_TICKET = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
@@ -169,7 +197,7 @@ _WAITING_COLS = (s.tickets.c.id, s.tickets.c.service_id, s.tickets.c.number, s.t
                  s.tickets.c.issued_at, s.tickets.c.queued_at, s.tickets.c.front,
                  s.tickets.c.target_counter_id, s.tickets.c.counter_id,
                  s.tickets.c.recall_count, s.tickets.c.recycled, s.tickets.c.transfer_count,
-                 s.tickets.c.channel)
+                 s.tickets.c.channel, s.tickets.c.version)
 _Q_WAITING = (select(*_WAITING_COLS).where(s.tickets.c.branch_id == bindparam("b"),
                                            s.tickets.c.status == "waiting")
               .order_by(s.tickets.c.id))
@@ -186,7 +214,7 @@ def _waiting(r) -> Ticket:
         status=TicketStatus.WAITING, priority=_PRIORITIES[r[5]], channel=r[15],
         language=r[6], issued_at=r[7], queued_at=r[8], front=bool(r[9]),
         target_counter_id=r[10], counter_id=r[11], recall_count=r[12],
-        recycled=bool(r[13]), transfer_count=r[14])
+        recycled=bool(r[13]), transfer_count=r[14], version=r[16])
 _Q_LIVE = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
                                   s.tickets.c.status.in_(["called", "serving", "parked"]))
 
@@ -194,6 +222,13 @@ _Q_LIVE = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
 def get_ticket(conn: Connection, branch_id: int, ticket_id: int) -> Ticket | None:
     row = conn.execute(_Q_TICKET, {"b": branch_id, "id": ticket_id}).first()
     return _ticket(row) if row else None
+
+
+def printed_figures(conn: Connection, ticket_id: int) -> tuple[int | None, int | None]:
+    """(estimated wait, people ahead) as printed on the ticket."""
+    row = conn.execute(select(s.tickets.c.printed_wait_minutes, s.tickets.c.printed_people_ahead)
+                       .where(s.tickets.c.id == ticket_id)).first()
+    return (row[0], row[1]) if row else (None, None)
 
 
 def ticket_by_key(conn: Connection, branch_id: int, key: str) -> Ticket | None:
@@ -230,27 +265,41 @@ def _ticket_values(t: Ticket) -> dict:
 
 _I_TICKET = insert(s.tickets).values(
     branch_id=bindparam("branch_id"), idempotency_key=bindparam("idempotency_key"),
-    **{f: bindparam(f) for f in _TICKET_FIELDS})
+    printed_wait_minutes=bindparam("printed_wait"), printed_people_ahead=bindparam("printed_ahead"),
+    **{f: bindparam(f) for f in _TICKET_FIELDS}).returning(s.tickets.c.id)
 
 
-def insert_ticket(conn: Connection, branch_id: int, t: Ticket, idempotency_key: str | None) -> int:
-    res = conn.execute(_I_TICKET, {"branch_id": branch_id, "idempotency_key": idempotency_key,
-                                   **_ticket_values(t)})
-    return res.inserted_primary_key[0]
+def insert_ticket(conn: Connection, branch_id: int, t: Ticket, idempotency_key: str | None,
+                  printed_wait: int | None = None, printed_ahead: int | None = None) -> int:
+    return conn.execute(_I_TICKET, {"branch_id": branch_id, "idempotency_key": idempotency_key,
+                                    "printed_wait": printed_wait, "printed_ahead": printed_ahead,
+                                    **_ticket_values(t)}).scalar_one()
 
 
+# the guard (see _COUNTER_GUARD): of two counters racing for one ticket, one wins
+_TICKET_GUARD = s.tickets.c.version == bindparam("expect")
 _U_TICKET = (update(s.tickets)
-             .where(s.tickets.c.id == bindparam("t_id"),
-                    s.tickets.c.status == bindparam("expect"))
-             .values(**{f: bindparam(f) for f in _TICKET_FIELDS}))
+             .where(s.tickets.c.id == bindparam("t_id"), _TICKET_GUARD)
+             .values(version=bindparam("version"), **{f: bindparam(f) for f in _TICKET_FIELDS}))
 
 
 def save_ticket(conn: Connection, before: Ticket, after: Ticket) -> bool:
-    """Write the ticket if it is still in the state it was read in (the atomic
-    step of "call next": of two counters racing for one ticket, one wins)."""
-    res = conn.execute(_U_TICKET, {"t_id": after.id, "expect": before.status.value,
-                                   **_ticket_values(after)})
+    """Write the ticket if it is still as it was read (same version). ``after`` must
+    carry ``version = before.version + 1``."""
+    res = conn.execute(_U_TICKET, {"t_id": after.id, "expect": before.version,
+                                   "version": after.version, **_ticket_values(after)})
     return res.rowcount == 1
+
+
+_Q_TICKETS_BY_ID = select(s.tickets).where(s.tickets.c.branch_id == bindparam("b"),
+                                           s.tickets.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def tickets_by_ids(conn: Connection, branch_id: int, ids) -> list[Ticket]:
+    ids = list(ids)
+    if not ids:
+        return []
+    return [_ticket(r) for r in conn.execute(_Q_TICKETS_BY_ID, {"b": branch_id, "ids": ids})]
 
 
 # --- numbering -------------------------------------------------------------------
@@ -301,17 +350,47 @@ _U_EVENT_SEQ = (update(s.branches).where(s.branches.c.id == bindparam("b"))
 _I_EVENT = insert(s.events)
 
 
+def reserve_seq(conn: Connection, branch_id: int, n: int) -> int:
+    """Take ``n`` numbers of the branch's event sequence; returns the last one taken.
+
+    The update holds the branch row's lock until commit (PostgreSQL; SQLite's
+    writer holds the file): the branch's event-writing transactions commit one
+    after the other, in sequence order. With ``n = 0`` it only locks and reads."""
+    return conn.execute(_U_EVENT_SEQ, {"b": branch_id, "n": n}).scalar()
+
+
+def insert_events(conn: Connection, branch_id: int, first: int,
+                  events: list[Event]) -> list[tuple[int, Event]]:
+    rows = [{"branch_id": branch_id, "seq": first + i, "type": e.type, "at": e.at,
+             "actor": e.actor.label, "ticket_id": e.ticket_id, "counter_id": e.counter_id,
+             "service_id": e.service_id, "data": e.data} for i, e in enumerate(events)]
+    if rows:
+        conn.execute(_I_EVENT, rows)
+    return [(first + i, e) for i, e in enumerate(events)]
+
+
 def append_events(conn: Connection, branch_id: int, events: list[Event]) -> list[tuple[int, Event]]:
     """Append events in the caller's transaction; returns them with their branch sequence."""
     if not events:
         return []
-    last = conn.execute(_U_EVENT_SEQ, {"b": branch_id, "n": len(events)}).scalar()
-    first = last - len(events) + 1
-    rows = [{"branch_id": branch_id, "seq": first + i, "type": e.type, "at": e.at,
-             "actor": e.actor.label, "ticket_id": e.ticket_id, "counter_id": e.counter_id,
-             "service_id": e.service_id, "data": e.data} for i, e in enumerate(events)]
-    conn.execute(_I_EVENT, rows)
-    return [(first + i, e) for i, e in enumerate(events)]
+    last = reserve_seq(conn, branch_id, len(events))
+    return insert_events(conn, branch_id, last - len(events) + 1, events)
+
+
+_Q_EVENTS_SINCE = (select(s.events).where(s.events.c.branch_id == bindparam("b"),
+                                          s.events.c.seq > bindparam("after"))
+                   .order_by(s.events.c.seq))
+
+
+def event_from_row(r) -> Event:
+    kind, _, rest = (r.actor or "system:").partition(":")
+    return Event(type=r.type, at=r.at, actor=Actor(kind, None, rest), ticket_id=r.ticket_id,
+                 counter_id=r.counter_id, service_id=r.service_id, data=dict(r.data or {}))
+
+
+def events_since(conn: Connection, branch_id: int, after: int) -> list[tuple[int, Event]]:
+    return [(r.seq, event_from_row(r)) for r in conn.execute(
+        _Q_EVENTS_SINCE, {"b": branch_id, "after": after})]
 
 
 _Q_SEQ = select(s.branches.c.event_seq).where(s.branches.c.id == bindparam("b"))

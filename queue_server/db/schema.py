@@ -80,6 +80,8 @@ counters = Table(
     Column("priority_streak", Integer, nullable=False, server_default="0"),
     Column("agent_user_id", Integer, nullable=True),
     Column("updated_at", UTCDateTime, nullable=True),
+    # bumped by every write: a write made from an older read matches no row (0006)
+    Column("version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("branch_id", "number", name="uq_counters_branch_number"),
 )
 
@@ -128,6 +130,8 @@ tickets = Table(
     # with the wait the visitor really had
     Column("printed_wait_minutes", Integer, nullable=True),
     Column("printed_people_ahead", Integer, nullable=True),
+    # bumped by every write: a write made from an older read matches no row (0006)
+    Column("version", Integer, nullable=False, server_default="0"),
     UniqueConstraint("branch_id", "service_id", "day", "number", name="uq_tickets_number"),
     UniqueConstraint("branch_id", "idempotency_key", name="uq_tickets_idempotency"),
 )
@@ -226,6 +230,9 @@ printers = Table(
     Column("state", String(20), nullable=False, server_default="unknown"),
     Column("detail", Text, nullable=False, server_default=""),
     Column("connected", Boolean, nullable=False, server_default=false()),
+    # the connection that set ``connected`` (0006): an older connection's goodbye,
+    # handled by another server process, does not mark a reconnected agent gone
+    Column("agent_session", String(64), nullable=True),
     Column("last_seen_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=True),
     UniqueConstraint("branch_id", "name", name="uq_printers_branch_name"),
@@ -250,3 +257,36 @@ print_jobs = Table(
     Column("finished_at", UTCDateTime, nullable=True),
 )
 Index("ix_print_jobs_open", print_jobs.c.branch_id, print_jobs.c.printer, print_jobs.c.status)
+
+
+# --- state shared by every server process (migration 0006) ------------------------
+
+# one-owner work (serial ports, housekeeping, the embedded printer agent): the process
+# whose lease is current does it; the others stand by and take over when it lapses
+leases = Table(
+    "leases", metadata,
+    Column("name", String(80), primary_key=True),
+    Column("owner", String(120), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# counters that must survive a restart and be shared by processes: rate limits
+# (wrong passwords, pairing codes, tracking-number guesses). With Redis configured
+# they live in Redis instead; this table serves the one-process embedded default.
+shared_counters = Table(
+    "shared_counters", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# announcements made in the last seconds, for a display that reconnects after a blip
+announcements = Table(
+    "announcements", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("made_at", UTCDateTime, nullable=False),
+    UniqueConstraint("branch_id", "seq", name="uq_announcements_branch_seq"),
+)

@@ -44,6 +44,6 @@ def check(rules, event: date | None, today: date) -> list[DeadlineCheck]:
         return []
     if event > today:
         from ..engine.errors import NotAllowed
-        raise NotAllowed(f"The date {event.isoformat()} is in the future: check the date.",
-                         event_date=event.isoformat())
+        from . import messages  # noqa: F401
+        raise NotAllowed("future_date", event_date=event.isoformat())
     return [DeadlineCheck(r, r.due(event), today > r.due(event)) for r in rules]

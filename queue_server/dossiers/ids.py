@@ -27,12 +27,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..engine.errors import DomainError
+from . import messages  # noqa: F401  (registers the dossier codes)
 
 
 class InvalidInput(DomainError):
     """A number the visitor typed does not have the right format or check digit."""
 
-    code = "invalid_input"
+    kind = code = "invalid_input"
 
 
 def normalise(value: str) -> str:
@@ -81,15 +82,12 @@ class Scheme:
         """The normalised number, or InvalidInput with a message a visitor can act on."""
         v = normalise(value)
         if not self.pattern.fullmatch(v):
-            raise InvalidInput(
-                f"The {what['en']} is not in the right format: {self.shape['en']}.",
-                field=what["field"], reason="format", expected=self.shape)
+            raise InvalidInput("invalid_format", what=what["what"], field=what["field"],
+                               reason="format", expected=self.shape)
         fn = CHECKS[self.check]
         if fn is not None and not fn(v):
-            raise InvalidInput(
-                f"The {what['en']} is not valid (its check digit does not match): "
-                "check each digit and type it again.",
-                field=what["field"], reason="check_digit")
+            raise InvalidInput("invalid_check_digit", what=what["what"], field=what["field"],
+                               reason="check_digit")
         return v
 
 
@@ -107,8 +105,8 @@ NATIONAL = {
     "nin_dz": Scheme("nin_dz", re.compile(r"\d{18}"),
                      {"en": "18 digits", "fr": "18 chiffres", "ar": "18 رقما"}),
 }
-_INSURED_WHAT = {"en": "insured number", "field": "insured_number"}
-_NATIONAL_WHAT = {"en": "national ID number", "field": "national_id"}
+_INSURED_WHAT = {"what": "what_insured_number", "field": "insured_number"}
+_NATIONAL_WHAT = {"what": "what_national_id", "field": "national_id"}
 
 
 def insured_scheme(code: str, check: str | None = None) -> Scheme:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from ..engine.errors import InvalidTransition, NotAllowed
+from . import messages  # noqa: F401  (registers the dossier codes)
+from .messages import DOSSIER_FIRST
 from ..engine.model import Actor, Event
 
 
@@ -53,21 +55,6 @@ EVENT_OF = {"receive": "dossier_received", "review": "dossier_in_review",
             "pay": "dossier_paid", "close": "dossier_closed", "reject": "dossier_rejected"}
 STAMP = {"receive": "received_at", "review": "review_at", "incomplete": "review_at",
          "accept": "decided_at", "reject": "decided_at", "pay": "paid_at", "close": "closed_at"}
-
-_VERBS = {"receive": "mark as received", "review": "start the review of",
-          "incomplete": "mark as incomplete", "accept": "accept", "pay": "mark as paid",
-          "close": "close", "reject": "reject"}
-_STATE_WORDS = {S.DEPOSITED: "was deposited but not received yet",
-                S.RECEIVED: "was received but its review has not started",
-                S.IN_REVIEW: "is in review", S.INCOMPLETE: "is incomplete",
-                S.ACCEPTED: "was accepted", S.PAID: "was paid", S.CLOSED: "is closed",
-                S.REJECTED: "was rejected"}
-# what must happen first, for the "skipped a step" message
-_FIRST = {S.DEPOSITED: "mark it as received", S.RECEIVED: "start the review",
-          S.IN_REVIEW: "accept it, reject it or mark it incomplete",
-          S.INCOMPLETE: "start the review again when the documents arrive, or reject it",
-          S.ACCEPTED: "mark it as paid or close it"}
-
 
 @dataclass(frozen=True)
 class Dossier:
@@ -106,16 +93,16 @@ class Change:
 
 def guard(dossier: Dossier, action: str) -> S:
     if action not in TRANSITIONS:
-        raise NotAllowed(f"Unknown dossier action '{action}': use one of {', '.join(ACTIONS)}.",
-                         action=action)
+        raise NotAllowed("unknown_dossier_action", action_name=action, choices=ACTIONS)
     allowed, target = TRANSITIONS[action]
     if dossier.status not in allowed:
-        msg = (f"Cannot {_VERBS[action]} dossier {dossier.tracking}: it "
-               f"{_STATE_WORDS[dossier.status]}.")
-        if dossier.status in _FIRST:
-            msg += f" First {_FIRST[dossier.status]}."
-        raise InvalidTransition(msg, tracking=dossier.tracking, status=dossier.status.value,
-                                action=action)
+        st = dossier.status.value
+        if st in DOSSIER_FIRST:
+            raise InvalidTransition("dossier_state_first", dossier_action=action,
+                                    tracking=dossier.tracking, dossier_status=st,
+                                    first=f"first_{st}")
+        raise InvalidTransition("dossier_state", dossier_action=action,
+                                tracking=dossier.tracking, dossier_status=st)
     return target
 
 
@@ -129,7 +116,7 @@ def _event(kind: str, d: Dossier, at: datetime, actor: Actor, **data) -> Event:
 def deposit(d: Dossier, now: datetime, actor: Actor) -> Change:
     """A new dossier (id not known yet; the caller fills it into the event)."""
     if d.status is not S.DEPOSITED:
-        raise InvalidTransition("A new dossier starts as deposited.")
+        raise InvalidTransition("dossier_new_state")
     return Change(d, [_event("dossier_deposited", d, now, actor, channel=d.channel,
                              declared=list(d.declared), missing=list(d.missing),
                              insured=d.insured_masked,
@@ -145,19 +132,16 @@ def transition(d: Dossier, action: str, now: datetime, actor: Actor,
     if action == "incomplete":
         missing = [m for m in dict.fromkeys(missing or [])]
         if not missing:
-            raise NotAllowed(f"Say which documents are missing from dossier {d.tracking}.",
-                             tracking=d.tracking)
+            raise NotAllowed("missing_documents_needed", tracking=d.tracking)
         unknown = [m for m in missing if known_documents is not None and m not in known_documents]
         if unknown:
-            raise NotAllowed(f"Unknown document(s) {', '.join(unknown)} for this dossier type: "
-                             f"use one of {', '.join(sorted(known_documents or ()))}.",
-                             documents=unknown)
+            raise NotAllowed("unknown_documents", documents=unknown,
+                             choices=sorted(known_documents or ()))
         changes["missing"] = tuple(missing)
         extra["missing"] = missing
     elif action == "reject":
         if not (reason or "").strip():
-            raise NotAllowed(f"Give the reason dossier {d.tracking} is rejected: the visitor "
-                             "reads it.", tracking=d.tracking)
+            raise NotAllowed("reject_reason_needed", tracking=d.tracking)
         changes["reason"] = reason.strip()
         extra["reason"] = changes["reason"]
     elif action in ("review", "accept"):

@@ -73,8 +73,8 @@ class DossierConfig:
     def type(self, code: str) -> DossierType:
         t = self.types.get(code)
         if t is None:
-            raise NotFound(f"There is no dossier type '{code}': use one of "
-                           f"{', '.join(self.types)}.", type=code)
+            from . import messages  # noqa: F401
+            raise NotFound("dossier_type_not_found", type=code, choices=list(self.types))
         return t
 
 

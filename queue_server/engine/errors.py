@@ -10,8 +10,12 @@ from . import messages
 
 
 class DomainError(Exception):
-    """Base of every error the engine and the service layer raise."""
+    """Base of every error the engine and the service layer raise.
 
+    ``code`` names this refusal precisely (``counter_closed``); ``kind`` is its
+    family (``not_allowed``, ``not_found``...), the same for every code of a class."""
+
+    kind = "domain_error"
     code = "domain_error"
 
     def __init__(self, code: str | None = None, /, **params):
@@ -27,6 +31,10 @@ class DomainError(Exception):
         """The English message (logs, tests, API clients that send no language)."""
         return messages.render(self.code, self.params)
 
+    @property
+    def details(self) -> dict:
+        return self.params
+
     def render(self, gettext, lang: str | None = None) -> str:
         return messages.render(self.code, self.params, gettext, lang)
 
@@ -34,20 +42,20 @@ class DomainError(Exception):
 class InvalidTransition(DomainError):
     """The ticket or counter is not in a state that allows this action."""
 
-    code = "invalid_transition"
+    kind = code = "invalid_transition"
 
 
 class NotAllowed(DomainError):
     """The action is well-formed but the rules forbid it (wrong counter, wrong service)."""
 
-    code = "not_allowed"
+    kind = code = "not_allowed"
 
 
 class NotFound(DomainError):
-    code = "not_found"
+    kind = code = "not_found"
 
 
 class Conflict(DomainError):
     """Someone else changed the same thing at the same moment: try again."""
 
-    code = "conflict"
+    kind = code = "conflict"

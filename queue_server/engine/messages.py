@@ -93,6 +93,11 @@ ACTION_WORDS: dict[str, str] = {
 _WORDS = {"status": TICKET_STATUS_WORDS, "state": COUNTER_STATE_WORDS,
           "action": ACTION_WORDS}
 
+
+def words(key: str, table: dict[str, str]) -> None:
+    """Another layer's word table for a parameter name (e.g. a dossier's status)."""
+    _WORDS[key] = table
+
 _catalogs: list[dict[str, str]] = [MESSAGES]
 
 
@@ -125,6 +130,8 @@ def _word(key: str, value, gettext: Callable[[str], str], lang: str | None):
     table = _WORDS.get(key)
     if table is not None and value in table:
         return gettext(table[value])
+    if key in ("what", "first") and is_code(value):  # a nested message (a word, a sentence)
+        return gettext(template(value))
     return value
 
 

@@ -82,6 +82,7 @@ class Counter:
     current_ticket_id: int | None = None
     # consecutive priority calls made by this counter (anti-starvation rule)
     priority_streak: int = 0
+    version: int = 0  # storage's optimistic-concurrency counter; the rules ignore it
 
     def serves(self, service_id: int) -> bool:
         return service_id in self.services
@@ -111,6 +112,7 @@ class Ticket:
     transfer_count: int = 0
     outcome: str | None = None
     note: str | None = None
+    version: int = 0  # storage's optimistic-concurrency counter; the rules ignore it
 
 
 @dataclass(frozen=True)

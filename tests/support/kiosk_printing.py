@@ -11,27 +11,29 @@ class Bridge:
 
     def __init__(self, api: Api, name: str):
         self.api = api
-        self.pj = api.tabour.printjobs
+        self.commands = api.tabour.commands
         token = api.post("/devices", {"role": "printer", "name": name}).get_json()["token"]
         self.principal = api.tabour.auth.authenticate(token)
         self.reports: list[tuple[str, dict]] = []
 
     def report(self, event: str, payload: dict) -> None:
         self.reports.append((event, payload))
+        b, name = self.principal.branch_id, self.principal.name
         if event == "print_result":
-            self.pj.report_result(self.principal, **payload)
+            self.commands.report_result(b, name, **payload)
         else:
-            self.pj.report_status(self.principal, **payload)
+            self.commands.report_status(b, name, **payload)
 
     def pending_messages(self) -> list[dict]:
         """The jobs the server would send this agent on connect."""
         from sqlalchemy import select
+        from queue_server.commands.printing import job_message
         from queue_server.db import schema as s
         with self.api.tabour.db.read() as conn:
             rows = conn.execute(select(s.print_jobs).where(
                 s.print_jobs.c.printer == self.principal.name,
-                s.print_jobs.c.status == "pending").order_by(s.print_jobs.c.id))
-            return [self.pj._message(r) for r in rows]
+                s.print_jobs.c.status == "pending").order_by(s.print_jobs.c.id)).mappings()
+            return [job_message(r) for r in rows]
 
 
 

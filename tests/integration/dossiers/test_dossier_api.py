@@ -44,7 +44,8 @@ def test_deposit_lookup_and_the_whole_way(api, app):
     assert pub.status_code == 200
     pv = pub.get_json()
     assert set(pv) == {"tracking", "display", "type", "type_names", "status", "insured",
-                       "deposited_at", "received_at", "updated_at", "missing", "reason"}
+                       "language", "deposited_at", "received_at", "updated_at", "missing",
+                       "reason"}
     assert INSURED not in pub.get_data(as_text=True)
 
     t = d["tracking"]
@@ -102,7 +103,7 @@ def test_bad_insured_number(api, insured, reason):
     r = api.post("/dossiers", body(insured_number=insured))
     assert r.status_code == 400
     err = r.get_json()["error"]
-    assert err["code"] == "invalid_input" and err["details"]["reason"] == reason
+    assert err["kind"] == "invalid_input" and err["details"]["reason"] == reason
     assert api.get("/dossiers").get_json()["dossiers"] == []
 
 
@@ -129,7 +130,7 @@ def test_wrong_guesses_are_slowed_down(api, app):
         assert public.get(f"/public/dossiers/{tracking.new()}").status_code == 404
     d = deposit(api)
     r = public.get(f"/public/dossiers/{d['tracking']}")
-    assert r.status_code == 429 and r.get_json()["error"]["code"] == "too_many_attempts"
+    assert r.status_code == 429 and r.get_json()["error"]["kind"] == "too_many_attempts"
 
 
 def test_skipped_step_and_bad_transitions(api):
@@ -169,7 +170,7 @@ def test_double_tap_on_confirm_is_one_dossier(api):
 
 
 def test_tracking_collision_draws_again(api, app):
-    d = app.extensions["tabour"].dossiers
+    d = app.extensions["tabour"].commands
     first = deposit(api, idempotency_key="tap-coll-0001")["tracking"]
     fresh = tracking.new()
     draws = iter([first, first, fresh])

@@ -71,7 +71,7 @@ def test_tap_on_a_closed_service_is_refused_with_a_clear_message(api):
     r = take(kiosk, service="C")
     assert r.status_code == 409
     err = r.get_json()["error"]
-    assert err["code"] == "service_closed" and "Pensions" in err["message"]
+    assert err["code"] == "service_unstaffed" and "Pensions" in err["message"]
     api.patch("/services/A", {"active": False})
     api.open(1)
     assert take(kiosk, service="A").get_json()["error"]["code"] == "service_closed"

@@ -81,7 +81,7 @@ def test_a_language_with_no_voice_falls_back_to_the_chime(setup):
     event = Event("ticket_called", datetime.now(timezone.utc), Actor("user", 1, "t"),
                   ticket_id=1, service_id=None,
                   data={"code": "A-007", "counter_number": 4, "language": "ber"})  # Tamazight
-    announcer._languages[1] = ["ber"]
+    announcer._display_languages = lambda branch_id: ["ber"]
     payload = announcer.announce(1, 999, event)
     assert payload["fell_back"] and "no voice" in payload["reason"]
     assert payload["languages"] == []  # the chime alone

@@ -6,6 +6,10 @@ from __future__ import annotations
 import logging
 import socket
 
+import pytest
+
+from queue_server.engine.errors import DomainError
+
 from printers import TicketPrint, render_ticket
 from printers.agent import Agent
 from printers.blocks import ImageBlock, TextBlock
@@ -102,8 +106,9 @@ def test_a_job_for_another_printer_is_refused_with_a_clear_message(api, kiosk_fo
     assert other.spool.pending() == [] and printer.received == b""
     # the server only takes results for a printer's own jobs
     stranger = Bridge(api, "hall-printer")
-    answer = stranger.pj.report_result(stranger.principal, msg["job_id"], "printed")
-    assert answer["ok"] is False and answer["error"]["code"] == "unknown_job"
+    with pytest.raises(DomainError) as refused:
+        stranger.commands.report_result(1, "hall-printer", msg["job_id"], "printed")
+    assert refused.value.code == "unknown_job"
     assert api.get("/print-jobs").get_json()["jobs"][0]["status"] == "pending"
     other.close()
 

@@ -132,7 +132,7 @@ def test_a_revoked_display_is_refused_on_its_next_event(app, api):
         tid = conn.execute(select(schema.tokens.c.id).where(schema.tokens.c.name == "tv2")).scalar()
     api.post(f"/devices/{tid}/revoke")
     answer = client.emit("sync", {}, callback=True)
-    assert answer["ok"] is False and answer["error"]["code"] == "unauthorized"
+    assert answer["ok"] is False and answer["error"]["kind"] == "unauthorized"
 
 
 def test_kiosk_sees_issues_not_calls(app, api):

@@ -1,0 +1,236 @@
+"""Ticket commands: issue, call, the steps at a counter, cancel, close the day."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from ..db import repo
+from ..engine import lifecycle, numbering
+from ..engine.errors import InvalidTransition, NotAllowed, NotFound
+from ..engine.model import Actor, PriorityClass, Ticket, TicketStatus
+from ..readmodel import presenters
+
+# visitors' channels: a service nobody staffs is not offered to them
+VISITOR_CHANNELS = ("kiosk", "phone")
+
+
+@dataclass(frozen=True)
+class PrintTarget:
+    """Print the new ticket on this printer; its QR opens ``base_url``/t/<ref>."""
+
+    printer: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class Issued:
+    ticket: Ticket
+    created: bool  # False when an idempotency key matched an earlier request
+    people_ahead: int | None  # as printed on the ticket
+    minutes: int | None  # the estimate printed on the ticket
+    printing: dict | None = None  # {"public_ref", "job"} when it was sent to a printer
+
+
+class TicketCommands:
+    writer: object
+    estimator: object
+
+    # --- issue --------------------------------------------------------------------
+
+    def issue(self, branch_id: int, service_prefix: str, priority: PriorityClass,
+              language: str, channel: str, actor: Actor, idempotency_key: str | None = None,
+              print_to: PrintTarget | None = None) -> Issued:
+        def step(uow, p):
+            if language not in p.branch.languages:
+                raise NotAllowed("language_not_offered", language=language,
+                                 choices=p.branch.languages)
+            service = p.service_by_prefix(service_prefix)
+            if service is None:
+                raise NotFound("service_not_found", service=service_prefix)
+            if channel in VISITOR_CHANNELS and service.active \
+                    and presenters.staffed(p, service.id) == 0:
+                raise NotAllowed("service_unstaffed", service=service.prefix,
+                                 service_name=service.names)
+            number = repo.next_number(
+                uow.conn, branch_id, service.id, p.day,
+                lambda carried: numbering.first_number_of_day(p.policy, carried))
+            change = lifecycle.issue(service, number, p.day, priority, channel, language,
+                                     uow.now, actor)
+            ahead = p.index.people_ahead(change.ticket, p.counter_list(), uow.now)
+            minutes = self.estimator.minutes(p, change.ticket, ahead, uow.now)
+            tid = repo.insert_ticket(uow.conn, branch_id, change.ticket, idempotency_key,
+                                     minutes, ahead)
+            ticket = replace(change.ticket, id=tid)
+            uow.tickets[tid] = ticket
+            uow.add(*(replace(e, ticket_id=tid, data={**e.data, "people_ahead": ahead,
+                                                       "estimated_wait_minutes": minutes})
+                      for e in change.events))
+            printing = None
+            if print_to is not None:
+                printing = self.print_ticket(uow, p, ticket, ahead, minutes, print_to)
+            return Issued(ticket, True, ahead, minutes, printing)
+
+        try:
+            issued, _batch = self.writer.run(branch_id, step, exact=True)
+            return issued
+        except IntegrityError:
+            if not idempotency_key:
+                raise
+        # the same tap arrived twice (a retry after a lost answer): the first one won
+        return self.earlier_issue(branch_id, idempotency_key, print_to)
+
+    def earlier_issue(self, branch_id: int, key: str, print_to: PrintTarget | None) -> Issued:
+        with self.writer.db.read() as conn:
+            t = repo.ticket_by_key(conn, branch_id, key)
+            printed = repo.printed_figures(conn, t.id) if t else (None, None)
+        if t is None:
+            raise InvalidTransition("ticket_changed", ticket=key)
+        printing = self.ticket_printing(branch_id, t, print_to) if print_to else None
+        return Issued(t, False, printed[1], printed[0], printing)
+
+    def earlier(self, branch_id: int, key: str) -> Ticket | None:
+        with self.writer.db.read() as conn:
+            return repo.ticket_by_key(conn, branch_id, key)
+
+    # --- call -----------------------------------------------------------------------
+
+    def call_next(self, branch_id: int, counter_number: int, actor: Actor) -> Ticket | None:
+        """The one ordering rule picks the ticket from the projection, outside the
+        write lock; the write is guarded by the versions of the ticket and the
+        counter, so of two counters that picked the same ticket one wins and the
+        other picks again."""
+        def choose(p, now):
+            row = _counter_row(p, counter_number)
+            lifecycle.guard_counter(row.counter, "take")
+            return row, p.index.next_for(row.counter, now)
+
+        def step(uow, p, chosen):
+            row, ticket = chosen
+            if ticket is None:
+                return None
+            change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
+            return uow.record(change, ticket, row).ticket
+        return self.writer.run(branch_id, step, prepare=choose)[0]
+
+    def call(self, branch_id: int, counter_number: int, ticket_id: int, actor: Actor) -> Ticket:
+        """Call one given waiting ticket (a replayed day; an agent picking a ticket)."""
+        def step(uow, p):
+            row = _counter_row(p, counter_number)
+            ticket = _ticket(uow, p, ticket_id)
+            change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
+            return uow.record(change, ticket, row).ticket
+        return self.writer.run(branch_id, step)[0]
+
+    # --- steps at a counter -----------------------------------------------------------
+
+    def _at_counter(self, branch_id: int, counter_number: int, ticket_id: int | None,
+                    decide: Callable) -> Ticket:
+        def step(uow, p):
+            row = _counter_row(p, counter_number)
+            tid = ticket_id
+            if tid is None:
+                tid = row.counter.current_ticket_id
+                if tid is None:
+                    raise InvalidTransition("no_current_ticket", counter=counter_number)
+            ticket = _ticket(uow, p, tid)
+            change = decide(p, row.counter, ticket, uow.now)
+            return uow.record(change, ticket, row if change.counter is not None else None).ticket
+        return self.writer.run(branch_id, step)[0]
+
+    def recall(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
+        return self._at_counter(branch_id, counter_number, ticket_id,
+                                lambda p, c, t, now: lifecycle.recall(c, t, now, actor))
+
+    def start(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
+        return self._at_counter(branch_id, counter_number, ticket_id,
+                                lambda p, c, t, now: lifecycle.start(c, t, now, actor))
+
+    def finish(self, branch_id, counter_number, actor, outcome, note=None,
+               ticket_id=None) -> Ticket:
+        return self._at_counter(
+            branch_id, counter_number, ticket_id,
+            lambda p, c, t, now: lifecycle.finish(c, t, outcome, note, now, actor,
+                                                  p.branch.outcomes))
+
+    def no_show(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
+        return self._at_counter(branch_id, counter_number, ticket_id,
+                                lambda p, c, t, now: lifecycle.no_show(c, t, p.policy, now, actor))
+
+    def park(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
+        return self._at_counter(branch_id, counter_number, ticket_id,
+                                lambda p, c, t, now: lifecycle.park(c, t, now, actor))
+
+    def return_parked(self, branch_id, counter_number, actor, ticket_id) -> Ticket:
+        return self._at_counter(branch_id, counter_number, ticket_id,
+                                lambda p, c, t, now: lifecycle.return_parked(c, t, now, actor))
+
+    def transfer(self, branch_id, counter_number, actor, to_service: str | None = None,
+                 to_counter: int | None = None, ticket_id=None) -> Ticket:
+        def decide(p, counter, ticket, now):
+            target_service = target_counter = None
+            if to_service is not None:
+                target_service = p.service_by_prefix(to_service)
+                if target_service is None:
+                    raise NotFound("service_not_found", service=to_service)
+            if to_counter is not None:
+                target_counter = p.counter_by_number(to_counter)
+                if target_counter is None:
+                    raise NotFound("counter_not_found", counter=to_counter)
+            return lifecycle.transfer(counter, ticket, p.policy, now, actor, target_service,
+                                      target_counter)
+        return self._at_counter(branch_id, counter_number, ticket_id, decide)
+
+    # --- cancel and the end of the day ----------------------------------------------------
+
+    def cancel(self, branch_id: int, ticket_id: int, actor: Actor, reason: str = "") -> Ticket:
+        def step(uow, p):
+            ticket = _ticket(uow, p, ticket_id)
+            row = None
+            if ticket.status is TicketStatus.CALLED and ticket.counter_id is not None:
+                row = p.counters.get(ticket.counter_id)
+            change = lifecycle.cancel(ticket, row.counter if row else None, uow.now, actor,
+                                      reason)
+            return uow.record(change, ticket, row if change.counter is not None else None).ticket
+        return self.writer.run(branch_id, step)[0]
+
+    def expire_day(self, branch_id: int) -> int:
+        """Cancel tickets left from an earlier branch day (unless kept overnight)."""
+        def step(uow, p):
+            if p.policy.keep_overnight:
+                return 0
+            old = [t for t in list(p.index.tickets.values()) + list(p.live.values())
+                   if t.day < p.day]
+            if not old:
+                return 0
+            counters = {cid: r.counter for cid, r in p.counters.items()}
+            rows = dict(p.counters)
+            changes = lifecycle.expire_day(old, dict(counters), p.day, uow.now,
+                                           Actor("system", None, "rollover"))
+            before = {t.id: t for t in old}
+            for ch in changes:
+                row = rows.get(ch.ticket.counter_id) if ch.counter is not None else None
+                uow.record(ch, before[ch.ticket.id], row)
+                if row is not None:
+                    rows[row.counter.id] = uow.counters[row.counter.id]
+            return len(changes)
+        return self.writer.run(branch_id, step)[0]
+
+
+def _counter_row(p, number: int):
+    row = p.counter_row(number)
+    if row is None:
+        raise NotFound("counter_not_found", counter=number)
+    return row
+
+
+def _ticket(uow, p, ticket_id: int) -> Ticket:
+    """A live ticket from the projection; a finished one from the database (it is
+    not kept in memory), so its refusal names its real state."""
+    t = p.ticket(ticket_id)
+    if t is None:
+        t = repo.get_ticket(uow.conn, p.branch.id, ticket_id)
+    if t is None:
+        raise NotFound("ticket_not_found", ticket=ticket_id)
+    return t

@@ -1,0 +1,92 @@
+"""The one write path: a unit of work per command and branch.
+
+A command opens a write transaction, reads what it needs from the branch's
+projection (in memory), asks the engine for the change, and records it here:
+
+- state rows are written with their version as the guard (a row changed by
+  someone else since the projection read it matches nothing: ``Stale``, and the
+  command retries on a fresher projection);
+- the events get the branch's next sequence numbers and are inserted in the same
+  transaction;
+- side effects are rows of the same transaction too (a print job is an outbox
+  row: committed with the ticket, dispatched after);
+- after the commit, the ``Committed`` batch goes to the read model (still inside
+  the writer lock) and then to the fan-out, which is the only place that emits.
+
+Nothing here knows HTTP: errors are domain errors with a code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from ..db import repo
+from ..db.repo import CounterRow
+from ..engine.lifecycle import Change
+from ..engine.model import Counter, Event, Ticket
+from ..readmodel.projection import Committed
+
+
+class Stale(Exception):
+    """A guarded write matched no row: the projection was behind the database."""
+
+
+@dataclass
+class UnitOfWork:
+    conn: object
+    branch_id: int
+    now: datetime
+    locked_seq: int | None = None  # the sequence read under the branch lock (exact commands)
+    events: list = field(default_factory=list)
+    tickets: dict = field(default_factory=dict)
+    counters: dict = field(default_factory=dict)
+    printers: list = field(default_factory=list)
+    jobs: list = field(default_factory=list)  # print jobs committed here (outbox rows)
+    config: bool = False
+
+    # --- state ------------------------------------------------------------------------
+
+    def save_ticket(self, before: Ticket, after: Ticket) -> Ticket:
+        after = replace(after, version=before.version + 1)
+        if not repo.save_ticket(self.conn, before, after):
+            raise Stale(f"ticket {before.id}")
+        self.tickets[after.id] = after
+        return after
+
+    def save_counter(self, before: CounterRow, after: Counter,
+                     agent_user_id: int | None | bool = False) -> CounterRow:
+        after = replace(after, version=before.counter.version + 1)
+        if not repo.save_counter(self.conn, before.counter, after, self.now, agent_user_id):
+            raise Stale(f"counter {before.counter.number}")
+        row = CounterRow(after, before.agent_user_id if agent_user_id is False else agent_user_id,
+                         self.now)
+        self.counters[after.id] = row
+        return row
+
+    def record(self, change: Change, ticket_before: Ticket | None = None,
+               counter_before: CounterRow | None = None,
+               agent_user_id: int | None | bool = False) -> Change:
+        """Write an engine change (guarded) and keep its events."""
+        ticket, counter = change.ticket, change.counter
+        if ticket is not None and ticket_before is not None:
+            ticket = self.save_ticket(ticket_before, ticket)
+        if counter is not None and counter_before is not None:
+            counter = self.save_counter(counter_before, counter, agent_user_id).counter
+        self.events.extend(change.events)
+        return Change(ticket, counter, change.events)
+
+    def add(self, *events: Event) -> None:
+        self.events.extend(events)
+
+    # --- commit -------------------------------------------------------------------------
+
+    def finish(self) -> Committed:
+        """Number and insert the events (last statement before the commit)."""
+        n = len(self.events)
+        if n == 0:
+            return Committed(self.branch_id, ())
+        last = repo.reserve_seq(self.conn, self.branch_id, n)
+        stored = repo.insert_events(self.conn, self.branch_id, last - n + 1, self.events)
+        return Committed(self.branch_id, tuple(stored), tuple(self.tickets.values()),
+                         tuple(self.counters.values()), tuple(self.printers), self.config,
+                         tuple(self.jobs))

@@ -1,0 +1,206 @@
+"""One branch's live picture, kept in memory and moved forward by committed batches.
+
+A ``BranchProjection`` holds what every response, snapshot, summary, phone page
+and estimate reads: the branch's configuration, its counters (with who opened
+them and since when), the waiting tickets in a ``QueueIndex`` (the one ordering
+rule without scanning the queue), the tickets at counters or parked, the last
+calls, recent service times and the printers' states. It is built once from the
+database and then only applies ``Committed`` batches, in sequence order; it
+never reads the database on its own (the registry does, on a gap).
+
+A batch carries the after-states of the rows it changed (tickets, counters) and
+the events with their branch sequence numbers, so applying it costs its size,
+not the branch's.
+"""
+from __future__ import annotations
+
+import collections
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..db.repo import Branch, CounterRow
+from ..engine import numbering
+from ..engine.model import Counter, Event, Service, Ticket, TicketStatus
+from ..engine.queue_index import QueueIndex
+
+CALLS_KEPT = 12
+DURATIONS_KEPT = 500
+LIVE = (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.PARKED)
+# event types that change configuration rows (services, counters' skills, the branch)
+CONFIG_EVENTS = frozenset({"service_edited", "counter_configured", "branch_edited"})
+CALL_EVENTS = ("ticket_called", "ticket_recalled")
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What one transaction committed for one branch: its events in sequence order
+    and the rows they changed, as they are after the commit."""
+
+    branch_id: int
+    events: tuple  # ((seq, Event), ...), consecutive seqs
+    tickets: tuple = ()  # Ticket after-states
+    counters: tuple = ()  # CounterRow after-states
+    printers: tuple = ()  # printer state dicts after the change
+    config: bool = False  # configuration rows changed: reload them
+    # outbox rows committed with the batch (print jobs): the committing process's
+    # fan-out dispatches them; they do not travel to other processes
+    jobs: tuple = ()
+
+    @property
+    def first_seq(self) -> int:
+        return self.events[0][0] if self.events else 0
+
+    @property
+    def last_seq(self) -> int:
+        return self.events[-1][0] if self.events else 0
+
+
+@dataclass(frozen=True)
+class Call:
+    """One row of a display's call list (a recall is another row). No personal data."""
+
+    seq: int
+    kind: str  # called | recalled
+    ticket_id: int | None
+    code: str
+    counter: int
+    service_id: int | None
+    language: str | None
+    at: datetime
+
+
+@dataclass
+class Config:
+    branch: Branch
+    services: list  # Service, in the branch's order
+    agents: dict = field(default_factory=dict)  # user id -> display name
+
+
+class BranchProjection:
+    def __init__(self, config: Config, seq: int, counters: list[CounterRow],
+                 waiting: list[Ticket], live: list[Ticket], calls: list[Call],
+                 durations: dict[int, list[tuple[datetime, float]]], printers: list[dict],
+                 now: datetime):
+        self.seq = seq
+        self.config = config
+        self._services = {s.id: s for s in config.services}
+        self._by_prefix = {s.prefix: s for s in config.services}
+        self.counters: dict[int, CounterRow] = {r.counter.id: r for r in counters}
+        self._by_number = {r.counter.number: r.counter.id for r in counters}
+        self.day = self.day_of(now)
+        self.index = QueueIndex(config.branch.policy, self.day)
+        for t in waiting:
+            self.index.put(t)
+        self.live: dict[int, Ticket] = {t.id: t for t in live}
+        self.calls: collections.deque = collections.deque(calls[:CALLS_KEPT], maxlen=CALLS_KEPT)
+        self.durations: dict[int, collections.deque] = {
+            sid: collections.deque(ds, maxlen=DURATIONS_KEPT) for sid, ds in durations.items()}
+        self.printers: dict[str, dict] = {p["name"]: p for p in printers}
+        # how many tickets were issued today per (service id, priority class?): the
+        # estimator learns arrival rates from it
+        self.issued_today: collections.Counter = collections.Counter()
+
+    # --- reading --------------------------------------------------------------------------
+
+    @property
+    def branch(self) -> Branch:
+        return self.config.branch
+
+    @property
+    def policy(self):
+        return self.config.branch.policy
+
+    @property
+    def services(self) -> list[Service]:
+        return self.config.services
+
+    def service(self, service_id: int | None) -> Service | None:
+        return self._services.get(service_id)
+
+    def service_by_prefix(self, prefix: str) -> Service | None:
+        return self._by_prefix.get(prefix)
+
+    def counter_list(self) -> list[Counter]:
+        return [r.counter for r in sorted(self.counters.values(), key=lambda r: r.counter.number)]
+
+    def counter(self, counter_id: int | None) -> Counter | None:
+        r = self.counters.get(counter_id)
+        return r.counter if r else None
+
+    def counter_row(self, number: int) -> CounterRow | None:
+        cid = self._by_number.get(number)
+        return self.counters.get(cid) if cid is not None else None
+
+    def counter_by_number(self, number: int) -> Counter | None:
+        r = self.counter_row(number)
+        return r.counter if r else None
+
+    def ticket(self, ticket_id: int) -> Ticket | None:
+        """A waiting ticket, or one at a counter or parked (finished ones are not kept)."""
+        return self.index.tickets.get(ticket_id) or self.live.get(ticket_id)
+
+    def day_of(self, now: datetime) -> str:
+        b = self.config.branch
+        return numbering.branch_day(now, b.timezone, b.policy.rollover_hour)
+
+    def at(self, now: datetime) -> "BranchProjection":
+        """Move the branch day forward when ``now`` crossed the rollover."""
+        day = self.day_of(now)
+        if day != self.day:
+            self.day = day
+            self.index.set_today(day)
+            self.issued_today.clear()
+        return self
+
+    def recent_durations(self, service_id: int) -> list[float]:
+        return [d for _at, d in self.durations.get(service_id, ())]
+
+    # --- moving forward --------------------------------------------------------------------
+
+    def apply(self, batch: Committed, config: Config | None = None) -> None:
+        """Apply a batch whose first seq follows this projection's (the registry checks)."""
+        if config is not None:
+            self.set_config(config)
+        for t in batch.tickets:
+            self._put_ticket(t)
+        for row in batch.counters:
+            self.counters[row.counter.id] = row
+            self._by_number[row.counter.number] = row.counter.id
+        for p in batch.printers:
+            self.printers[p["name"]] = p
+        for seq, e in batch.events:
+            self._event(seq, e)
+        if batch.events:
+            self.seq = batch.last_seq
+
+    def set_config(self, config: Config) -> None:
+        self.config = config
+        self._services = {s.id: s for s in config.services}
+        self._by_prefix = {s.prefix: s for s in config.services}
+        self.index.set_policy(config.branch.policy)
+
+    def _put_ticket(self, t: Ticket) -> None:
+        if t.status is TicketStatus.WAITING:
+            self.live.pop(t.id, None)
+            self.index.put(t)
+        elif t.status in LIVE:
+            self.index.remove(t.id)
+            self.live[t.id] = t
+        else:
+            self.index.remove(t.id)
+            self.live.pop(t.id, None)
+
+    def _event(self, seq: int, e: Event) -> None:
+        if e.type in CALL_EVENTS:
+            self.calls.appendleft(Call(
+                seq, "recalled" if e.type == "ticket_recalled" else "called", e.ticket_id,
+                e.data.get("code", ""), e.data.get("counter_number"), e.service_id,
+                e.data.get("language"), e.at))
+        elif e.type == "ticket_finished" and e.service_id is not None:
+            served = e.data.get("served_s")
+            if served is not None:
+                self.durations.setdefault(
+                    e.service_id, collections.deque(maxlen=DURATIONS_KEPT)).append(
+                        (e.at, float(served)))
+        elif e.type == "ticket_issued" and e.service_id is not None:
+            self.issued_today[(e.service_id, e.data.get("priority", "normal") != "normal")] += 1

@@ -1,0 +1,297 @@
+"""Every branch's projection in this process, kept current from committed batches.
+
+- A command hands its ``Committed`` batch here right after the commit (still
+  inside the write lock on SQLite, so batches arrive in sequence order).
+- With several server processes, each process publishes its batches on the
+  message queue (``transport``) and applies the others' as they arrive.
+- A batch that does not follow the projection's sequence means something was
+  missed (another process's batch still in flight, a lost message): the batch
+  waits a moment for the missing ones, then the projection catches up from the
+  database (the events since its sequence and the rows they name, read in one
+  snapshot). A command that needs the exact state (issuing: people ahead) calls
+  ``ensure`` inside its transaction, after taking the branch's sequence lock.
+- Nothing here runs per request: a route reads ``get(branch_id)``.
+
+Listeners (the fan-out, the estimator, phone watchers) are told after each
+applied batch, with ``local=True`` when this process committed it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from datetime import datetime, timedelta
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from ..db import repo
+from ..db import schema as s
+from ..engine.errors import NotFound
+from ..engine.model import Event, TicketStatus
+from .projection import (
+    CALLS_KEPT, CONFIG_EVENTS, BranchProjection, Call, Committed, Config,
+)
+from . import wire
+
+log = logging.getLogger("tabour.readmodel")
+
+CATCH_UP_LIMIT = 2000  # more missed events than this: rebuild instead
+GAP_WAIT_S = 0.25  # how long a batch waits for the ones before it (other processes)
+
+Listener = Callable[[int, Committed, bool], None]
+
+
+class Projections:
+    def __init__(self, db, clock, spawn: Callable | None = None):
+        self.db = db
+        self.clock = clock
+        self.spawn = spawn or (lambda fn, *a: threading.Thread(target=fn, args=a,
+                                                                daemon=True).start())
+        self._by_branch: dict[int, BranchProjection] = {}
+        self._locks: dict[int, threading.RLock] = {}
+        self._guard = threading.Lock()
+        self._held: dict[int, dict[int, Committed]] = {}  # batches waiting for a gap
+        self.listeners: list[Listener] = []
+        self.transport = None  # set when several processes share a message queue
+        self.stats = {"applied": 0, "caught_up": 0, "rebuilt": 0, "held": 0}
+
+    # --- access ---------------------------------------------------------------------------
+
+    def lock(self, branch_id: int) -> threading.RLock:
+        with self._guard:
+            lk = self._locks.get(branch_id)
+            if lk is None:
+                lk = self._locks[branch_id] = threading.RLock()
+            return lk
+
+    def get(self, branch_id: int) -> BranchProjection:
+        """The branch's projection (built from the database the first time)."""
+        p = self._by_branch.get(branch_id)
+        if p is None:
+            with self.lock(branch_id):
+                p = self._by_branch.get(branch_id)
+                if p is None:
+                    with self.db.read() as conn:
+                        p = self._load(conn, branch_id)
+                    self._by_branch[branch_id] = p
+                    self.stats["rebuilt"] += 1
+        return p.at(self.clock())
+
+    def ensure(self, branch_id: int, seq: int, conn) -> BranchProjection:
+        """Inside a transaction that holds the branch's sequence lock at ``seq``: make
+        the projection exactly that state (reading what it missed through ``conn``)."""
+        with self.lock(branch_id):
+            p = self._by_branch.get(branch_id)
+            if p is None or p.seq > seq:  # first use, or a database reset under us
+                p = self._by_branch[branch_id] = self._load(conn, branch_id)
+                self.stats["rebuilt"] += 1
+            elif p.seq < seq:
+                self._catch_up(conn, p)
+            return p.at(self.clock())
+
+    def forget(self, branch_id: int) -> None:
+        with self.lock(branch_id):
+            self._by_branch.pop(branch_id, None)
+
+    # --- batches ---------------------------------------------------------------------------
+
+    def committed(self, batch: Committed) -> None:
+        """Apply a batch this process just committed (called inside the writer lock,
+        right after the commit); the command tells the listeners afterwards with
+        ``notify``."""
+        if not batch.events:
+            return
+        self._offer(batch, local=True)
+        if self.transport is not None:
+            try:
+                self.transport.publish(wire.dumps(batch))
+            except Exception:  # the others catch up from the database on their next gap
+                log.exception("could not publish batch %s of branch %s", batch.last_seq,
+                              batch.branch_id)
+
+    def notify(self, batch: Committed) -> None:
+        """Tell the listeners about a batch this process committed."""
+        if batch.events:
+            self._tell(batch.branch_id, batch, True)
+
+    def received(self, raw: str | bytes) -> None:
+        """A batch another process published on the message queue."""
+        try:
+            batch = wire.loads(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("dropped an unreadable batch from the message queue")
+            return
+        for done in self._offer(batch, local=False):
+            self._tell(batch.branch_id, done, False)
+
+    def refresh_all(self) -> None:
+        for branch_id in list(self._by_branch):
+            try:
+                self.refresh(branch_id)
+            except Exception:
+                log.exception("could not catch up branch %s", branch_id)
+
+    def refresh(self, branch_id: int) -> None:
+        """Catch up from the database now (a guarded write found the projection behind)."""
+        with self.lock(branch_id):
+            p = self._by_branch.get(branch_id)
+            if p is None:
+                return
+            with self.db.read() as conn:
+                self._catch_up(conn, p)
+            self._prune(branch_id, p.seq)
+
+    def _offer(self, batch: Committed, local: bool) -> list[Committed]:
+        b = batch.branch_id
+        applied = []
+        with self.lock(b):
+            p = self._by_branch.get(b)
+            if p is None:
+                return []  # not loaded here yet: the first get() reads it whole
+            if batch.last_seq <= p.seq:
+                return []  # already in (a catch-up read it, or our own batch came back)
+            if batch.first_seq == p.seq + 1:
+                applied.append(self._apply(p, batch))
+                held = self._held.get(b, {})
+                while p.seq + 1 in held:  # batches that were waiting for this one
+                    applied.append(self._apply(p, held.pop(p.seq + 1)))
+            elif local:
+                # our own commit, and something before it is missing: read it now
+                # (the caller shows the result of its command right away)
+                with self.db.read() as conn:
+                    self._catch_up(conn, p)
+                self._prune(b, p.seq)
+            else:
+                self._held.setdefault(b, {})[batch.first_seq] = batch
+                self.stats["held"] += 1
+                self.spawn(self._resolve_gap, b, batch.last_seq)
+        return applied
+
+    def _resolve_gap(self, branch_id: int, want: int) -> None:
+        time.sleep(GAP_WAIT_S)
+        with self.lock(branch_id):
+            p = self._by_branch.get(branch_id)
+            if p is None or p.seq >= want:
+                return
+            before = p.seq
+            with self.db.read() as conn:
+                self._catch_up(conn, p)
+            self._prune(branch_id, p.seq)
+            log.info("branch %s: caught up from %s to %s after a gap", branch_id, before, p.seq)
+        self._tell(branch_id, Committed(branch_id, ()), False)
+
+    def _prune(self, branch_id: int, seq: int) -> None:
+        held = self._held.get(branch_id)
+        if held:
+            for first in [f for f, bt in held.items() if bt.last_seq <= seq]:
+                del held[first]
+
+    def _apply(self, p: BranchProjection, batch: Committed) -> Committed:
+        config = None
+        if batch.config or any(e.type in CONFIG_EVENTS for _s, e in batch.events):
+            with self.db.read() as conn:
+                config = self._config(conn, p.branch.id)
+        p.apply(batch, config)
+        self.stats["applied"] += 1
+        return batch
+
+    def _tell(self, branch_id: int, batch: Committed, local: bool) -> None:
+        for listener in self.listeners:
+            try:
+                listener(branch_id, batch, local)
+            except Exception:  # a listener never breaks a command
+                log.exception("read-model listener failed")
+
+    # --- reading the database ---------------------------------------------------------------
+
+    def _config(self, conn, branch_id: int) -> Config:
+        branch = repo.load_branch(conn, branch_id)
+        if branch is None:
+            raise NotFound("branch_not_found", branch=branch_id)
+        agents = {r.id: r.display_name for r in conn.execute(
+            select(s.users.c.id, s.users.c.display_name).where(s.users.c.branch_id == branch_id))}
+        return Config(branch, repo.load_services(conn, branch_id), agents)
+
+    def _load(self, conn, branch_id: int) -> BranchProjection:
+        """The whole projection from one consistent read."""
+        now = self.clock()
+        config = self._config(conn, branch_id)
+        seq = repo.current_seq(conn, branch_id)
+        calls = [call_from_row(r) for r in repo.recent_calls(
+            conn, branch_id, now - timedelta(hours=12), CALLS_KEPT)]
+        p = BranchProjection(
+            config, seq, repo.load_counter_rows(conn, branch_id),
+            repo.waiting_tickets(conn, branch_id), repo.live_tickets(conn, branch_id), calls,
+            _durations(conn, branch_id, now), _printers(conn, branch_id), now)
+        for (sid, prio), n in _issued_today(conn, branch_id, p.day).items():
+            p.issued_today[(sid, prio)] = n
+        return p
+
+    def _catch_up(self, conn, p: BranchProjection) -> None:
+        """Apply what the database holds after ``p.seq`` (events, and the rows they name
+        as they are in the same snapshot)."""
+        b = p.branch.id
+        target = repo.current_seq(conn, b)
+        if target <= p.seq:
+            return
+        if target - p.seq > CATCH_UP_LIMIT:
+            fresh = self._load(conn, b)
+            p.__dict__.update(fresh.__dict__)
+            self.stats["rebuilt"] += 1
+            return
+        events = [(q, e) for q, e in repo.events_since(conn, b, p.seq) if q <= target]
+        ticket_ids = {e.ticket_id for _q, e in events if e.ticket_id is not None}
+        counter_ids = {e.counter_id for _q, e in events if e.counter_id is not None}
+        tickets = repo.tickets_by_ids(conn, b, ticket_ids)
+        counters = repo.load_counter_rows(conn, b, counter_ids) if counter_ids else []
+        printers = _printers(conn, b) if any(e.type.startswith("print") for _q, e in events) \
+            else []
+        config = self._config(conn, b) if any(e.type in CONFIG_EVENTS for _q, e in events) \
+            else None
+        batch = Committed(b, tuple(events), tuple(tickets), tuple(counters), tuple(printers))
+        p.apply(batch, config)
+        p.seq = target
+        self.stats["caught_up"] += 1
+
+
+def call_from_row(r) -> Call:
+    data = r.data or {}
+    return Call(r.seq, "recalled" if r.type == "ticket_recalled" else "called", r.ticket_id,
+                data.get("code", ""), data.get("counter_number"), r.service_id,
+                data.get("language"), r.at)
+
+
+def _durations(conn, branch_id: int, now: datetime) -> dict:
+    out: dict[int, list] = {}
+    since = now - timedelta(hours=12)
+    q = (select(s.tickets.c.service_id, s.tickets.c.started_at, s.tickets.c.finished_at)
+         .where(s.tickets.c.branch_id == branch_id, s.tickets.c.status == "done",
+                s.tickets.c.started_at.is_not(None), s.tickets.c.finished_at >= since)
+         .order_by(s.tickets.c.finished_at))
+    for r in conn.execute(q):
+        out.setdefault(r.service_id, []).append(
+            (r.finished_at, (r.finished_at - r.started_at).total_seconds()))
+    return out
+
+
+def _issued_today(conn, branch_id: int, day: str) -> dict:
+    q = (select(s.tickets.c.service_id, s.tickets.c.priority, func.count())
+         .where(s.tickets.c.branch_id == branch_id, s.tickets.c.day == day)
+         .group_by(s.tickets.c.service_id, s.tickets.c.priority))
+    out: dict = {}
+    for sid, prio, n in conn.execute(q):
+        key = (sid, prio != "normal")
+        out[key] = out.get(key, 0) + n
+    return out
+
+
+def _printers(conn, branch_id: int) -> list[dict]:
+    rows = conn.execute(select(s.printers).where(s.printers.c.branch_id == branch_id))
+    return [printer_dict(r) for r in rows]
+
+
+def printer_dict(r) -> dict:
+    return {"name": r.name, "state": r.state, "detail": r.detail,
+            "connected": bool(r.connected), "last_seen_at": r.last_seen_at}
