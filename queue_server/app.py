@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 from flask import Flask, jsonify
-from flask_socketio import SocketIO
 
 from . import i18n, sockets, web
 from .api import bp as api_bp
@@ -17,7 +16,7 @@ from .commands import Commands, Writer
 from .container import Tabour
 from .db.database import Database
 from .db.migrate import upgrade_locked
-from .fanout import FanOut
+from .fanout import FanOut, make_socketio
 from .printing_config import PrintingConfig
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
@@ -47,15 +46,12 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
             seed(db, load_config(settings.config_path))
             generated = ensure_admin(auth, db, settings.admin_password)
 
-    socketio = SocketIO(
-        app, async_mode=settings.async_mode, message_queue=settings.message_queue,
-        channel=settings.channel, logger=False, engineio_logger=False,
-        ping_interval=10, ping_timeout=10,
-    )
+    socketio = make_socketio(app, settings)
     shared = counters_for(settings, db, clock)
     commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task)
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
         commands.printing
+    projections.listeners.append(auth.on_batch)
     fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s,
                     zones_of=_zones_of(settings))
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,

@@ -98,6 +98,7 @@ class Auth:
     def __init__(self, db: Database, clock):
         self.db = db
         self.clock = clock
+        self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
 
     # --- users -------------------------------------------------------------
 
@@ -170,16 +171,51 @@ class Auth:
             raise ValueError(f"a device is one of {', '.join(DEVICE_ROLES)}")
         return self._issue(branch_id, "device", role, name, None, None)
 
-    def revoke(self, token_id: int, branch_id: int) -> bool:
-        with self.db.write() as conn:
-            res = conn.execute(update(s.tokens).where(
-                s.tokens.c.id == token_id, s.tokens.c.branch_id == branch_id,
-                s.tokens.c.revoked_at.is_(None)).values(revoked_at=self.clock()))
-        return res.rowcount == 1
+    # --- who a token is ---------------------------------------------------------------
+    #
+    # A token is looked up once, then remembered: revoking a device, disabling a user,
+    # a logout are events of the branch, and every server process forgets the tokens
+    # they name when the event reaches it (``on_batch``). CACHE_S bounds what a change
+    # made behind the application's back (by hand in the database) can outlive.
+
+    CACHE_S = 60.0
+    CACHE_MAX = 20_000
+    FORGET_ON = frozenset({"device_revoked", "user_disabled", "user_password_changed",
+                           "session_revoked", "user_edited"})
+
+    def _cached(self, digest: str) -> Principal | None:
+        hit = self._cache.get(digest)
+        if hit is None:
+            return None
+        principal, expires_at, checked = hit
+        now = self.clock()
+        if (now - checked).total_seconds() > self.CACHE_S:
+            self._cache.pop(digest, None)
+            return None
+        if expires_at is not None and expires_at <= now:
+            self._cache.pop(digest, None)
+            raise AuthError("session_expired", 401)
+        return principal
+
+    def forget(self, token_id: int | None = None, user_id: int | None = None) -> None:
+        for key, (principal, _e, _c) in list(self._cache.items()):
+            if (token_id is not None and principal.token_id == token_id) or \
+                    (user_id is not None and principal.user_id == user_id):
+                self._cache.pop(key, None)
+
+    def on_batch(self, _branch_id: int, batch, _local: bool) -> None:
+        """A read-model listener: forget the tokens a revocation names."""
+        for _seq, e in batch.events:
+            if e.type in self.FORGET_ON:
+                self.forget(e.data.get("token_id"), e.data.get("user_id"))
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise AuthError("sign_in_first", 401)
+        digest = _digest(token)
+        principal = self._cached(digest)
+        if principal is not None:
+            return principal
         with self.db.read() as conn:
             row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == _digest(token))).first()
             if row is not None and row.user_id is not None:
@@ -191,7 +227,11 @@ class Auth:
             raise AuthError("token_invalid", 401)
         if row.expires_at is not None and row.expires_at <= self.clock():
             raise AuthError("session_expired", 401)
-        return Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id)
+        principal = Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id)
+        if len(self._cache) >= self.CACHE_MAX:
+            self._cache.clear()
+        self._cache[digest] = (principal, row.expires_at, self.clock())
+        return principal
 
 
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

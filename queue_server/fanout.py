@@ -13,12 +13,19 @@ It listens to the read model: after each batch is applied it
 
 Room names come from ``rooms``. Wall displays of a zone get only what their zone
 shows (the server filters; the page copies no rule).
+
+This is also the one module that imports Socket.IO (an architecture contract in
+pyproject.toml): the app factory asks it for the server, the socket handlers for
+joining rooms and refusing a connection.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from typing import Callable
+
+from flask_socketio import ConnectionRefusedError as Refused  # noqa: F401  (the edges raise it)
+from flask_socketio import SocketIO, join_room, leave_room
 
 from display.web import zones as zone_rules
 
@@ -35,6 +42,24 @@ TICKET_CHANGED = {"ticket_started", "ticket_finished", "ticket_no_show", "ticket
 COUNTER_EVENTS = ("counter_opened", "counter_paused", "counter_closed")
 
 Handler = Callable[["FanOut", int, int, Event], None]
+
+
+def make_socketio(app, settings) -> SocketIO:
+    """The Socket.IO server, with the deployment's message queue when it has one."""
+    return SocketIO(
+        app, async_mode=settings.async_mode, message_queue=settings.message_queue,
+        channel=settings.channel, logger=False, engineio_logger=False,
+        ping_interval=10, ping_timeout=10,
+    )
+
+
+def join(room: str) -> None:
+    """The current connection joins ``room`` (inside a socket handler)."""
+    join_room(room)
+
+
+def leave(room: str) -> None:
+    leave_room(room)
 
 
 class FanOut:

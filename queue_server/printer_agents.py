@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from flask import request
-from flask_socketio import join_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import rooms
+from .fanout import join as join_room
 from .auth import AuthError
 from .engine.errors import DomainError
 from .engine.messages import N_, register as register_messages

@@ -15,13 +15,15 @@ import threading
 from dataclasses import dataclass
 
 from flask import request
-from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
 
 from display.web import zones
 
 from . import rooms
+from .fanout import Refused as ConnectionRefusedError
+from .fanout import join as join_room
+from .fanout import leave as leave_room
 from .api.errors import ApiError, error_body, validation_error
 from .auth import AuthError, Principal
 from .db import repo

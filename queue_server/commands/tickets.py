@@ -73,7 +73,8 @@ class TicketCommands:
             return Issued(ticket, True, ahead, minutes, printing)
 
         try:
-            issued, _batch = self.writer.run(branch_id, step, exact=True)
+            issued, _batch = self.writer.run(branch_id, step, exact=True,
+                                             events=2 if print_to is not None else 1)
             return issued
         except IntegrityError:
             if not idempotency_key:

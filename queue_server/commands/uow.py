@@ -37,6 +37,7 @@ class UnitOfWork:
     branch_id: int
     now: datetime
     locked_seq: int | None = None  # the sequence read under the branch lock (exact commands)
+    reserved: int = 0  # event numbers taken with the lock (locked_seq + 1 ...)
     events: list = field(default_factory=list)
     tickets: dict = field(default_factory=dict)
     counters: dict = field(default_factory=dict)
@@ -83,10 +84,19 @@ class UnitOfWork:
     def finish(self) -> Committed:
         """Number and insert the events (last statement before the commit)."""
         n = len(self.events)
+        if self.reserved:
+            if n != self.reserved:
+                raise RuntimeError(f"{self.reserved} event numbers taken, {n} events recorded")
+            stored = repo.insert_events(self.conn, self.branch_id, self.locked_seq + 1,
+                                        self.events)
+            return self._committed(stored)
         if n == 0:
             return Committed(self.branch_id, ())
         last = repo.reserve_seq(self.conn, self.branch_id, n)
         stored = repo.insert_events(self.conn, self.branch_id, last - n + 1, self.events)
+        return self._committed(stored)
+
+    def _committed(self, stored) -> Committed:
         return Committed(self.branch_id, tuple(stored), tuple(self.tickets.values()),
                          tuple(self.counters.values()), tuple(self.printers), self.config,
                          tuple(self.jobs))

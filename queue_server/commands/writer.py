@@ -32,7 +32,8 @@ class Writer:
         self.stats: collections.Counter = collections.Counter()
 
     def run(self, branch_id: int, fn: Callable, *, exact: bool = False,
-            attempts: int = MAX_ATTEMPTS, prepare: Callable | None = None):
+            attempts: int = MAX_ATTEMPTS, prepare: Callable | None = None,
+            events: int = 0):
         """``fn(uow, projection)`` inside a write transaction; returns ``(result, batch)``
         once committed, applied to the read model and told to its listeners.
 
@@ -40,7 +41,10 @@ class Writer:
         (and outside SQLite's writer lock): the costly part of a decision (who is
         next) does not hold up the other counters; its answer is passed on as
         ``fn(uow, projection, prepared)`` and the version guards catch it if it went
-        stale meanwhile."""
+        stale meanwhile.
+
+        ``exact`` with ``events = n``: the command knows it records n events; their
+        numbers are taken with the branch lock (one statement instead of two)."""
         for _ in range(attempts):
             now = self.clock()
             prepared = None
@@ -50,10 +54,11 @@ class Writer:
                 with self.db.write() as conn:
                     uow = UnitOfWork(conn, branch_id, now)
                     if exact:
-                        seq = repo.reserve_seq(conn, branch_id, 0)
-                        if seq is None:
+                        last = repo.reserve_seq(conn, branch_id, events)
+                        if last is None:
                             raise NotFound("branch_not_found", branch=branch_id)
-                        uow.locked_seq = seq
+                        seq = uow.locked_seq = last - events
+                        uow.reserved = events
                         p = self.projections.ensure(branch_id, seq, conn)
                     else:
                         p = self.projections.get(branch_id)

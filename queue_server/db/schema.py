@@ -290,3 +290,7 @@ announcements = Table(
     Column("made_at", UTCDateTime, nullable=False),
     UniqueConstraint("branch_id", "seq", name="uq_announcements_branch_seq"),
 )
+
+# the dossier tables are declared beside their rules; this import makes ``metadata``
+# the whole schema wherever it is used (migrations, the drift test)
+from ..dossiers import schema as _dossier_tables  # noqa: E402,F401

@@ -13,7 +13,10 @@
 - Nothing here runs per request: a route reads ``get(branch_id)``.
 
 Listeners (the fan-out, the estimator, phone watchers) are told after each
-applied batch, with ``local=True`` when this process committed it.
+applied batch, with ``local=True`` when this process committed it. What a
+catch-up read from the database is told as a remote batch; a listener that runs
+on remote batches must be idempotent (a batch may be told twice: once caught up,
+once by the command that committed it).
 """
 from __future__ import annotations
 
@@ -53,6 +56,7 @@ class Projections:
         self._locks: dict[int, threading.RLock] = {}
         self._guard = threading.Lock()
         self._held: dict[int, dict[int, Committed]] = {}  # batches waiting for a gap
+        self._untold: dict[int, list[Committed]] = {}  # applied, listeners not told yet
         self.listeners: list[Listener] = []
         self.transport = None  # set when several processes share a message queue
         self.stats = {"applied": 0, "caught_up": 0, "rebuilt": 0, "held": 0}
@@ -88,7 +92,7 @@ class Projections:
                 p = self._by_branch[branch_id] = self._load(conn, branch_id)
                 self.stats["rebuilt"] += 1
             elif p.seq < seq:
-                self._catch_up(conn, p)
+                self._caught_up(branch_id, self._catch_up(conn, p))
             return p.at(self.clock())
 
     def forget(self, branch_id: int) -> None:
@@ -112,9 +116,17 @@ class Projections:
                               batch.branch_id)
 
     def notify(self, batch: Committed) -> None:
-        """Tell the listeners about a batch this process committed."""
+        """Tell the listeners about a batch this process committed (and first about
+        what its commit caught up from others)."""
+        self._tell_untold(batch.branch_id)
         if batch.events:
             self._tell(batch.branch_id, batch, True)
+
+    def _tell_untold(self, branch_id: int) -> None:
+        with self.lock(branch_id):
+            untold = self._untold.pop(branch_id, [])
+        for done in untold:
+            self._tell(branch_id, done, False)
 
     def received(self, raw: str | bytes) -> None:
         """A batch another process published on the message queue."""
@@ -125,6 +137,7 @@ class Projections:
             return
         for done in self._offer(batch, local=False):
             self._tell(batch.branch_id, done, False)
+        self._tell_untold(batch.branch_id)
 
     def refresh_all(self) -> None:
         for branch_id in list(self._by_branch):
@@ -140,8 +153,13 @@ class Projections:
             if p is None:
                 return
             with self.db.read() as conn:
-                self._catch_up(conn, p)
+                self._caught_up(branch_id, self._catch_up(conn, p))
             self._prune(branch_id, p.seq)
+        self._tell_untold(branch_id)
+
+    def _caught_up(self, branch_id: int, batch: Committed | None) -> None:
+        if batch is not None and batch.events:
+            self._untold.setdefault(branch_id, []).append(batch)
 
     def _offer(self, batch: Committed, local: bool) -> list[Committed]:
         b = batch.branch_id
@@ -156,12 +174,16 @@ class Projections:
                 applied.append(self._apply(p, batch))
                 held = self._held.get(b, {})
                 while p.seq + 1 in held:  # batches that were waiting for this one
-                    applied.append(self._apply(p, held.pop(p.seq + 1)))
+                    done = self._apply(p, held.pop(p.seq + 1))
+                    if local:
+                        self._caught_up(b, done)
+                    else:
+                        applied.append(done)
             elif local:
                 # our own commit, and something before it is missing: read it now
                 # (the caller shows the result of its command right away)
                 with self.db.read() as conn:
-                    self._catch_up(conn, p)
+                    self._caught_up(b, self._catch_up(conn, p, skip=batch))
                 self._prune(b, p.seq)
             else:
                 self._held.setdefault(b, {})[batch.first_seq] = batch
@@ -177,10 +199,10 @@ class Projections:
                 return
             before = p.seq
             with self.db.read() as conn:
-                self._catch_up(conn, p)
+                self._caught_up(branch_id, self._catch_up(conn, p))
             self._prune(branch_id, p.seq)
             log.info("branch %s: caught up from %s to %s after a gap", branch_id, before, p.seq)
-        self._tell(branch_id, Committed(branch_id, ()), False)
+        self._tell_untold(branch_id)
 
     def _prune(self, branch_id: int, seq: int) -> None:
         held = self._held.get(branch_id)
@@ -229,18 +251,20 @@ class Projections:
             p.issued_today[(sid, prio)] = n
         return p
 
-    def _catch_up(self, conn, p: BranchProjection) -> None:
+    def _catch_up(self, conn, p: BranchProjection,
+                  skip: Committed | None = None) -> Committed | None:
         """Apply what the database holds after ``p.seq`` (events, and the rows they name
-        as they are in the same snapshot)."""
+        as they are in the same snapshot). Returns what was applied, less ``skip``'s
+        events (a local batch its command will tell about)."""
         b = p.branch.id
         target = repo.current_seq(conn, b)
         if target <= p.seq:
-            return
+            return None
         if target - p.seq > CATCH_UP_LIMIT:
             fresh = self._load(conn, b)
             p.__dict__.update(fresh.__dict__)
             self.stats["rebuilt"] += 1
-            return
+            return None
         events = [(q, e) for q, e in repo.events_since(conn, b, p.seq) if q <= target]
         ticket_ids = {e.ticket_id for _q, e in events if e.ticket_id is not None}
         counter_ids = {e.counter_id for _q, e in events if e.counter_id is not None}
@@ -254,6 +278,10 @@ class Projections:
         p.apply(batch, config)
         p.seq = target
         self.stats["caught_up"] += 1
+        if skip is not None:
+            mine = {q for q, _e in skip.events}
+            batch = Committed(b, tuple((q, e) for q, e in events if q not in mine))
+        return batch
 
 
 def call_from_row(r) -> Call:

@@ -23,17 +23,9 @@ def connect(app, token, **auth):
 
 
 def received(client, name, count=1, timeout=5.0, predicate=lambda p: True):
-    """The payloads of ``name`` events, waiting until ``count`` arrived."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        seen += client.get_received()
-        hits = [p["args"][0] for p in seen if p["name"] == name and predicate(p["args"][0])]
-        if len(hits) >= count:
-            return hits
-        time.sleep(0.01)
-    raise AssertionError(f"{count} x {name!r} not received in {timeout}s; "
-                         f"got {[p['name'] for p in seen]}")
+    """The next ``count`` payloads of ``name`` events (support/sio.py keeps the rest)."""
+    from support.sio import inbox
+    return inbox(client).wait(name, count, timeout, predicate)
 
 
 def close(app):

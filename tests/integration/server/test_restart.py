@@ -1,4 +1,12 @@
-"""kill -9 mid-day loses no committed ticket; the live queue is rebuilt from the database."""
+"""kill -9 mid-day loses no acknowledged ticket; the live queue is rebuilt from the database.
+
+What this proves: commit before acknowledge. Every ticket the server answered 201
+for was committed before the answer left, so killing the process in the middle of
+a stream of tickets loses none of them. It does not prove the commit reached the
+disk: the operating system keeps what a killed process wrote, so the test would
+pass with SQLite's synchronous=OFF too. The setting that makes a commit survive a
+power cut is checked on every connection by
+tests/integration/storage/test_durability.py."""
 from __future__ import annotations
 
 import threading

@@ -1,8 +1,10 @@
 """Scaled-out mode: two server processes on PostgreSQL share one queue through
-Redis; a call made on one reaches a display connected to the other."""
+Redis. Both ways across the processes: calls, queue summaries, announcements,
+printer state and each process's own read model (what its routes answer)."""
 from __future__ import annotations
 
 import queue
+import time
 import uuid
 
 import pytest
@@ -29,41 +31,120 @@ def auth(token):
     return {"Authorization": f"Bearer {token}"}
 
 
-def test_call_on_one_process_reaches_a_display_on_the_other(pg_databases, redis_url, tmp_path):
+class Watcher:
+    """A Socket.IO client that keeps every event it receives, by name."""
+
+    def __init__(self, url: str, token: str, **extra):
+        self.events: dict[str, queue.Queue] = {}
+        self.client = socketio.Client(reconnection=False)
+        for name in ("snapshot", "ticket_called", "queue_changed", "announcement",
+                     "printer_changed"):
+            self.events[name] = queue.Queue()
+            self.client.on(name, self.events[name].put)
+        self.client.connect(url, auth={"token": token, **extra}, transports=["websocket"],
+                            wait_timeout=10)
+        self.get("snapshot")
+
+    def get(self, name: str, predicate=lambda p: True, timeout: float = 8.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no matching {name!r} within {timeout}s")
+            try:
+                payload = self.events[name].get(timeout=left)
+            except queue.Empty:
+                continue
+            if predicate(payload):
+                return payload
+
+    def close(self):
+        self.client.disconnect()
+
+
+def waiting(summary: dict, prefix: str) -> int:
+    return next(s for s in summary["services"] if s["prefix"] == prefix)["waiting"]
+
+
+def test_two_processes_share_calls_summaries_announcements_and_printers(
+        pg_databases, redis_url, tmp_path):
     db = pg_databases.new()
-    env = {"TABOUR_MESSAGE_QUEUE": redis_url,
+    env = {"TABOUR_MESSAGE_QUEUE": redis_url, "TABOUR_AGENT": "0",
            "TABOUR_MESSAGE_QUEUE_CHANNEL": f"tabour-test-{uuid.uuid4().hex[:8]}"}
     a = ServerProcess(db, tmp_path / "a.log", PASSWORD, **env).start()
     b = ServerProcess(db, tmp_path / "b.log", PASSWORD, **env).start()
-    client = socketio.Client(reconnection=False)
+    watchers = []
     try:
         token = a.token()
-        display = requests.post(f"{a.url}/api/v1/devices", headers=auth(token), timeout=5,
-                                json={"role": "display", "name": "hall"}).json()["token"]
-        calls: queue.Queue = queue.Queue()
-        snapshots: queue.Queue = queue.Queue()
-        client.on("ticket_called", calls.put)
-        client.on("snapshot", snapshots.put)
-        client.connect(b.url, auth={"token": display}, transports=["websocket"], wait_timeout=10)
-        snapshots.get(timeout=5)
 
-        requests.post(f"{a.url}/api/v1/counters/2/open", headers=auth(token), timeout=5)
-        ticket = requests.post(f"{b.url}/api/v1/tickets", headers=auth(token), timeout=5,
-                               json={"service": "B", "language": "ar"}).json()
-        called = requests.post(f"{a.url}/api/v1/counters/2/call-next", headers=auth(token),
+        def device(role, name):
+            return requests.post(f"{a.url}/api/v1/devices", headers=auth(token), timeout=5,
+                                 json={"role": role, "name": name}).json()["token"]
+
+        on_a = Watcher(a.url, device("display", "tv-a"))
+        on_b = Watcher(b.url, device("display", "tv-b"))
+        kiosk_b = Watcher(b.url, device("kiosk", "kiosk-b"))
+        watchers += [on_a, on_b, kiosk_b]
+        for url in (a.url, b.url):
+            requests.post(f"{url}/api/v1/counters/2/open", headers=auth(token), timeout=5)
+
+        # a ticket issued on A: B's displays get the summary, B's own routes count it
+        t1 = requests.post(f"{a.url}/api/v1/tickets", headers=auth(token), timeout=5,
+                           json={"service": "B", "language": "ar"}).json()
+        on_b.get("queue_changed", lambda s: waiting(s, "B") == 1)
+        services_b = requests.get(f"{b.url}/api/v1/services", headers=auth(token),
+                                  timeout=5).json()["services"]
+        assert next(s for s in services_b if s["prefix"] == "B")["waiting"] == 1
+
+        # called on B (from B's read model): the display on A gets the call, the summary
+        # and the announcement made by B
+        called = requests.post(f"{b.url}/api/v1/counters/2/call-next", headers=auth(token),
                                timeout=5).json()
-        assert called["code"] == ticket["code"]
-        got = calls.get(timeout=5)
-        assert got["code"] == ticket["code"] and got["counter"] == 2
-        # and the other way round: a call made on B reaches a display on B too
-        requests.post(f"{b.url}/api/v1/counters/2/start", headers=auth(token), timeout=5)
-        requests.post(f"{b.url}/api/v1/counters/2/finish", headers=auth(token), timeout=5,
-                      json={"outcome": "served"})
-        t2 = requests.post(f"{a.url}/api/v1/tickets", headers=auth(token), timeout=5,
+        assert called["code"] == t1["code"]
+        assert on_a.get("ticket_called")["code"] == t1["code"]
+        on_a.get("queue_changed", lambda s: waiting(s, "B") == 0)
+        ann = on_a.get("announcement", timeout=20)
+        assert ann["code"] == t1["code"] and ann["counter"] == 2
+
+        # the other way: finished on A, a new ticket on B, called on A, seen on B
+        requests.post(f"{a.url}/api/v1/counters/2/start", headers=auth(token), timeout=5)
+        r = requests.post(f"{a.url}/api/v1/counters/2/finish", headers=auth(token), timeout=5,
+                          json={"outcome": "served"})
+        assert r.status_code == 200, r.text
+        t2 = requests.post(f"{b.url}/api/v1/tickets", headers=auth(token), timeout=5,
                            json={"service": "A"}).json()
-        requests.post(f"{b.url}/api/v1/counters/2/call-next", headers=auth(token), timeout=5)
-        assert calls.get(timeout=5)["code"] == t2["code"]
+        on_a.get("queue_changed", lambda s: waiting(s, "A") == 1)
+        assert requests.post(f"{a.url}/api/v1/counters/2/call-next", headers=auth(token),
+                             timeout=5).json()["code"] == t2["code"]
+        assert on_b.get("ticket_called", lambda c: c["code"] == t2["code"])["counter"] == 2
+        assert on_b.get("announcement", lambda x: x["code"] == t2["code"], timeout=20)
+
+        # a printer agent on A runs out of paper: a kiosk on B hears it, and B says so
+        agent = socketio.Client(reconnection=False)
+        agent.connect(a.url, auth={"token": device("printer", "hall-printer")},
+                      transports=["websocket"], wait_timeout=10)
+        assert agent.call("printer_status", {"state": "paper_out", "detail": "roll empty"},
+                          timeout=5)["ok"]
+        kiosk_b.get("printer_changed", lambda p: p["name"] == "hall-printer"
+                    and p["state"] == "paper_out")
+        printers_b = requests.get(f"{b.url}/api/v1/printers", headers=auth(token),
+                                  timeout=5).json()["printers"]
+        hall = next(p for p in printers_b if p["name"] == "hall-printer")
+        assert hall["state"] == "paper_out" and hall["connected"] is True
+        agent.disconnect()
+        kiosk_b.get("printer_changed", lambda p: p["name"] == "hall-printer"
+                    and not p["connected"])
+        deadline = time.monotonic() + 5
+        while True:
+            hall = next(p for p in requests.get(
+                f"{b.url}/api/v1/printers", headers=auth(token), timeout=5).json()["printers"]
+                if p["name"] == "hall-printer")
+            if not hall["connected"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert hall["connected"] is False and hall["state"] == "offline"
     finally:
-        client.disconnect()
+        for w in watchers:
+            w.close()
         a.stop()
         b.stop()

@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from support.sio import inbox
+
 
 def connect(app, token, **auth):
     sio = app.extensions["tabour"].socketio
@@ -13,17 +15,12 @@ def connect(app, token, **auth):
 
 
 def wait_for(client, name, timeout=2.0, predicate=lambda a: True):
-    """Received events named ``name`` (the fan-out batches summaries a few ms later)."""
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        for pkt in client.get_received():
-            seen.append(pkt)
-        hits = [p["args"][0] for p in seen if p["name"] == name and predicate(p["args"][0])]
-        if hits:
-            return hits, seen
-        time.sleep(0.01)
-    raise AssertionError(f"no {name!r} within {timeout}s; got {[p['name'] for p in seen]}")
+    """The next received ``name`` event that matches (the fan-out batches summaries a
+    few ms later). Nothing else received is thrown away (support/sio.py): this
+    helper used to drain every packet and keep only the awaited one, so a summary
+    that arrived together with a ``ticket_called`` was lost to the next wait."""
+    box = inbox(client)
+    return box.wait(name, 1, timeout, predicate), box.packets
 
 
 def test_connect_without_or_with_a_bad_token_is_refused(app, api):
@@ -144,5 +141,5 @@ def test_kiosk_sees_issues_not_calls(app, api):
     api.call_next(1)
     (issued,), seen = wait_for(client, "ticket_issued")
     time.sleep(0.1)
-    names = {p["name"] for p in seen + client.get_received()}
+    names = set(inbox(client).names())
     assert issued["code"] == "A-001" and "ticket_called" not in names
