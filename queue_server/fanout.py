@@ -169,7 +169,7 @@ class FanOut:
             payload = presenters.summary(p, now, self.estimator)
             queues = [(c.number, presenters.counter_queue(p, c.number, now, self.estimator))
                       for c in p.counter_list() if c.state.value != "closed"]
-        for name in ("kiosks", "counters", "dashboards", "phones"):
+        for name in ("kiosks", "counters", "dashboards"):
             self.emit("queue_changed", payload, rooms.audience(branch_id, name))
         self.emit("queue_changed", payload, rooms.audience(branch_id, "displays"))
         for zone in self._zones(branch_id).values():

@@ -270,8 +270,7 @@ def _ticket_phone(tabour, auth: dict, lang: str) -> None:
         view = public_view(tabour, str(auth.get("ticket")))
     except DomainError as exc:
         raise refuse(exc, lang)
-    join_room(rooms.ticket(b, ticket.id))
-    join_room(rooms.audience(b, "phones"))  # queue summaries (the branch's name, services)
+    join_room(rooms.ticket(b, ticket.id))  # its calls and changes; its place comes by sid
     tabour.fanout.watch(b, request.sid, ticket.id,
                         {k: view[k] for k in ("status", "people_ahead", "estimated_wait_minutes")})
     tabour.fanout.send_to(request.sid, "snapshot", {"view": "ticket", "ticket": view})

@@ -80,4 +80,13 @@ def announcements():
     except AuthError as exc:
         return jsonify(error_body(exc)), exc.status
     after = request.args.get("after", type=int, default=0)
-    return jsonify({"announcements": _tabour().announcer.recent(principal.branch_id, after)})
+    from . import zones
+    t = _tabour()
+    try:
+        zone = zones.resolve(t.settings.config_path, t.view(principal.branch_id).branch.code,
+                             request.args.get("zone") or None)
+    except zones.ZoneError:
+        zone = None
+    return jsonify({"announcements": [
+        a for a in t.announcer.recent(principal.branch_id, after)
+        if zones.shows_call(zone, a.get("service"), a.get("counter"))]})

@@ -18,7 +18,8 @@
     return "dossier-" + Array.prototype.map.call(b, function (x) { return ("0" + x.toString(16)).slice(-2); }).join("");
   }
   async function api(method, path, body) {
-    var headers = { "Content-Type": "application/json" };
+    var headers = { "Content-Type": "application/json",
+                    "Accept-Language": document.documentElement.lang || "ar" };
     var tok = global.localStorage.getItem("tabour.kiosk.token");
     if (tok) headers.Authorization = "Bearer " + tok;
     for (var i = 0; ; i++) {  // network errors and 5xx: retry the same body (same key)
@@ -110,7 +111,8 @@
   async function lookup(ev) {
     ev.preventDefault();
     var v = $("lookup").value.trim(); if (!v) return;
-    var r = await fetch("/d/" + encodeURIComponent(v) + ".json");
+    var r = await fetch("/d/" + encodeURIComponent(v) + ".json",
+                        { headers: { "Accept-Language": document.documentElement.lang || "ar" } });
     var j = await r.json().catch(function () { return {}; });
     if (!r.ok) { $("lookup-result").hidden = true; return error(j.error ? (r.status === 404 ? D.t.notFound : j.error.message) : K.text.error); }
     var t = D.texts[j.status] || [j.status, ""];

@@ -39,7 +39,8 @@
     var delay = 300;
     for (;;) {
       try {
-        var headers = { "Content-Type": "application/json" };
+        // refusals come back in the visitor's language
+        var headers = { "Content-Type": "application/json", "Accept-Language": C.lang };
         if (token()) headers.Authorization = "Bearer " + token();
         var r = await fetch("/api/v1" + path, { method: method, headers: headers,
           body: body ? JSON.stringify(body) : undefined });

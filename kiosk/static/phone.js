@@ -21,24 +21,25 @@
     document.body.dataset.status = t.status;
   }
 
-  var pending = null;
-  function refresh() {  // a summary says the queue moved: read our position again
-    if (pending) return;
-    pending = setTimeout(function () {
-      pending = null;
-      fetch("/t/" + encodeURIComponent(P.ref) + ".json").then(function (r) { return r.json(); })
-        .then(function (t) { if (t.code) render(t); }).catch(function () {});
-    }, 150);
-  }
+  // the server pushes this ticket's place when it changes (ticket_position) and its
+  // calls and changes; the page keeps no rule of its own
+  var ticket = Object.assign({}, P.ticket);
+  var STATUS_OF = { ticket_started: "serving", ticket_finished: "done", ticket_no_show: "no_show",
+                    ticket_recycled: "waiting", ticket_transferred: "waiting",
+                    ticket_parked: "parked", ticket_returned: "waiting",
+                    ticket_cancelled: "cancelled", ticket_requeued: "waiting" };
+  function update(changes) { Object.assign(ticket, changes); render(ticket); }
 
-  render(P.ticket);
+  render(ticket);
   var socket = global.io({ transports: ["websocket"], auth: { view: "ticket", ticket: P.ref },
                            reconnectionDelayMax: 5000 });
   socket.on("connect", function () { document.documentElement.dataset.connection = "online"; });
   socket.on("disconnect", function () { document.documentElement.dataset.connection = "reconnecting"; });
   socket.on("connect_error", function () { document.documentElement.dataset.connection = "reconnecting"; });
-  socket.on("snapshot", function (snap) { if (snap.ticket) render(snap.ticket); });
-  ["queue_changed", "ticket_called", "ticket_changed", "counter_changed"].forEach(function (e) {
-    socket.on(e, refresh);
+  socket.on("snapshot", function (snap) { if (snap.ticket) { ticket = snap.ticket; render(ticket); } });
+  socket.on("ticket_position", update);
+  socket.on("ticket_called", function (c) { update({ status: "called", counter: c.counter }); });
+  socket.on("ticket_changed", function (c) {
+    if (STATUS_OF[c.event]) update({ status: STATUS_OF[c.event], counter: c.counter });
   });
 })(window);

@@ -69,10 +69,12 @@ def guard_target(counter: Counter, ticket: Ticket) -> None:
         raise NotAllowed("counter_closed", counter=counter.number, ticket=ticket.code)
 
 
-def allowed_actions(counter: Counter, ticket: Ticket | None) -> list[str]:
+def allowed_actions(counter: Counter, ticket: Ticket | None, parked_here: bool = False) -> list[str]:
     """What an agent at ``counter`` may do now, from the two tables: the console
     enables exactly these buttons (the server refuses the others anyway)."""
     out = []
+    if parked_here and counter.state is not C.CLOSED:
+        out.append("return")
     for action in ("open", "pause", "close"):
         allowed, _ = COUNTER_TRANSITIONS[action]
         if counter.state in allowed:

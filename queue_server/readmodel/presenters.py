@@ -137,6 +137,8 @@ def counter_queue(p: BranchProjection, number: int, now: datetime, est: Estimato
                        if oldest else None})
     nxt = p.index.first(c, now, NEXT_SHOWN)
     current = p.live.get(c.current_ticket_id) if c.current_ticket_id is not None else None
+    parked = [t for t in p.live.values()
+              if t.status is TicketStatus.PARKED and t.counter_id == c.id]
     return {
         "counter": counter_view(p, c),
         "services": served,
@@ -145,10 +147,9 @@ def counter_queue(p: BranchProjection, number: int, now: datetime, est: Estimato
                   "waited_minutes": int((now - t.queued_at).total_seconds() // 60)}
                  for t in nxt],
         "waiting": p.index.eligible_count(c, now),
-        "parked": [ticket_view(p, t, now, est) for t in p.live.values()
-                   if t.status is TicketStatus.PARKED and t.counter_id == c.id],
+        "parked": [ticket_view(p, t, now, est) for t in parked],
         "current": ticket_view(p, current, now, est) if current is not None else None,
-        "allowed": allowed_actions(c, current),
+        "allowed": allowed_actions(c, current, bool(parked)),
     }
 
 

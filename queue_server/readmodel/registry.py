@@ -89,10 +89,10 @@ class Projections:
         with self.lock(branch_id):
             p = self._by_branch.get(branch_id)
             if p is None or p.seq > seq:  # first use, or a database reset under us
-                p = self._by_branch[branch_id] = self._load(conn, branch_id)
+                p = self._by_branch[branch_id] = self._load(conn, branch_id, upto=seq)
                 self.stats["rebuilt"] += 1
             elif p.seq < seq:
-                self._caught_up(branch_id, self._catch_up(conn, p))
+                self._caught_up(branch_id, self._catch_up(conn, p, upto=seq))
             return p.at(self.clock())
 
     def forget(self, branch_id: int) -> None:
@@ -236,11 +236,12 @@ class Projections:
             select(s.users.c.id, s.users.c.display_name).where(s.users.c.branch_id == branch_id))}
         return Config(branch, repo.load_services(conn, branch_id), agents)
 
-    def _load(self, conn, branch_id: int) -> BranchProjection:
-        """The whole projection from one consistent read."""
+    def _load(self, conn, branch_id: int, upto: int | None = None) -> BranchProjection:
+        """The whole projection from one consistent read. ``upto``: the sequence the
+        state is at, when the caller's own transaction already took numbers after it."""
         now = self.clock()
         config = self._config(conn, branch_id)
-        seq = repo.current_seq(conn, branch_id)
+        seq = repo.current_seq(conn, branch_id) if upto is None else upto
         calls = [call_from_row(r) for r in repo.recent_calls(
             conn, branch_id, now - timedelta(hours=12), CALLS_KEPT)]
         p = BranchProjection(
@@ -251,17 +252,17 @@ class Projections:
             p.issued_today[(sid, prio)] = n
         return p
 
-    def _catch_up(self, conn, p: BranchProjection,
-                  skip: Committed | None = None) -> Committed | None:
+    def _catch_up(self, conn, p: BranchProjection, skip: Committed | None = None,
+                  upto: int | None = None) -> Committed | None:
         """Apply what the database holds after ``p.seq`` (events, and the rows they name
         as they are in the same snapshot). Returns what was applied, less ``skip``'s
-        events (a local batch its command will tell about)."""
+        events (a local batch its command will tell about). ``upto``: as in _load."""
         b = p.branch.id
-        target = repo.current_seq(conn, b)
+        target = repo.current_seq(conn, b) if upto is None else upto
         if target <= p.seq:
             return None
         if target - p.seq > CATCH_UP_LIMIT:
-            fresh = self._load(conn, b)
+            fresh = self._load(conn, b, upto=upto)
             p.__dict__.update(fresh.__dict__)
             self.stats["rebuilt"] += 1
             return None

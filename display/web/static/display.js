@@ -40,13 +40,6 @@
     document.documentElement.dir = dirOf(langs[0]);
     document.querySelectorAll("[data-label]").forEach(function (el) { el.innerHTML = both(el.dataset.label); });
   }
-  function inZone(service, counter) {
-    var z = state.zone;
-    if (!z) return true;
-    if (z.services.length && z.services.indexOf(service) < 0) return false;
-    if (z.counters.length && z.counters.indexOf(counter) < 0) return false;
-    return true;
-  }
 
   // --- rendering -------------------------------------------------------------------------
   function renderBranch() {
@@ -116,7 +109,7 @@
   var queue = [], playing = false;
   window.tabourDisplay.queue = queue; // announcements waiting for the one playing to end
   function enqueue(a) {
-    if (wasAnnounced(a.seq) || !inZone(a.service, a.counter)) return;
+    if (wasAnnounced(a.seq)) return;  // the server sends this zone's announcements only
     if (queue.some(function (q) { return q.seq === a.seq; })) return;
     queue.push(a);
     queue.sort(function (x, y) { return x.seq - y.seq; });
@@ -161,15 +154,15 @@
       markAnnounced(snap.seq); // a display switched on does not replay the morning
     } else {
       // the last 30 s of announcements; the ones already played are dropped by enqueue
-      fetch("/display/announcements?after=0", { headers: { Authorization: "Bearer " + token } })
+      fetch("/display/announcements?after=0&zone=" + encodeURIComponent(zone),
+            { headers: { Authorization: "Bearer " + token } })
         .then(function (r) { return r.ok ? r.json() : { announcements: [] }; })
         .then(function (body) { body.announcements.forEach(enqueue); })
         .catch(function () {});
     }
     firstSnapshot = false;
   }
-  function onCalled(c) {
-    if (!inZone(c.service, c.counter)) return;
+  function onCalled(c) {  // the server sends this zone's calls only
     state.calls.unshift({ seq: c.seq, kind: c.kind, code: c.code, counter: c.counter,
                           service: c.service, at: c.at });
     state.calls = state.calls.slice(0, 12);
@@ -202,20 +195,15 @@
   applyLabels();
   if (!token) { showRefused("No display token: open /display/#token=<display device token>"); return; }
   var live = new window.TabourLive({
-    token: token, view: "display", onSnapshot: onSnapshot, onState: onState,
+    token: token, view: "display", zone: zone || undefined, lang: langs[0],
+    onSnapshot: onSnapshot, onState: onState,
     handlers: { ticket_called: onCalled, ticket_changed: onChanged, queue_changed: onQueue },
   });
-  if (zone) live.options.zone = zone;
-  // TabourLive sends {token, view, counter}; a zone display needs {zone} as well
-  var origIo = window.io;
-  window.io = function (opts) { opts.auth.zone = zone || undefined; return origIo(opts); };
   live.start();
-  window.io = origIo;
   live.socket.on("announcement", enqueue); // not seq-filtered by the snapshot: audio comes after the call
   live.socket.on("connect_error", function (err) {
-    var msg = (err && err.message) || "";
-    if (/zone|token|cannot open|sign in/i.test(msg)) {
-      showRefused(msg);
+    if (err && err.data && err.data.code) {  // refused by the server (zone, token): say why
+      showRefused(err.message);
       setTimeout(function () { live.socket.connect(); }, 30000); // config edits need no restart
     }
   });

@@ -15,7 +15,8 @@
   function api(method, path, body) {
     return fetch("/api/v1" + path, {
       method: method, body: body ? JSON.stringify(body) : undefined,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token }
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token,
+                 "Accept-Language": document.documentElement.lang || "en" }
     }).then(function (r) {
       return r.json().then(function (j) {
         if (r.status === 401) { signOut(); }
@@ -118,7 +119,8 @@
   $("logout").addEventListener("click", signOut);
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json" },
+    fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json",
+                                                            "Accept-Language": document.documentElement.lang || "en" },
       body: JSON.stringify({ username: $("username").value, password: $("password").value }) })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
       .then(function (res) {

@@ -33,7 +33,9 @@
   function api(method, path, body) {
     return fetch("/api/v1" + path, {
       method: method,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+      // the server's refusals come back in the page's language
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token,
+                 "Accept-Language": LANG },
       body: body === undefined ? undefined : JSON.stringify(body),
     }).then(function (r) {
       if (r.status === 401) { signOut(S.session_expired); throw new Error("401"); }
@@ -59,7 +61,7 @@
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
     fetch("/api/v1/auth/token", {
-      method: "POST", headers: { "Content-Type": "application/json" },
+      method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": LANG },
       body: JSON.stringify({ username: $("username").value, password: $("password").value }),
     }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
       .then(function (res) {
@@ -137,25 +139,13 @@
   }
 
   // --- rendering ------------------------------------------------------------------------------
+  // the server says what this counter may do now (its transition tables); the page
+  // only maps its action names onto the buttons
+  var BUTTON = { call_next: "next", no_show: "no-show" };
   function allowed() {
-    var q = snap && snap.queue;
-    if (!q) return {};
-    var st = q.counter.state, cur = q.current, status = cur && cur.status;
-    var open = st === "open" || st === "serving";
-    return {
-      next: st === "open" && !cur,
-      recall: status === "called",
-      start: status === "called",
-      finish: status === "serving",
-      "no-show": status === "called",
-      transfer: status === "called" || status === "serving",
-      park: status === "called" || status === "serving",
-      "return": q.parked.length > 0 && open,
-      open: st === "closed",
-      pause: st === "open" && !cur,
-      resume: st === "paused",
-      close: (st === "open" || st === "paused") && !cur,
-    };
+    var q = snap && snap.queue, ok = {};
+    ((q && q.allowed) || []).forEach(function (a) { ok[BUTTON[a] || a] = true; });
+    return ok;
   }
   function render() {
     var q = snap.queue, ok = allowed();

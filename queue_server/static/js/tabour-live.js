@@ -6,7 +6,7 @@
   "use strict";
 
   function TabourLive(options) {
-    this.options = options; // {token, view, counter, onSnapshot, handlers: {event: fn}, onState}
+    this.options = options; // {token, view, counter, zone, lang, onSnapshot, handlers: {event: fn}, onState}
     this.seq = 0;      // the sequence the last snapshot reflects
     this.seen = {};    // deltas applied since (several server processes may interleave)
     this.socket = null;
@@ -14,16 +14,20 @@
 
   TabourLive.prototype.start = function () {
     var self = this;
-    var auth = { token: this.options.token, view: this.options.view };
+    var auth = { token: this.options.token, view: this.options.view,
+                 lang: this.options.lang || document.documentElement.lang || undefined };
     if (this.options.counter) auth.counter = this.options.counter;
+    if (this.options.zone) auth.zone = this.options.zone;
     var socket = global.io({ transports: ["websocket"], auth: auth,
                              reconnectionDelayMax: 3000 });
     this.socket = socket;
     socket.on("connect", function () { self._state("online"); });
     socket.on("disconnect", function () { self._state("reconnecting"); });
     socket.on("connect_error", function (err) {
-      self._state(err && err.message && /token|sign in|cannot open/i.test(err.message)
-        ? "refused" : "reconnecting", err && err.message);
+      // the server refused (its refusals carry a code); anything else is the network
+      var refused = !!(err && err.data && err.data.code);
+      self._state(refused ? "refused" : "reconnecting", err && err.message,
+                  refused ? err.data.code : null);
     });
     socket.on("snapshot", function (snap) {
       self.seq = snap.seq;
@@ -51,9 +55,9 @@
     return new Promise(function (resolve) { socket.emit(name, data || {}, resolve); });
   };
 
-  TabourLive.prototype._state = function (state, detail) {
+  TabourLive.prototype._state = function (state, detail, code) {
     document.documentElement.dataset.connection = state;
-    if (this.options.onState) this.options.onState(state, detail);
+    if (this.options.onState) this.options.onState(state, detail, code);
   };
 
   global.TabourLive = TabourLive;

@@ -358,3 +358,14 @@ def test_an_overlong_idempotency_header_is_a_clear_error(api):
     r = api.post("/tickets", {"service": "A"}, headers={"Idempotency-Key": "k" * 300})
     assert_error(r, 400, None, ["Idempotency-Key"])
     assert counts(api)[0] == 0
+
+
+def test_the_first_request_of_a_fresh_server_can_be_an_issue(api):
+    """The branch's read model is first built inside the issuing transaction, which
+    has already taken the ticket's event number: it must start from the number
+    before it, or the new ticket would be taken for already applied (found in a
+    real server process, where nothing had read the branch before)."""
+    t = api.issue("A")
+    services = {s["prefix"]: s for s in api.get("/services").get_json()["services"]}
+    assert services["A"]["waiting"] == 1
+    assert api.get(f"/tickets/{t['id']}").get_json()["people_ahead"] == 0
