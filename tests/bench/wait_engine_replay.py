@@ -1,0 +1,216 @@
+"""Replay a branch day's event log through the ENGINE only (no database) and write
+the wait each ticket would have printed, from ``queue_server.engine.forecast``.
+
+The replay interface of ../shared/wait/README.md:
+
+    .venv/bin/python tests/bench/wait_engine_replay.py --config BRANCH.toml \\
+        --events EVENTS.csv --out ESTIMATES.csv
+
+Each row is applied with the engine's lifecycle functions. The forecast is the one
+of the state after the previous row (made at that row's time, as the server makes
+it after each batch of committed events) and the ticket READS it at its own issue
+time (``Forecast.new_ticket(..., now=issue time, ahead_delta=...)``).
+``--refresh-seconds S`` recomputes at most every S seconds instead (stale
+forecasts, exercising ``ahead_delta``); ``--fresh`` forecasts at the issue time.
+Output columns: ticket, estimated_wait_minutes (printed), people_ahead, low, high,
+minutes (unrounded mean).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+import tomllib
+from dataclasses import fields, replace
+from datetime import datetime
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, ROOT)
+
+from queue_server.engine import lifecycle, ordering  # noqa: E402
+from queue_server.engine.forecast import (  # noqa: E402
+    CounterView, ForecastInput, Learned, forecast,
+)
+from queue_server.engine.model import (  # noqa: E402
+    SYSTEM, Counter, CounterState, Policy, PriorityClass, Service, TicketStatus,
+)
+from queue_server.engine.numbering import branch_day  # noqa: E402
+
+PRIORITY = {"none": PriorityClass.NORMAL, "normal": PriorityClass.NORMAL, "": PriorityClass.NORMAL,
+            "elderly": PriorityClass.ELDERLY, "disabled": PriorityClass.DISABLED,
+            "pregnant": PriorityClass.PREGNANT}
+
+
+def load_branch(path: str):
+    with open(path, "rb") as f:
+        cfg = tomllib.load(f)
+    b = cfg["branch"][0]
+    names = {f.name for f in fields(Policy)}
+    policy = Policy(**{k: v for k, v in b.get("policy", {}).items() if k in names})
+    services, priors = {}, {}
+    for i, s in enumerate(b.get("service", []), start=1):
+        services[s["prefix"]] = Service(i, s["prefix"], dict(s.get("names", {})),
+                                        s.get("target_wait_minutes", 20))
+        if s.get("prior_service_minutes"):
+            priors[i] = (s["prior_service_minutes"], s.get("prior_service_sd_minutes"))
+    counters = {}
+    for i, c in enumerate(b.get("counter", []), start=1):
+        ranks = {services[p].id: r for r, p in enumerate(c["services"])}
+        counters[int(c["number"])] = Counter(i, int(c["number"]), c.get("name", ""), ranks)
+    return b.get("timezone", "UTC"), policy, services, counters, priors
+
+
+class Replay:
+    def __init__(self, tz, policy, services, counters, priors, replications=None,
+                 pause_prior=30.0):
+        self.replications, self.pause_prior = replications, pause_prior
+        self.tz, self.policy, self.services, self.priors = tz, policy, services, priors
+        self.counters = counters            # number -> Counter
+        self.since = {}                     # number -> datetime
+        self.paused_since = {}
+        self.tickets = {}                   # csv id -> Ticket
+        self.numbers = {}
+        self.next_id = 1
+        self.learned = None
+        self.last_at = None
+        self.fc = None
+        self.fc_at = None
+        self.forecast_ms = []
+
+    def day(self, at):
+        return branch_day(at, self.tz, self.policy.rollover_hour)
+
+    def waiting(self):
+        return [t for t in self.tickets.values() if t.status is TicketStatus.WAITING]
+
+    def by_engine_id(self):
+        return {t.id: t for t in self.tickets.values()}
+
+    def make_input(self, now):
+        held = self.by_engine_id()
+        views = tuple(CounterView(c, self.since.get(n, now),
+                                  held.get(c.current_ticket_id) if c.current_ticket_id else None)
+                      for n, c in sorted(self.counters.items()))
+        return ForecastInput(now=now, policy=self.policy, today=self.day(now),
+                             services=tuple(s.id for s in self.services.values()),
+                             counters=views, waiting=tuple(self.waiting()),
+                             learned=self.learned)
+
+    def compute(self, now):
+        t = time.perf_counter()
+        self.fc = forecast(self.make_input(now), replications=self.replications)
+        self.forecast_ms.append((time.perf_counter() - t) * 1000)
+        self.fc_at = now
+
+    def estimate(self, row, at, mode, refresh_s):
+        svc = self.services[row["service"]]
+        prio = PRIORITY[row["priority"]]
+        day = self.day(at)
+        new = lifecycle.issue(svc, 0, day, prio, "kiosk", "fr", at, SYSTEM).ticket
+        counters = list(self.counters.values())
+        ahead = ordering.people_ahead(new, self.waiting(), counters, self.policy, at, day)
+        if mode == "fresh" or self.fc is None:
+            self.compute(at)
+        elif mode == "lazy":
+            if self.fc_at != self.last_at:
+                self.compute(self.last_at)
+        elif (at - self.fc_at).total_seconds() >= refresh_s:
+            self.compute(self.last_at)
+        base = self.fc.ahead(svc.id, prio)
+        delta = 0 if base is None else ahead - base
+        est = self.fc.new_ticket(svc.id, prio, now=at, ahead_delta=delta)
+        return est, ahead
+
+    def apply(self, row, at):
+        kind = row["kind"]
+        if self.learned is None:
+            self.learned = Learned.start(self.policy, opened_at=at, priors=self.priors,
+                                         pause_prior_minutes=self.pause_prior)
+        today = self.day(at)
+        if kind == "ticket_issued":
+            svc = self.services[row["service"]]
+            n = self.numbers[svc.id] = self.numbers.get(svc.id, 0) + 1
+            t = lifecycle.issue(svc, n, today, PRIORITY[row["priority"]], "kiosk", "fr", at,
+                                SYSTEM).ticket
+            t = replace(t, id=self.next_id)
+            self.next_id += 1
+            self.tickets[row["ticket"]] = t
+            self.learned = self.learned.issued(t)
+        elif kind in ("ticket_called", "ticket_started", "ticket_finished"):
+            num = int(row["counter"])
+            c, t = self.counters[num], self.tickets[row["ticket"]]
+            if kind == "ticket_called":
+                ch = lifecycle.call(c, t, self.policy, at, SYSTEM, today)
+                self.since[num] = at
+            elif kind == "ticket_started":
+                ch = lifecycle.start(c, t, at, SYSTEM)
+            else:
+                ch = lifecycle.finish(c, t, "served", None, at, SYSTEM)
+                self.learned = self.learned.finished(ch.ticket)
+                self.since[num] = at
+            self.tickets[row["ticket"]] = ch.ticket
+            self.counters[num] = ch.counter
+        elif kind.startswith("counter_"):
+            num = int(row["counter"])
+            action = {"counter_opened": "open", "counter_resumed": "open",
+                      "counter_paused": "pause", "counter_closed": "close"}[kind]
+            c = self.counters[num]
+            if action == "open" and c.state is CounterState.PAUSED and num in self.paused_since:
+                self.learned = self.learned.pause_ended(self.paused_since.pop(num), at)
+            self.counters[num] = lifecycle.counter_action(c, action, at, SYSTEM).counter
+            self.since[num] = at
+            if action == "pause":
+                self.paused_since[num] = at
+        else:
+            raise SystemExit(f"unsupported event kind {kind}")
+        self.last_at = at
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--events", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--fresh", action="store_true", help="forecast at each issue time")
+    ap.add_argument("--refresh-seconds", type=float, default=None,
+                    help="recompute at most every S seconds (reads use ahead_delta)")
+    ap.add_argument("--timing", action="store_true", help="print forecast times to stderr")
+    ap.add_argument("--replications", type=int, default=None)
+    ap.add_argument("--pause-prior", type=float, default=30.0,
+                    help="prior break length in minutes; 0: a paused counter never returns")
+    args = ap.parse_args(argv)
+    mode = "fresh" if args.fresh else ("stale" if args.refresh_seconds else "lazy")
+    rp = Replay(*load_branch(args.config), replications=args.replications,
+                pause_prior=args.pause_prior or None)
+    out_rows = []
+    with open(args.events, newline="") as f:
+        for row in csv.DictReader(f):
+            at = datetime.fromisoformat(row["at"])
+            if row["kind"] == "ticket_issued" and rp.learned is not None:
+                est, ahead = rp.estimate(row, at, mode, args.refresh_seconds or 0)
+                out_rows.append(dict(ticket=row["ticket"], estimated_wait_minutes=est.printed
+                                     if est.printed is not None else "",
+                                     people_ahead=ahead,
+                                     low=f"{est.low:.2f}" if est.known else "",
+                                     high=f"{est.high:.2f}" if est.known else "",
+                                     minutes=f"{est.minutes:.3f}" if est.known else ""))
+            elif row["kind"] == "ticket_issued":
+                out_rows.append(dict(ticket=row["ticket"], estimated_wait_minutes=0,
+                                     people_ahead=0, low="", high="", minutes=""))
+            rp.apply(row, at)
+    with open(args.out, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["ticket", "estimated_wait_minutes", "people_ahead",
+                                          "low", "high", "minutes"])
+        w.writeheader()
+        w.writerows(out_rows)
+    if args.timing and rp.forecast_ms:
+        ms = sorted(rp.forecast_ms)
+        print(f"forecasts={len(ms)} p50={ms[len(ms) // 2]:.2f} ms "
+              f"p99={ms[int(0.99 * (len(ms) - 1))]:.2f} ms max={ms[-1]:.2f} ms",
+              file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
