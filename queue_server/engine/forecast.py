@@ -363,9 +363,10 @@ class Learned:
     @classmethod
     def start(cls, policy: Policy, opened_at: datetime | None = None,
               priors: Mapping | None = None,
-              pause_prior_minutes: float | None = PAUSE_PRIOR_MINUTES) -> "Learned":
+              pause_prior_minutes: float | None = PAUSE_PRIOR_MINUTES,
+              arrival_half_life_minutes: float = ARRIVAL_HALF_LIFE_MINUTES) -> "Learned":
         """A day's empty learner. ``pause_prior_minutes=None``: breaks never end."""
-        arr = ArrivalRates()
+        arr = ArrivalRates(half_life_minutes=arrival_half_life_minutes)
         if opened_at is not None:
             arr = arr.opened(opened_at)
         pm = pause_prior_minutes or PAUSE_PRIOR_MINUTES
@@ -424,13 +425,14 @@ class Estimate:
     high: float | None
     printed: int | None             # the whole minutes a ticket shows
     replications: int = 0
+    median: float | None = None
 
     @property
     def known(self) -> bool:
         return self.minutes is not None
 
 
-UNKNOWN = Estimate(None, None, None, None, 0)
+UNKNOWN = Estimate(None, None, None, None, 0, None)
 
 
 def _quantile(sorted_vals: list, q: float) -> float:
@@ -444,7 +446,7 @@ def _estimate(vals: list) -> Estimate:
     vals.sort()
     m = sum(vals) / len(vals)
     return Estimate(m, _quantile(vals, LOW_Q), _quantile(vals, HIGH_Q),
-                    int(math.floor(m + 0.5)), len(vals))
+                    int(math.floor(m + 0.5)), len(vals), _quantile(vals, 0.5))
 
 
 class Forecast:
@@ -881,7 +883,7 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
                 calls_by[k] += 1
                 heappush(heap, (now + hold(e[3]), k, -1))
                 if trace is not None and r == 0:
-                    trace.append((now, k, e[1], e[3], e[4], e[0]))
+                    trace.append(("call", now, k, e[1], e[3], e[4], e[0]))
             else:
                 if idle_since[k] is None:
                     idle_since[k] = now
@@ -907,6 +909,8 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
                 g = arr_group[(si, prio)]
                 arr_seq += 1
                 gm[g].append((now, 10 ** 12 + arr_seq, -1, si, prio))
+                if trace is not None and r == 0:
+                    trace.append(("arrive", now, -1, 10 ** 12 + arr_seq, si, prio, now))
                 next_arr = now - math.log(1.0 - draw()) / arr_total
                 idle = [(idle_since[k], k) for k in range(nk)
                         if idle_since[k] is not None and sees[g][k]]
@@ -1034,10 +1038,12 @@ def forecast(inp: ForecastInput, replications: int | None = None,
 
 
 def trace_calls(inp: ForecastInput, seed: int = 0) -> list:
-    """The real calls of the first replication, in order: (minutes after now, counter
-    id, ticket id, service id, is priority class, queued minutes after now). Arrivals
-    have ids from 10**12 + 1. For the tests: they replay it through ``ordering``."""
+    """What the first replication did, in order, for the tests to replay through
+    ``ordering``: ("arrive" | "call", minutes after now, counter id or None, ticket
+    id, service id, is priority class, queued minutes after now). Simulated
+    arrivals have ids from 10**12 + 1."""
     P = _prepare(inp)
     tr: list = []
     _simulate(P, 2, seed, trace=tr)
-    return [(t, P.counters[k].id, tid, P.sids[si], prio, q) for t, k, tid, si, prio, q in tr]
+    return [(kind, t, P.counters[k].id if k >= 0 else None, tid, P.sids[si], prio, q)
+            for kind, t, k, tid, si, prio, q in tr]

@@ -64,8 +64,9 @@ def load_branch(path: str):
 
 class Replay:
     def __init__(self, tz, policy, services, counters, priors, replications=None,
-                 pause_prior=30.0):
+                 pause_prior=30.0, half_life=None):
         self.replications, self.pause_prior = replications, pause_prior
+        self.half_life = half_life
         self.tz, self.policy, self.services, self.priors = tz, policy, services, priors
         self.counters = counters            # number -> Counter
         self.since = {}                     # number -> datetime
@@ -127,7 +128,9 @@ class Replay:
         kind = row["kind"]
         if self.learned is None:
             self.learned = Learned.start(self.policy, opened_at=at, priors=self.priors,
-                                         pause_prior_minutes=self.pause_prior)
+                                         pause_prior_minutes=self.pause_prior,
+                                         **({"arrival_half_life_minutes": self.half_life}
+                                            if self.half_life else {}))
         today = self.day(at)
         if kind == "ticket_issued":
             svc = self.services[row["service"]]
@@ -178,12 +181,13 @@ def main(argv=None):
                     help="recompute at most every S seconds (reads use ahead_delta)")
     ap.add_argument("--timing", action="store_true", help="print forecast times to stderr")
     ap.add_argument("--replications", type=int, default=None)
+    ap.add_argument("--arrival-half-life", type=float, default=None, help="minutes")
     ap.add_argument("--pause-prior", type=float, default=30.0,
                     help="prior break length in minutes; 0: a paused counter never returns")
     args = ap.parse_args(argv)
     mode = "fresh" if args.fresh else ("stale" if args.refresh_seconds else "lazy")
     rp = Replay(*load_branch(args.config), replications=args.replications,
-                pause_prior=args.pause_prior or None)
+                pause_prior=args.pause_prior or None, half_life=args.arrival_half_life)
     out_rows = []
     with open(args.events, newline="") as f:
         for row in csv.DictReader(f):
@@ -195,14 +199,15 @@ def main(argv=None):
                                      people_ahead=ahead,
                                      low=f"{est.low:.2f}" if est.known else "",
                                      high=f"{est.high:.2f}" if est.known else "",
-                                     minutes=f"{est.minutes:.3f}" if est.known else ""))
+                                     minutes=f"{est.minutes:.3f}" if est.known else "",
+                                     median=f"{est.median:.3f}" if est.known else ""))
             elif row["kind"] == "ticket_issued":
                 out_rows.append(dict(ticket=row["ticket"], estimated_wait_minutes=0,
-                                     people_ahead=0, low="", high="", minutes=""))
+                                     people_ahead=0, low="", high="", minutes="", median=""))
             rp.apply(row, at)
     with open(args.out, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["ticket", "estimated_wait_minutes", "people_ahead",
-                                          "low", "high", "minutes"])
+                                          "low", "high", "minutes", "median"])
         w.writeheader()
         w.writerows(out_rows)
     if args.timing and rp.forecast_ms:
