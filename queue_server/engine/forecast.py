@@ -104,10 +104,10 @@ PRIORITY_SHARE_PRIOR = (0.5, 4.5)  # Beta(a, b): a weak 10 % prior on the priori
 PRIORITY_SHARE_SHRINK = 10.0     # pseudo-tickets pulling a service's share to the branch's
 
 DEFAULT_REPLICATIONS = 64
-PROBE_DEPTH = 2                  # a probe answers ahead_delta 0..PROBE_DEPTH exactly
-CALL_CAP = 400                   # simulated calls per replication, at most
-WORK_BUDGET = 64 * 90            # replications x expected calls, at most (deep queues: fewer reps)
-MIN_REPLICATIONS = 16
+PROBE_DEPTH = 1                  # a probe answers ahead_delta 0..PROBE_DEPTH exactly
+CALL_CAP = 300                   # simulated calls per replication, at most
+WORK_BUDGET = 3000               # simulated events per forecast, about (see forecast())
+MIN_REPLICATIONS = 8
 HORIZON_MINUTES = 600.0
 MIN_KEPT = 8
 LOW_Q, HIGH_Q = 0.2, 0.8
@@ -646,9 +646,10 @@ def _prepare(inp: ForecastInput) -> _Prep:
     for s in sids:
         for prio in (False, True):
             lam = arr.per_minute(s, prio, now)
-            if lam > 0 and _relevant(P, sidx[s], prio, counters):
-                P.arr_classes.append((lam, sidx[s], prio))
-    P.arr_total = sum(c[0] for c in P.arr_classes)
+            if lam > 0:
+                over = _overtakes(P, sidx[s], prio)
+                if over:
+                    P.arr_classes.append((lam, sidx[s], prio, over))
     P.counters = counters
     P.probe_ahead = {(pr["sid"], pr["prio"]): _probe_ahead(P, pr, counters)
                      for pr in probes}
@@ -659,25 +660,21 @@ def _tiers(prio: bool, wb: bool) -> tuple:
     return (0,) if prio else ((0, 1) if wb else (1,))
 
 
-def _relevant(P, si, prio, counters) -> bool:
-    """Can an arrival of this class be called before a measured ticket at some counter?"""
-    if P.inter:
-        return True
+def _overtakes(P, si, prio) -> frozenset:
+    """The groups whose tickets an arrival of this class may be called before, at a
+    counter that may call both (it queues after everyone present: only its tier or
+    the counter's service rank can put it first; with the interleave rule, any)."""
     g_arr = P.arr_group[(si, prio)]
     ta = _tiers(prio, P.wb)
-    for k in range(len(counters)):
+    out = set()
+    for k in range(len(P.vis)):
         if not P.sees[g_arr][k]:
             continue
         sa = dict((g, s) for g, s, _ in P.vis[k])[g_arr]
         for g, s, gprio in P.vis[k]:
-            has = bool(P.groups[g]) or any(pr["g"] == g and k in pr["psidx"] for pr in P.probes)
-            if not has:
-                continue
-            for x in ta:
-                for y in _tiers(gprio, P.wb):
-                    if (x, sa) < (y, s):
-                        return True
-    return False
+            if P.inter or any((x, sa) < (y, s) for x in ta for y in _tiers(gprio, P.wb)):
+                out.add(g)
+    return frozenset(out)
 
 
 def _probe_ahead(P, pr, counters) -> int | None:
@@ -709,7 +706,9 @@ def _probe_ahead(P, pr, counters) -> int | None:
     return best
 
 
-def _simulate(P, R: int, seed: int, trace: list | None = None):
+def _simulate(P, R: int, seed: int, trace: list | None = None, budget: int | None = None):
+    """R replications (antithetic pairs); with a ``budget`` of events (calls and
+    arrivals), stop after the pair that spends it (at least MIN_REPLICATIONS)."""
     rng = random.Random(seed)
     nk = len(P.views)
     K1 = PROBE_DEPTH + 1
@@ -723,24 +722,44 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
     pprio = [pr["prio"] for pr in probes]
     psi = [pr["si"] for pr in probes]
     psidx = [[pr["psidx"].get(k, -1) for k in range(nk)] for pr in probes]
-    arr_classes, arr_total = P.arr_classes, P.arr_total
-    cum = []
-    acc = 0.0
-    for lam, si, prio in arr_classes:
-        acc += lam
-        cum.append(acc)
+    arr_classes = P.arr_classes
     arr_group = P.arr_group
     n_meas = P.n_meas
     base_groups = P.groups
     reachable_probes = [bool(pr["at"]) for pr in probes]
-    est_draws = 3 * (n_meas + K1 * npb + nk) + int(arr_total * 240) + 64
+    est_draws = 3 * (n_meas + K1 * npb + nk) + int(sum(c[0] for c in arr_classes) * 240) + 64
+    # arrivals are simulated only while they may overtake a ticket still measured
+    G = len(base_groups)
+    um0 = [sum(1 for e in g if e[2] >= 0) for g in base_groups]
+    for p, pr in enumerate(probes):
+        if reachable_probes[p]:
+            um0[pr["g"]] += 1
+    classes_of = [[] for _ in range(G)]
+    for c, cls in enumerate(arr_classes):
+        for g in cls[3]:
+            classes_of[g].append(c)
+    need0 = [sum(um0[g] for g in cls[3]) for cls in arr_classes]
+    probe_g = [pr["g"] for pr in probes]
+
+    def arrival_rates(need):
+        act = [c for c in range(len(arr_classes)) if need[c] > 0]
+        cum, acc = [], 0.0
+        for c in act:
+            acc += arr_classes[c][0]
+            cum.append(acc)
+        return act, cum, acc
 
     first_events = []
     all_calls = []
     all_hits = [[[0.0] * R for _ in range(K1)] for _ in range(npb)]
     heappush, heappop = heapq.heappush, heapq.heappop
     U = []
+    spent = 0
+    done_reps = R
     for r in range(R):
+        if budget is not None and r % 2 == 0 and r >= MIN_REPLICATIONS and spent >= budget:
+            done_reps = r
+            break
         anti = r % 2 == 1
         if not anti:
             U = [rng.random() for _ in range(est_draws)]
@@ -764,6 +783,19 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
         calls_by = [0] * nk
         first_event = _INF
         arr_seq = 0
+        um = list(um0)
+        need = list(need0)
+        act, cum, arr_total = arrival_rates(need)
+        dirty = False
+        n_idle = 0
+
+        def measured(g):
+            nonlocal dirty
+            um[g] -= 1
+            for c in classes_of[g]:
+                need[c] -= 1
+                if need[c] == 0:
+                    dirty = True
 
         def draw():
             nonlocal ui, stream, nU
@@ -799,7 +831,7 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
             next_arr = _INF
 
         def decide(k, now):
-            nonlocal remaining, ncalls
+            nonlocal remaining, ncalls, n_idle
             bit = 1 << k
             stk = streak[k]
             turn_rule = inter and stk >= burst
@@ -861,6 +893,7 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
                     if len(hp) >= K1:
                         pdone[p] = True
                         remaining -= 1
+                        measured(probe_g[p])
                     else:
                         pblocked[p] |= bit
                         if hit_here is None:
@@ -877,8 +910,11 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
                 if m >= 0:
                     calls[m] = now
                     remaining -= 1
+                    measured(bg)
                 streak[k] = stk + 1 if e[4] else 0
-                idle_since[k] = None
+                if idle_since[k] is not None:
+                    idle_since[k] = None
+                    n_idle -= 1
                 ncalls += 1
                 calls_by[k] += 1
                 heappush(heap, (now + hold(e[3]), k, -1))
@@ -887,25 +923,32 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
             else:
                 if idle_since[k] is None:
                     idle_since[k] = now
+                    n_idle += 1
                 if hit_here:
                     for p in hit_here:
                         heappush(heap, (now + samplers[psi[p]].draw(draw()), k, p))
 
         for neg_el, k in free_now:
             idle_since[k] = neg_el
+            n_idle += 1
             decide(k, 0.0)
 
         now = 0.0
         while remaining > 0:
             t_c = heap[0][0] if heap else _INF
+            if dirty:
+                dirty = False
+                act, cum, arr_total = arrival_rates(need)
+                # memoryless: the next arrival of the classes still relevant, from now
+                next_arr = now - math.log(1.0 - draw()) / arr_total if arr_total > 0 else _INF
+                continue
             if next_arr < t_c:
                 now = next_arr
                 if now > HORIZON_MINUTES:
                     break
                 u = draw() * arr_total
-                c = bisect.bisect_right(cum, u)
-                c = min(c, len(arr_classes) - 1)
-                _, si, prio = arr_classes[c]
+                c = act[min(bisect.bisect_right(cum, u), len(act) - 1)]
+                _, si, prio, _ = arr_classes[c]
                 g = arr_group[(si, prio)]
                 arr_seq += 1
                 gm[g].append((now, 10 ** 12 + arr_seq, -1, si, prio))
@@ -913,7 +956,7 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
                     trace.append(("arrive", now, -1, 10 ** 12 + arr_seq, si, prio, now))
                 next_arr = now - math.log(1.0 - draw()) / arr_total
                 idle = [(idle_since[k], k) for k in range(nk)
-                        if idle_since[k] is not None and sees[g][k]]
+                        if idle_since[k] is not None and sees[g][k]] if n_idle else None
                 if idle:
                     idle.sort()
                     for _, k in idle:
@@ -948,6 +991,9 @@ def _simulate(P, R: int, seed: int, trace: list | None = None):
             hp = hits[p]
             for j in range(K1):
                 all_hits[p][j][r] = hp[j] if j < len(hp) else _INF
+        spent += ncalls + arr_seq
+    if done_reps < R:
+        all_hits = [[row[:done_reps] for row in ph] for ph in all_hits]
     return first_events, all_calls, all_hits
 
 
@@ -980,23 +1026,35 @@ def _extrapolate(P, now, gm, gh, calls, hits, pdone, calls_by, K1):
                 c[(1, s)] = c.get((1, s), 0) + n - npro[g]
         cnt.append((c, dict((g, s) for g, s, _ in P.vis[k])))
 
+    # tickets before (tier, rank) at counter k: computed once per counter
+    before = []
+    for c, sk in cnt:
+        keys = sorted(set(c) | {(t, s) for s in sk.values() for t in (0, 1)})
+        acc, b = 0, {}
+        for ts in keys:
+            b[ts] = acc
+            acc += c.get(ts, 0)
+        before.append(b)
+
     def ahead(k, g, tier, within):
-        c, sk = cnt[k]
-        me = (tier, sk[g])
-        return sum(n for ts, n in c.items() if ts < me) + within
+        return before[k][(tier, cnt[k][1][g])] + within
 
     for g, lst in enumerate(gm):
         ks = [k for k in range(nk) if P.sees[g][k]]
         if not ks:
             continue
-        for i, e in enumerate(lst[gh[g]:]):
+        rest = lst[gh[g]:]
+        if not any(e[2] >= 0 and calls[e[2]] == _INF for e in rest):
+            continue
+        rate = rate_at(ks, rest[0][3])
+        base0 = min(ahead(k, g, 0, 0) for k in ks)
+        base1 = min(ahead(k, g, 1, 0) for k in ks)
+        for i, e in enumerate(rest):
             m = e[2]
             if m < 0 or calls[m] != _INF:
                 continue
-            tier = 0 if i < npro[g] else 1
-            within = i if tier == 0 else i - npro[g]
-            a = min(ahead(k, g, tier, within) for k in ks)
-            calls[m] = now + (a + 1) / rate_at(ks, e[3])
+            a = base0 + i if i < npro[g] else base1 + i - npro[g]
+            calls[m] = now + (a + 1) / rate
     for p, pr in enumerate(P.probes):
         if pdone[p] or not pr["at"]:
             continue
@@ -1017,18 +1075,19 @@ def forecast(inp: ForecastInput, replications: int | None = None,
              seed: int | None = None) -> Forecast:
     """Simulate the branch forward from ``inp`` and return what the reads need.
 
-    ``replications``: default ``DEFAULT_REPLICATIONS``, reduced for deep queues so
-    that replications x expected calls stays under ``WORK_BUDGET`` (never below
-    ``MIN_REPLICATIONS``); rounded up to an even number (antithetic pairs).
+    ``replications``: a fixed even number; by default, antithetic pairs are added
+    until ``WORK_BUDGET`` simulated events (calls and arrivals) are spent, between
+    ``MIN_REPLICATIONS`` and ``DEFAULT_REPLICATIONS``: a quiet branch gets many
+    replications, a busy or deep one fewer, and the cost stays bounded.
     ``seed``: default 0 (common random numbers across forecasts).
     """
     P = _prepare(inp)
     if replications is None:
-        expected = min(CALL_CAP, P.n_meas + 10)
-        replications = max(MIN_REPLICATIONS,
-                           min(DEFAULT_REPLICATIONS, WORK_BUDGET // max(expected, 1)))
-    R = max(2, replications + (replications % 2))
-    first, calls, hits = _simulate(P, R, 0 if seed is None else seed)
+        R, budget = DEFAULT_REPLICATIONS, WORK_BUDGET
+    else:
+        R, budget = max(2, replications + (replications % 2)), None
+    first, calls, hits = _simulate(P, R, 0 if seed is None else seed, budget=budget)
+    R = len(first)
     probe_hits = {}
     for p, pr in enumerate(P.probes):
         if pr["at"]:

@@ -13,7 +13,10 @@ time (``Forecast.new_ticket(..., now=issue time, ahead_delta=...)``).
 ``--refresh-seconds S`` recomputes at most every S seconds instead (stale
 forecasts, exercising ``ahead_delta``); ``--fresh`` forecasts at the issue time.
 Output columns: ticket, estimated_wait_minutes (printed), people_ahead, low, high,
-minutes (unrounded mean).
+minutes (unrounded mean), median.
+
+``--bench`` (alone) measures the cost instead: forecast() on busy states with 50
+and 2,000 waiting tickets, and the read path (p50/p99/max in ms).
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from queue_server.engine import lifecycle, ordering  # noqa: E402
 from queue_server.engine.forecast import (  # noqa: E402
     CounterView, ForecastInput, Learned, forecast,
 )
+from queue_server.engine.model import Ticket  # noqa: E402,F401
 from queue_server.engine.model import (  # noqa: E402
     SYSTEM, Counter, CounterState, Policy, PriorityClass, Service, TicketStatus,
 )
@@ -171,7 +175,85 @@ class Replay:
         self.last_at = at
 
 
+def bench_state(rng, n_waiting, now):
+    """A busy branch like the simulated one: 6 counters (two multi-skilled), 3
+    services, every counter holding a ticket, n_waiting tickets, a learned morning."""
+    from datetime import timedelta
+    from queue_server.engine.model import Ticket
+    policy = Policy(starvation_rule="both")
+    skills = {1: [1], 2: [1], 3: [1, 2], 4: [2], 5: [2, 3], 6: [3]}
+    mean = {1: 5.0, 2: 10.0, 3: 15.0}
+    lr = Learned.start(policy, opened_at=now - timedelta(hours=3))
+    st = lr.service_times
+    for sid, m in mean.items():
+        for _ in range(int(150 / m)):
+            st = st.observe(sid, rng.lognormvariate(0, 0.55) * m * 60 * 0.86)
+    lr = replace(lr, service_times=st)
+    tid = 1
+
+    def tk(sid, ago, status=TicketStatus.WAITING):
+        nonlocal tid
+        at = now - timedelta(minutes=ago)
+        prio = PriorityClass.ELDERLY if rng.random() < 0.1 else PriorityClass.NORMAL
+        t = Ticket(id=tid, service_id=sid, number=tid, code=f"X{tid}", day=now.date().isoformat(),
+                   status=status, priority=prio, channel="kiosk", language="fr",
+                   issued_at=at, queued_at=at)
+        tid += 1
+        return t
+    for k in range(150):
+        lr = lr.issued(tk(rng.choice([1, 1, 1, 2, 2, 3]), 180 - k * 1.2))
+    views = []
+    for n, sk in skills.items():
+        h = tk(sk[0], rng.uniform(0, 10), TicketStatus.SERVING)
+        h = replace(h, called_at=h.issued_at, started_at=h.issued_at, counter_id=n)
+        c = Counter(n, n, f"G{n}", {s: r for r, s in enumerate(sk)}, CounterState.SERVING,
+                    current_ticket_id=h.id)
+        views.append(CounterView(c, h.called_at, h))
+    waiting = tuple(tk(rng.choice([1, 1, 1, 2, 2, 3]), rng.uniform(0, 60))
+                    for _ in range(n_waiting))
+    return ForecastInput(now=now, policy=policy, today=now.date().isoformat(),
+                         services=(1, 2, 3), counters=tuple(views), waiting=waiting,
+                         learned=lr)
+
+
+def bench(states=200):
+    """Cost of forecast() (50 and 2,000 waiting) and of the read path, in ms."""
+    import random
+    from datetime import timedelta, timezone
+    now = datetime(2026, 1, 4, 10, 0, tzinfo=timezone.utc)
+    rng = random.Random(1)
+
+    def pct(xs, q):
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(q * (len(xs) - 1) + 0.5))]
+    out = {}
+    for n, count in ((50, states), (2000, max(10, states // 10))):
+        inputs = [bench_state(rng, n, now) for _ in range(count)]
+        ms, fcs = [], []
+        for inp in inputs:
+            t = time.perf_counter()
+            fcs.append(forecast(inp))
+            ms.append((time.perf_counter() - t) * 1000)
+        out[f"forecast_{n}_waiting_ms"] = dict(p50=pct(ms, 0.5), p99=pct(ms, 0.99), max=max(ms),
+                                                replications=fcs[0].replications)
+        if n == 50:
+            reads = []
+            for f in fcs:
+                for k in range(50):
+                    at = now + timedelta(seconds=rng.uniform(0, 180))
+                    t = time.perf_counter()
+                    f.new_ticket(rng.choice([1, 2, 3]), rng.choice(list(PriorityClass)),
+                                 now=at, ahead_delta=rng.choice([0, 0, 0, 1, 2, 5]))
+                    reads.append((time.perf_counter() - t) * 1000)
+            out["read_ms"] = dict(p50=pct(reads, 0.5), p99=pct(reads, 0.99), max=max(reads))
+    for k, v in out.items():
+        print(k, " ".join(f"{a}={b:.3f}" if isinstance(b, float) else f"{a}={b}"
+                          for a, b in v.items()))
+
+
 def main(argv=None):
+    if argv is None and "--bench" in sys.argv:
+        return bench()
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True)
     ap.add_argument("--events", required=True)
