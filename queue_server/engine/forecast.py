@@ -1,78 +1,86 @@
 """A state-aware, learned wait forecast: forward Monte Carlo from the branch's state.
 
-Pure standard library; no clock, no global random, no I/O. It returns data.
+Pure standard library; no clock (time comes in ``ForecastInput.now``), no global
+random (``random.Random(seed)``), no I/O: it returns data.
 
 Model
 -----
-The branch is simulated forward from ``ForecastInput.now`` (t0), ``R`` times
-(replications), through the engine's one ordering rule (``ordering``: tiers with
-the wait-bound and interleave rules, tickets sent to a counter, the counter's
-service ranks, the front flag, arrival, id). The static part of each counter's key
-is taken from ``ordering.sort_key`` itself; the dynamic part (the priority tier of
-a normal ticket that starves, the interleave turn) follows ``ordering``'s rule and
-the tests replay a simulated call sequence through ``ordering.next_for_counter``.
+The branch is simulated forward from ``now`` (t0) through the engine's one ordering
+rule: the static part of each counter's key (sent to this counter, service rank,
+front flag) is taken from ``ordering.sort_key`` and eligibility from
+``ordering.is_eligible``; the dynamic part (a normal ticket that starves joins the
+priority tier, the interleave turn after ``priority_burst`` priority calls, then
+arrival and id) follows ``ordering``'s rule. The tests replay simulated call
+sequences through ``ordering.next_for_counter``.
 
 * Counters: CLOSED never serve. OPEN ones call at once (the one free the longest
-  first). A counter that holds a ticket is busy for the RESIDUAL holding time of
-  that ticket given how long it has held it (``held_since``: ``called_at``). A
-  PAUSED counter comes back after the residual of a learned break length given how
-  long it has been paused (prior ``pause_prior_minutes``, learned from the day's
-  finished breaks); it then calls like any free counter. Counters are not expected
-  to pause or close in the future (nothing tells when).
-* Holding times (call to finish: what keeps a counter from calling the next one)
-  per service, from ``ServiceTimes``: a Dirichlet-process-style blend of a prior
-  (a lognormal with the service's prior mean, else the branch default, weight
-  ``prior_weight`` pseudo-observations) and the service's recent observed durations
-  (resampled as they are: any shape, lognormal, gamma or exponential, is kept). A
-  service never borrows another service's mean; only the shape of the prior's
-  lognormal (its coefficient of variation) is pooled across services. Durations
-  outside 10 s .. 2 h are ignored. A learned share of no-shows holds the counter
-  for a learned (short) no-show time instead.
-* Arrivals: per service an exponentially weighted rate (half-life
-  ``ArrivalRates.half_life_minutes``) and a priority share (per service, shrunk to
-  the branch's), held constant over the horizon. Only arrival classes that can
-  overtake a ticket being measured at some counter are simulated (exact: an
-  arrival that can never be called before a measured ticket at a counter that
-  could call that ticket does not change any measured wait).
-* Probes: for each service and tier (normal; priority = elderly, disabled,
-  pregnant) a zero-duration "probe" ticket queued at t0 after everyone present.
-  A counter that would call a probe records the call and goes on with its real
-  choice, so probes never disturb the others. A probe is called ``PROBE_DEPTH + 1``
-  times: the j-th call is the wait of a new ticket with j more tickets ahead of it
-  (the counter that made a call is then taken by the extra ticket until it is free
-  again; a counter with nothing real to do then serves a phantom of the probe's
-  service).
-* A replication ends when every waiting ticket is called and every probe has its
-  calls, or at the caps (``CALL_CAP`` calls, ``HORIZON_MINUTES``): then the
-  remaining tickets are placed by a fluid rule, (tickets ahead + 1) / (calls per
-  minute the counters that serve them made in the replication). Cost is therefore
-  bounded whatever the queue's depth. Replications come in antithetic pairs, with
-  one uniform per draw (inverse transform), common random numbers across forecasts
-  (a fixed default seed): successive forecasts differ by the branch's state, not by
-  noise.
+  first; the same when an arrival finds several idle). A counter holding a ticket
+  is busy for the RESIDUAL holding time given how long it has held it (since the
+  ticket's ``called_at``). A PAUSED counter comes back after the residual of a
+  learned break length given how long it has been paused (prior
+  ``PAUSE_PRIOR_MINUTES``, learned from the day's finished breaks; or never, with
+  ``Learned.start(pause_prior_minutes=None)``), then calls like any free counter.
+  Future breaks and closings are not foreseen.
+* Holding times (call to finish: what keeps a counter from calling the next one),
+  per service, ``ServiceTimes``: a blend of a prior lognormal (the service's
+  ``prior_service_minutes`` with weight ``EXPLICIT_PRIOR_WEIGHT``, else the branch
+  default ``Policy.default_service_minutes`` with weight ``DEFAULT_PRIOR_WEIGHT``)
+  and the service's recent durations resampled as they are (a Dirichlet-process
+  predictive: any shape, lognormal, gamma, exponential, is kept; the weight moves
+  from the prior to the data as observations arrive). A service never borrows
+  another service's mean; only the coefficient of variation of the prior's
+  lognormal is pooled. Durations outside 10 s .. 2 h are ignored. A learned share
+  of no-shows holds the counter for a learned no-show time instead.
+* Arrivals (``ArrivalRates``): per service an exponentially weighted rate
+  (half-life ``ARRIVAL_HALF_LIFE_MINUTES``) times a priority share (the service's,
+  shrunk to the branch's), constant over the horizon. An arrival class is
+  simulated only while it may be called before a ticket still being measured at a
+  counter that may call both (its tier or the counter's service rank puts it
+  first): the others cannot change a measured wait (exact), and their rate is
+  dropped (Poisson thinning, memoryless) as the measured tickets are called.
+* Probes: per service and tier (normal; priority = elderly, disabled, pregnant) a
+  zero-duration ticket queued at t0 after everyone present. A counter that would
+  call a probe records the call and goes on with its real choice: probes never
+  disturb the others. A probe is called ``PROBE_DEPTH + 1`` times: the j-th call is
+  the wait of a new ticket with j more tickets ahead of it (the counter that made
+  a call stays taken by that extra ticket until it is free again; a counter with
+  nothing real to do serves a phantom of the probe's service meanwhile).
 
-Read path (cheap, no simulation)
---------------------------------
+Cost bounds
+-----------
+A replication ends when every waiting ticket is called and every probe has its
+calls; or at ``CALL_CAP`` calls / ``HORIZON_MINUTES``, and the tickets not reached
+are then placed by a fluid rule ((tickets ahead at the best counter + 1) / calls
+per minute the counters that may call them made in the replication). Antithetic
+pairs of replications (one uniform per draw, inverse transform) are added until
+``WORK_BUDGET`` simulated events (calls and arrivals) are spent, between
+``MIN_REPLICATIONS`` and ``DEFAULT_REPLICATIONS``. The default seed is fixed:
+common random numbers across forecasts, which then differ by the branch's state,
+not by noise.
+
+Read path (no simulation)
+-------------------------
 ``Forecast.new_ticket(service_id, priority, now=t, ahead_delta=k)`` and
-``Forecast.waiting(ticket_id, now=t)``: a forecast made at t0 and read at
-t >= t0, when no counter event happened in between (the caller recomputes after
-each batch of committed events), is conditioned on that fact: only the
-replications whose first counter event (a holding or a break ends) is after t are
-kept (rejection sampling: exactly the conditional law of the residuals), and the
-wait is measured from t: ``max(0, call - t)``. When fewer than ``MIN_KEPT`` (or
-R/8) replications qualify, the ones whose first event is the latest are used.
-Arrivals are not part of the condition (Poisson arrivals are memoryless; tickets
-issued since t0 are counted by ``ahead_delta`` instead). ``ahead_delta`` = how many
-more tickets are ahead of the new ticket than were ahead of the probe at t0: the
-probe's (k)-th call, 0 <= k <= PROBE_DEPTH; beyond, the last call plus the mean
-per-position increment of the last two; a negative delta (calls since t0) takes
-the first increment off, floored at 0. Everything read is a monotone function of
-``now`` (non-increasing... up to the conditioning) and of ``ahead_delta``
-(non-decreasing).
+``Forecast.waiting(ticket_id, now=t)``. A forecast made at t0 read at t > t0, when
+no counter event happened in between (the caller recomputes after each batch of
+committed events), is conditioned on that fact: only the replications whose first
+counter event (a holding or a break that ends) is after t are kept (rejection
+sampling: the exact conditional law of the residuals), and the wait is counted
+from t, ``max(0, call - t)``. When fewer than ``MIN_KEPT`` (or R/8) replications
+qualify, those whose first event is the latest are used. Arrivals are not part of
+the condition (Poisson arrivals are memoryless; the tickets issued since t0 are
+counted by ``ahead_delta``). ``ahead_delta`` = how many more tickets are ahead of
+the new ticket at t than were ahead of the probe at t0 (``Forecast.ahead``, the
+same count as ``ordering.people_ahead``): the probe's k-th call for 0 <= k <=
+PROBE_DEPTH; beyond, the last call plus (k - PROBE_DEPTH) times the mean simulated
+per-position increment (last call minus the one before); a negative delta (calls
+happened since t0) takes that many first increments off, floored at 0. The wait
+is non-decreasing in ``ahead_delta``.
 
-Estimates: ``minutes`` is the mean over the kept replications (unbiased),
-``low``/``high`` the 20th/80th percentiles, ``printed`` = ``minutes`` rounded half
-up (the printed whole minute then has ~0 bias against the real wait).
+Estimates: ``minutes`` is the mean over the kept replications (unbiased), ``low``
+/ ``high`` the 20th / 80th percentiles, ``median``, and ``printed`` = ``minutes``
+rounded half up: whole minutes whose bias against the real wait is about 0 (a
+ceiling adds +0.5 min on average, a floor -0.5).
 """
 from __future__ import annotations
 
