@@ -36,7 +36,7 @@ from queue_server.engine import lifecycle, ordering  # noqa: E402
 from queue_server.engine.forecast import (  # noqa: E402
     CounterView, ForecastInput, Learned, forecast,
 )
-from queue_server.engine.model import Ticket  # noqa: E402,F401
+from queue_server.engine.model import Ticket  # noqa: E402
 from queue_server.engine.model import (  # noqa: E402
     SYSTEM, Counter, CounterState, Policy, PriorityClass, Service, TicketStatus,
 )
@@ -179,7 +179,6 @@ def bench_state(rng, n_waiting, now):
     """A busy branch like the simulated one: 6 counters (two multi-skilled), 3
     services, every counter holding a ticket, n_waiting tickets, a learned morning."""
     from datetime import timedelta
-    from queue_server.engine.model import Ticket
     policy = Policy(starvation_rule="both")
     skills = {1: [1], 2: [1], 3: [1, 2], 4: [2], 5: [2, 3], 6: [3]}
     mean = {1: 5.0, 2: 10.0, 3: 15.0}
