@@ -5,6 +5,8 @@
     python run.py create-user NAME --role agent [--password ...]
     python run.py create-device --role kiosk --name "Kiosk entrance"
     python run.py migrate              bring the database schema up to date
+    python run.py replay --config B.toml --events DAY.csv --out ESTIMATES.csv
+    python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -132,6 +134,38 @@ def _migrate(_args) -> int:
     return 0
 
 
+def _replay(args) -> int:
+    from pathlib import Path
+
+    from queue_server.replay import ReplayError, replay, write_estimates
+    try:
+        events = Path(args.events).read_text(encoding="utf-8")
+        rows = replay(Path(args.config), events)
+    except ReplayError as exc:
+        sys.exit(f"replay: {args.events}: {exc}")
+    except OSError as exc:
+        sys.exit(f"replay: {exc}")
+    write_estimates(Path(args.out), rows)
+    print(f"{len(rows)} tickets replayed; estimates in {args.out}")
+    return 0
+
+
+def _export_events(args) -> int:
+    from pathlib import Path
+
+    from queue_server.replay import ReplayError, export_day
+    tabour = _tabour()
+    try:
+        text = export_day(tabour.db, args.branch, args.day)
+    except ReplayError as exc:
+        sys.exit(f"export-events: {exc}")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -150,9 +184,19 @@ def main(argv=None) -> int:
     d.add_argument("--name", required=True)
     d.add_argument("--branch")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    r = sub.add_parser("replay", help="replay a branch day's event log through the real code "
+                                      "and write what each ticket printed")
+    r.add_argument("--config", required=True, help="a branch file (one [[branch]])")
+    r.add_argument("--events", required=True, help="the event log (CSV)")
+    r.add_argument("--out", required=True, help="where to write the estimates (CSV)")
+    x = sub.add_parser("export-events", help="write a real branch day as an event log")
+    x.add_argument("--branch", required=True, help="the branch code")
+    x.add_argument("--day", required=True, help="the branch day, YYYY-MM-DD")
+    x.add_argument("--out", help="a file (default: standard output)")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
-               "migrate": _migrate}.get(args.command, _serve)
+               "migrate": _migrate, "replay": _replay,
+               "export-events": _export_events}.get(args.command, _serve)
     return handler(args)
 
 

@@ -13,7 +13,7 @@ class TicketPrint:
     service_name: dict[str, str]
     code: str  # "A-042"
     people_ahead: int
-    estimated_wait_minutes: int
+    estimated_wait_minutes: int | None  # None: no counter could call it now (not printed)
     issued_at_local: str  # "2026-11-23 09:41", already in the branch's time zone
     qr_url: str | None
     languages: list[str]

@@ -151,11 +151,15 @@ def render_ticket(ticket: TicketPrint, paper: Paper | str | int = "80mm") -> lis
     r.rule()
     if ticket.people_ahead > 0:
         r.lines(_each(langs, "people_ahead_line", n=ticket.people_ahead), HEADING)
-        r.feed(6)
-        r.lines([(lang, label("estimated_wait_line", lang, minutes=minutes(ticket.estimated_wait_minutes, lang)))
-                 for lang in langs], HEADING)
     else:
         r.lines(_each(langs, "you_are_next"), HEADING)
+    # the wait is printed whenever it is known and not nil: "you are next" at a busy
+    # branch still means waiting for a counter to free up
+    if ticket.estimated_wait_minutes:
+        r.feed(6)
+        r.lines([(lang, label("estimated_wait_line", lang,
+                              minutes=minutes(ticket.estimated_wait_minutes, lang)))
+                 for lang in langs], HEADING)
     r.feed(6)
     r.lines(_each(langs, "wait_for_call"), SMALL)
     r.rule()

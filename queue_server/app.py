@@ -48,7 +48,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
 
     socketio = make_socketio(app, settings)
     shared = counters_for(settings, db, clock)
-    commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task)
+    commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task,
+                                    sync_estimates=settings.forecast_sync)
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
         commands.printing
     projections.listeners.append(auth.on_batch)
@@ -98,18 +99,20 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     return app
 
 
-def write_path(db, clock, auth=None, shared=None, spawn=None):
+def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False):
     """The commands and the read model they keep, without any server around them
     (the app factory, the race test's worker processes, the replay)."""
     from .shared import SqlCounters
     auth = auth or Auth(db, clock)
     shared = shared or SqlCounters(db, clock)
     projections = Projections(db, clock, spawn=spawn)
+    estimator = Estimator(projections, clock, spawn=spawn, sync=sync_estimates)
+    projections.listeners.append(estimator.on_batch)
     limiters = {
         "pairing": Limiter(shared, clock, "pairing", 20, 60.0),
         "tracking": Limiter(shared, clock, "tracking", 10, 600.0),
     }
-    commands = Commands(Writer(db, clock, projections), Estimator(), auth,
+    commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
 

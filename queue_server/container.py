@@ -1,7 +1,7 @@
 """Everything one server process holds, built once by the app factory."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
 
@@ -28,6 +28,7 @@ class Tabour:
     limiters: dict = None
     announcer: object = None
     serial_counters: object = None
+    kiosks: dict = field(default_factory=dict)  # kiosk token id -> its kiosk row (cache)
 
     def view(self, branch_id: int):
         """The branch's projection, at the current time (raises NotFound)."""

@@ -75,6 +75,8 @@ def seed(db: Database, branches: list[dict]) -> list[int]:
                     branch_id=bid, prefix=sv["prefix"], names=sv["names"],
                     target_wait_minutes=sv.get("target_wait_minutes", 20),
                     icon=sv.get("icon", "ticket"), active=sv.get("active", True), position=pos,
+                    prior_minutes=sv.get("prior_service_minutes"),
+                    prior_sd_minutes=sv.get("prior_service_sd_minutes"),
                 )).inserted_primary_key[0]
             for c in b["counter"]:
                 cid = conn.execute(insert(s.counters).values(

@@ -29,6 +29,9 @@ class Settings:
     # open the serial counter displays at start (one process, tests); run.py leaves it
     # to the process that holds the "serial-ports" lease
     serial_now: bool = True
+    # recompute the wait forecast right after each batch, in the request (the replay,
+    # tests comparing it with live answers); live servers do it in the background
+    forecast_sync: bool = False
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

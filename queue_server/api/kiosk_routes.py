@@ -50,23 +50,21 @@ def client_address() -> str:
     return request.remote_addr or "?"
 
 
-_KIOSKS: dict[int, dict] = {}  # token id -> its kiosk row (a pairing never changes)
-
-
 def kiosk_of(principal) -> dict:
-    """The kiosk behind a kiosk token: its name and the printer of its tickets."""
-    known = _KIOSKS.get(principal.token_id)
+    """The kiosk behind a kiosk token: its name and the printer of its tickets (a
+    pairing never changes: remembered per process)."""
+    t = tabour()
+    known = t.kiosks.get(principal.token_id)
     if known is not None:
         return known
-    t = tabour()
     with t.db.read() as conn:
         row = conn.execute(select(s.kiosks.c.name, s.kiosks.c.printer).where(
             s.kiosks.c.token_id == principal.token_id)).first()
     if row is not None:
         kiosk = {"name": row.name, "printer": row.printer}
-        if len(_KIOSKS) > 10_000:
-            _KIOSKS.clear()
-        _KIOSKS[principal.token_id] = kiosk
+        if len(t.kiosks) > 10_000:
+            t.kiosks.clear()
+        t.kiosks[principal.token_id] = kiosk
         return kiosk
     # a kiosk token made with POST /devices prints on the branch's default printer
     return {"name": principal.name, "printer": t.printing.agent_printer}

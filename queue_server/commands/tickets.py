@@ -31,6 +31,7 @@ class Issued:
     people_ahead: int | None  # as printed on the ticket
     minutes: int | None  # the estimate printed on the ticket
     printing: dict | None = None  # {"public_ref", "job"} when it was sent to a printer
+    estimate: object = None  # the estimate behind ``minutes`` (mean, low, high)
 
 
 class TicketCommands:
@@ -59,7 +60,8 @@ class TicketCommands:
             change = lifecycle.issue(service, number, p.day, priority, channel, language,
                                      uow.now, actor)
             ahead = p.index.people_ahead(change.ticket, p.counter_list(), uow.now)
-            minutes = self.estimator.minutes(p, change.ticket, ahead, uow.now)
+            estimate = self.estimator.estimate(p, change.ticket, ahead, uow.now)
+            minutes = estimate.printed
             tid = repo.insert_ticket(uow.conn, branch_id, change.ticket, idempotency_key,
                                      minutes, ahead)
             ticket = replace(change.ticket, id=tid)
@@ -70,7 +72,7 @@ class TicketCommands:
             printing = None
             if print_to is not None:
                 printing = self.print_ticket(uow, p, ticket, ahead, minutes, print_to)
-            return Issued(ticket, True, ahead, minutes, printing)
+            return Issued(ticket, True, ahead, minutes, printing, estimate)
 
         try:
             issued, _batch = self.writer.run(branch_id, step, exact=True,

@@ -31,8 +31,10 @@ def default_url(root: Path) -> str:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, durable: bool = True):
+        """``durable=False`` (a throwaway replay database) skips the fsync per commit."""
         self.url = url
+        self.durable = durable
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
@@ -41,7 +43,7 @@ class Database:
             self.engine: Engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30},
                 pool_size=8, max_overflow=32)
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine, durable)
         else:
             if url.startswith("postgresql://"):
                 url = "postgresql+psycopg://" + url[len("postgresql://"):]
@@ -87,14 +89,14 @@ def after_commit(conn: Connection, fn) -> None:
     conn.info["tabour_after_commit"].append(fn)
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, durable: bool = True) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # let SQLAlchemy's "begin" event decide how a transaction starts
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()

@@ -64,7 +64,7 @@ def branch_by_code(conn: Connection, code: str) -> Branch | None:
 
 def _service(row) -> Service:
     return Service(row.id, row.prefix, row.names, row.target_wait_minutes, row.icon,
-                   bool(row.active))
+                   bool(row.active), row.prior_minutes, row.prior_sd_minutes)
 
 
 _Q_SERVICES = (select(s.services).where(s.services.c.branch_id == bindparam("b"))
@@ -174,6 +174,10 @@ def save_counter(conn: Connection, before: Counter, after: Counter, at: datetime
 
 
 # --- tickets -------------------------------------------------------------------
+
+def ticket_from_row(r) -> Ticket:
+    return _ticket(r)
+
 
 def _ticket(r) -> Ticket:
     return Ticket(

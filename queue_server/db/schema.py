@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
-    JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table,
+    JSON, Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table,
     Text, UniqueConstraint, false, true,
 )
 from sqlalchemy.types import TypeDecorator
@@ -66,6 +66,9 @@ services = Table(
     Column("icon", String(40), nullable=False),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("position", Integer, nullable=False, server_default="0"),
+    # the service time the estimates start from before the day has any (0006)
+    Column("prior_minutes", Float, nullable=True),
+    Column("prior_sd_minutes", Float, nullable=True),
     UniqueConstraint("branch_id", "prefix", name="uq_services_branch_prefix"),
 )
 

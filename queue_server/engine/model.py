@@ -66,6 +66,9 @@ class Service:
     target_wait_minutes: int = 20
     icon: str = "ticket"
     active: bool = True
+    # what a visit usually takes before the day has taught it (the branch file)
+    prior_minutes: float | None = None
+    prior_sd_minutes: float | None = None
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("fr") or self.prefix

@@ -19,7 +19,7 @@ def ticket(p: BranchProjection, t: Ticket, ahead: int, minutes: int, qr_url: str
     issued = local_iso(t.issued_at, p.branch.timezone) or ""
     return {
         "branch_name": p.branch.names, "service_name": svc.names if svc else {},
-        "code": t.code, "people_ahead": ahead or 0, "estimated_wait_minutes": minutes or 0,
+        "code": t.code, "people_ahead": ahead or 0, "estimated_wait_minutes": minutes,
         "priority": t.priority.value,
         "issued_at_local": issued[:16].replace("T", " "), "qr_url": qr_url,
         "languages": languages(p, t.language),

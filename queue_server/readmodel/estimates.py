@@ -1,23 +1,143 @@
-"""Wait estimates read from a branch's projection.
+"""Wait estimates: one forecast per branch, made off the request path, read by all.
 
-One object answers "how long for a new ticket of this service" (the kiosk, the
-ticket, the summary) and "how long for this waiting ticket" (the phone page),
-so every screen and the printed ticket show the same number.
+After each batch of committed events the estimator simulates the branch forward
+from its projection (``engine.forecast``: the counters open, paused or holding a
+ticket and for how long, the waiting tickets through the one ordering rule, the
+service times, arrivals and breaks the day taught so far). The kiosk, the ticket,
+the phone page, the wall display and the dashboard READ that forecast:
+
+- a new ticket: ``Forecast.new_ticket`` at its own issue time, corrected by how
+  many more people are ahead of it now than of the forecast's probe (tickets
+  issued since the forecast was made);
+- a waiting ticket: ``Forecast.waiting``, or as a new ticket at its place when it
+  came after the forecast.
+
+Live, the forecast is recomputed in a background task per branch (coalesced) and
+every ``REFRESH_S`` in quiet periods. ``sync=True`` (the replay command, and tests
+that compare the replay with the live answers) makes it exactly "the forecast of
+the state after the last batch, made at that batch's time", computed when it is
+first read: nothing changes between a batch and the next read, so computing it
+then gives the same numbers as computing it at once, and a batch no ticket reads
+costs nothing.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import datetime
 
-from ..engine import estimate
-from ..engine.model import CounterState, Ticket
-from ..engine.ordering import serving_counters
+from ..engine.forecast import UNKNOWN, CounterView, Estimate, Forecast, ForecastInput, forecast
+from ..engine.model import Ticket, TicketStatus
 from .projection import BranchProjection
+
+log = logging.getLogger("tabour.estimates")
+
+
+def forecast_input(p: BranchProjection, now: datetime) -> ForecastInput:
+    views = tuple(CounterView(r.counter, r.since or now,
+                              p.live.get(r.counter.current_ticket_id)
+                              if r.counter.current_ticket_id is not None else None)
+                  for r in sorted(p.counters.values(), key=lambda r: r.counter.number))
+    return ForecastInput(now=now, policy=p.policy, today=p.day,
+                         services=tuple(s.id for s in p.services if s.active),
+                         counters=views, waiting=tuple(p.index.tickets.values()),
+                         learned=p.learned)
 
 
 class Estimator:
-    def minutes(self, p: BranchProjection, ticket: Ticket, ahead: int, now: datetime) -> int:
-        """The whole minutes a ticket shows (a new one, or one already waiting)."""
-        n = sum(1 for c in serving_counters(ticket.service_id, p.counter_list())
-                if c.state is not CounterState.CLOSED)
-        mean = estimate.mean_service_minutes(p.recent_durations(ticket.service_id), p.policy)
-        return estimate.estimate_wait_minutes(ahead, n, mean)
+    REFRESH_S = 30.0
+
+    def __init__(self, projections=None, clock=None, spawn=None, sync: bool = False):
+        self.projections = projections
+        self.clock = clock
+        self.spawn = spawn or (lambda fn, *a: threading.Thread(target=fn, args=a,
+                                                                daemon=True).start())
+        self.sync = sync
+        self._forecasts: dict[int, tuple[int, Forecast]] = {}  # branch -> (seq, forecast)
+        self._pending: set[int] = set()
+        self._dirty: dict[int, datetime] = {}  # sync mode: branch -> time of its last batch
+        self._lock = threading.Lock()
+        self.computed = 0
+
+    # --- making forecasts ----------------------------------------------------------------
+
+    def on_batch(self, branch_id: int, batch, _local: bool) -> None:
+        """A read-model listener: the branch changed, forecast it again."""
+        if self.sync:
+            with self._lock:
+                self._dirty[branch_id] = self.clock()
+            return
+        with self._lock:
+            if branch_id in self._pending:
+                return
+            self._pending.add(branch_id)
+        self.spawn(self._refresh_later, branch_id)
+
+    def _refresh_later(self, branch_id: int) -> None:
+        with self._lock:
+            self._pending.discard(branch_id)
+        try:
+            self.refresh(branch_id)
+        except Exception:  # the last forecast stays; the next batch tries again
+            log.exception("forecast failed for branch %s", branch_id)
+
+    def refresh(self, branch_id: int) -> Forecast:
+        p = self.projections.get(branch_id)
+        now = self.clock()
+        with self.projections.lock(branch_id):
+            inp = forecast_input(p, now)
+            seq = p.seq
+        return self._store(branch_id, seq, forecast(inp))
+
+    def refresh_all(self) -> None:
+        """Recompute every branch whose forecast is older than REFRESH_S (quiet hours:
+        nothing happened, but time passed)."""
+        now = self.clock()
+        for branch_id, (_seq, fc) in list(self._forecasts.items()):
+            if (now - fc.t0).total_seconds() >= self.REFRESH_S:
+                try:
+                    self.refresh(branch_id)
+                except Exception:
+                    log.exception("forecast failed for branch %s", branch_id)
+
+    def _store(self, branch_id: int, seq: int, fc: Forecast) -> Forecast:
+        with self._lock:
+            known = self._forecasts.get(branch_id)
+            if known is None or known[0] <= seq:
+                self._forecasts[branch_id] = (seq, fc)
+            self.computed += 1
+        return fc
+
+    def _of(self, p: BranchProjection, now: datetime) -> Forecast:
+        if self.sync:
+            with self._lock:
+                made_at = self._dirty.pop(p.branch.id, None)
+            if made_at is not None:
+                return self._store(p.branch.id, p.seq, forecast(forecast_input(p, made_at)))
+        known = self._forecasts.get(p.branch.id)
+        if known is not None:
+            return known[1]
+        # the branch's first estimate in this process: make one now (once)
+        return self._store(p.branch.id, p.seq, forecast(forecast_input(p, now)))
+
+    # --- reading them -----------------------------------------------------------------------
+
+    def estimate(self, p: BranchProjection, ticket: Ticket, ahead: int,
+                 now: datetime) -> Estimate:
+        """For a waiting ticket, or a new one (``ticket.id`` None) with ``ahead``
+        people ahead of it now."""
+        if ticket.status is not TicketStatus.WAITING:
+            return UNKNOWN
+        fc = self._of(p, now)
+        if ticket.id is not None:
+            known = fc.waiting(ticket.id, now)
+            if known.known:
+                return known
+        base = fc.ahead(ticket.service_id, ticket.priority)
+        delta = 0 if base is None else ahead - base
+        return fc.new_ticket(ticket.service_id, ticket.priority, now=now, ahead_delta=delta)
+
+    def minutes(self, p: BranchProjection, ticket: Ticket, ahead: int,
+                now: datetime) -> int | None:
+        """The whole minutes a ticket shows; None when no counter could call it."""
+        return self.estimate(p, ticket, ahead, now).printed

@@ -20,7 +20,8 @@ from datetime import datetime
 
 from ..db.repo import Branch, CounterRow
 from ..engine import numbering
-from ..engine.model import Counter, Event, Service, Ticket, TicketStatus
+from ..engine.forecast import Learned
+from ..engine.model import Counter, CounterState, Event, Service, Ticket, TicketStatus
 from ..engine.queue_index import QueueIndex
 
 CALLS_KEPT = 12
@@ -96,9 +97,8 @@ class BranchProjection:
         self.durations: dict[int, collections.deque] = {
             sid: collections.deque(ds, maxlen=DURATIONS_KEPT) for sid, ds in durations.items()}
         self.printers: dict[str, dict] = {p["name"]: p for p in printers}
-        # how many tickets were issued today per (service id, priority class?): the
-        # estimator learns arrival rates from it
-        self.issued_today: collections.Counter = collections.Counter()
+        # what today taught the estimator: service times, arrivals, breaks
+        self.learned = self.new_learned(now)
 
     # --- reading --------------------------------------------------------------------------
 
@@ -149,8 +149,15 @@ class BranchProjection:
         if day != self.day:
             self.day = day
             self.index.set_today(day)
-            self.issued_today.clear()
+            self.learned = self.new_learned(now)  # each day learns afresh (priors first)
         return self
+
+    def priors(self) -> dict:
+        return {s.id: (s.prior_minutes, s.prior_sd_minutes) if s.prior_sd_minutes
+                else s.prior_minutes for s in self.config.services if s.prior_minutes}
+
+    def new_learned(self, now: datetime) -> Learned:
+        return Learned.start(self.policy, opened_at=now, priors=self.priors())
 
     def recent_durations(self, service_id: int) -> list[float]:
         return [d for _at, d in self.durations.get(service_id, ())]
@@ -161,23 +168,37 @@ class BranchProjection:
         """Apply a batch whose first seq follows this projection's (the registry checks)."""
         if config is not None:
             self.set_config(config)
+        after = {t.id: t for t in batch.tickets}
         for t in batch.tickets:
             self._put_ticket(t)
         for row in batch.counters:
+            old = self.counters.get(row.counter.id)
+            if old is not None and old.counter.state is CounterState.PAUSED \
+                    and row.counter.state is CounterState.OPEN and old.since and row.since:
+                self.learned = self.learned.pause_ended(old.since, row.since)
             self.counters[row.counter.id] = row
             self._by_number[row.counter.number] = row.counter.id
         for p in batch.printers:
             self.printers[p["name"]] = p
         for seq, e in batch.events:
-            self._event(seq, e)
+            self._event(seq, e, after.get(e.ticket_id))
         if batch.events:
             self.seq = batch.last_seq
 
     def set_config(self, config: Config) -> None:
+        priors = self.priors()
         self.config = config
         self._services = {s.id: s for s in config.services}
         self._by_prefix = {s.prefix: s for s in config.services}
         self.index.set_policy(config.branch.policy)
+        if self.priors() != priors:  # a new prior: the day's evidence stays, on new priors
+            from dataclasses import replace as _replace
+            from ..engine.forecast import ServiceTimes
+            st = ServiceTimes.from_policy(self.policy, self.priors())
+            for sid, law in self.learned.service_times.laws.items():
+                for minutes in law.recent:
+                    st = st.observe(sid, minutes * 60)
+            self.learned = _replace(self.learned, service_times=st)
 
     def _put_ticket(self, t: Ticket) -> None:
         if t.status is TicketStatus.WAITING:
@@ -190,7 +211,19 @@ class BranchProjection:
             self.index.remove(t.id)
             self.live.pop(t.id, None)
 
-    def _event(self, seq: int, e: Event) -> None:
+    def learn(self, e: Event, t: Ticket | None) -> None:
+        """What the estimator learns from one event (``t``: the ticket after it)."""
+        if t is None:
+            return
+        if e.type == "ticket_issued":
+            self.learned = self.learned.issued(t)
+        elif e.type == "ticket_finished":
+            self.learned = self.learned.finished(t)
+        elif e.type == "ticket_no_show":
+            self.learned = self.learned.no_show(t, e.at)
+
+    def _event(self, seq: int, e: Event, t: Ticket | None = None) -> None:
+        self.learn(e, t)
         if e.type in CALL_EVENTS:
             self.calls.appendleft(Call(
                 seq, "recalled" if e.type == "ticket_recalled" else "called", e.ticket_id,
@@ -202,5 +235,3 @@ class BranchProjection:
                 self.durations.setdefault(
                     e.service_id, collections.deque(maxlen=DURATIONS_KEPT)).append(
                         (e.at, float(served)))
-        elif e.type == "ticket_issued" and e.service_id is not None:
-            self.issued_today[(e.service_id, e.data.get("priority", "normal") != "normal")] += 1

@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 from ..db import repo
 from ..db import schema as s
 from ..engine.errors import NotFound
+from ..engine.forecast import Learned
 from ..engine.model import Event, TicketStatus
 from .projection import (
     CALLS_KEPT, CONFIG_EVENTS, BranchProjection, Call, Committed, Config,
@@ -248,8 +249,7 @@ class Projections:
             config, seq, repo.load_counter_rows(conn, branch_id),
             repo.waiting_tickets(conn, branch_id), repo.live_tickets(conn, branch_id), calls,
             _durations(conn, branch_id, now), _printers(conn, branch_id), now)
-        for (sid, prio), n in _issued_today(conn, branch_id, p.day).items():
-            p.issued_today[(sid, prio)] = n
+        _learn_today(conn, p)
         return p
 
     def _catch_up(self, conn, p: BranchProjection, skip: Committed | None = None,
@@ -305,15 +305,36 @@ def _durations(conn, branch_id: int, now: datetime) -> dict:
     return out
 
 
-def _issued_today(conn, branch_id: int, day: str) -> dict:
-    q = (select(s.tickets.c.service_id, s.tickets.c.priority, func.count())
-         .where(s.tickets.c.branch_id == branch_id, s.tickets.c.day == day)
-         .group_by(s.tickets.c.service_id, s.tickets.c.priority))
-    out: dict = {}
-    for sid, prio, n in conn.execute(q):
-        key = (sid, prio != "normal")
-        out[key] = out.get(key, 0) + n
-    return out
+def _learn_today(conn, p: BranchProjection) -> None:
+    """Teach a freshly loaded projection's estimator what the day taught so far (a
+    restart does not forget the morning): tickets issued, finished and not shown,
+    and the breaks taken."""
+    b = p.branch.id
+    rows = conn.execute(select(s.tickets).where(s.tickets.c.branch_id == b,
+                                                 s.tickets.c.day == p.day)
+                        .order_by(s.tickets.c.issued_at)).all()
+    tickets = [repo.ticket_from_row(r) for r in rows]
+    if tickets:
+        p.learned = Learned.start(p.policy, opened_at=tickets[0].issued_at,
+                                  priors=p.priors())
+    for t in tickets:
+        p.learned = p.learned.issued(t)
+    for t in sorted((t for t in tickets if t.finished_at), key=lambda t: t.finished_at):
+        if t.status is TicketStatus.DONE:
+            p.learned = p.learned.finished(t)
+        elif t.status is TicketStatus.NO_SHOW:
+            p.learned = p.learned.no_show(t, t.finished_at)
+    if not tickets:
+        return
+    since = tickets[0].issued_at
+    paused: dict[int, datetime] = {}
+    for r in conn.execute(select(s.events.c.type, s.events.c.counter_id, s.events.c.at).where(
+            s.events.c.branch_id == b, s.events.c.at >= since,
+            s.events.c.type.in_(["counter_paused", "counter_opened"])).order_by(s.events.c.seq)):
+        if r.type == "counter_paused":
+            paused[r.counter_id] = r.at
+        elif r.counter_id in paused:
+            p.learned = p.learned.pause_ended(paused.pop(r.counter_id), r.at)
 
 
 def _printers(conn, branch_id: int) -> list[dict]:

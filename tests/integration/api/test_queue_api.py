@@ -41,8 +41,9 @@ def test_services_show_waiting_counts_and_estimates(api):
     api.issue("A")
     a = api.get("/services").get_json()["services"][0]
     assert a["waiting"] == 2 and a["open"] is True
-    # a newcomer would have two people ahead, one open counter, 6 min default
-    assert a["estimated_wait_minutes"] == 12
+    # a newcomer would have two people ahead and one open counter, each visit ~6 min
+    # (the branch default before the day has taught it): about 12 min, forecast
+    assert 9 <= a["estimated_wait_minutes"] <= 15, a
 
 
 def test_issue_ticket_answers_what_the_kiosk_shows(api):

@@ -1,5 +1,5 @@
 """optimistic-concurrency versions on tickets and counters; leases, shared counters and
-recent announcements shared by every server process
+recent announcements shared by every server process; service-time priors
 
 Revision ID: 0006
 Revises: 0004
@@ -23,6 +23,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('printers') as batch:
         batch.add_column(sa.Column('agent_session', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('services') as batch:
+        batch.add_column(sa.Column('prior_minutes', sa.Float(), nullable=True))
+        batch.add_column(sa.Column('prior_sd_minutes', sa.Float(), nullable=True))
     op.create_table(
         'leases',
         sa.Column('name', sa.String(length=80), nullable=False),
@@ -57,6 +60,9 @@ def downgrade() -> None:
     op.drop_table('leases')
     with op.batch_alter_table('printers') as batch:
         batch.drop_column('agent_session')
+    with op.batch_alter_table('services') as batch:
+        batch.drop_column('prior_sd_minutes')
+        batch.drop_column('prior_minutes')
     with op.batch_alter_table('counters') as batch:
         batch.drop_column('version')
     with op.batch_alter_table('tickets') as batch:
