@@ -179,6 +179,16 @@ def call_next(p, _b, number: int):
     return _ticket_json(p, ticket.id)
 
 
+@route(bp, "/counters/<int:number>/call", "POST", "Call one given waiting ticket to this "
+       "counter (an agent picks it from the list)", "counters:operate", S.ReturnIn,
+       {200: "The ticket called", 404: "No such counter or ticket",
+        409: "The counter is busy or closed, or the ticket is not waiting for it"})
+def call_ticket(p, body: S.ReturnIn, number: int):
+    _agent_may_operate(p, number)
+    ticket = tabour().commands.call(p.branch_id, number, body.ticket_id, p.actor)
+    return _ticket_json(p, ticket.id)
+
+
 def _ticket_step(name: str, summary: str, schema, call):
     def view(p, body, number: int):
         _agent_may_operate(p, number)
