@@ -48,8 +48,12 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
 
     socketio = make_socketio(app, settings)
     shared = counters_for(settings, db, clock)
+    compute = None
+    if settings.async_mode == "gevent" and not settings.forecast_sync:
+        from .readmodel.forecast_worker import ForecastProcess
+        compute = ForecastProcess().start()  # simulations never hold up the loop
     commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task,
-                                    sync_estimates=settings.forecast_sync)
+                                    sync_estimates=settings.forecast_sync, compute=compute)
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
         commands.printing
     projections.listeners.append(auth.on_batch)
@@ -99,14 +103,15 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     return app
 
 
-def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False):
+def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False,
+               compute=None):
     """The commands and the read model they keep, without any server around them
     (the app factory, the race test's worker processes, the replay)."""
     from .shared import SqlCounters
     auth = auth or Auth(db, clock)
     shared = shared or SqlCounters(db, clock)
     projections = Projections(db, clock, spawn=spawn)
-    estimator = Estimator(projections, clock, spawn=spawn, sync=sync_estimates)
+    estimator = Estimator(projections, clock, spawn=spawn, sync=sync_estimates, compute=compute)
     projections.listeners.append(estimator.on_batch)
     limiters = {
         "pairing": Limiter(shared, clock, "pairing", 20, 60.0),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime
 
 from ..engine.forecast import UNKNOWN, CounterView, Estimate, Forecast, ForecastInput, forecast
@@ -46,10 +47,20 @@ def forecast_input(p: BranchProjection, now: datetime) -> ForecastInput:
 
 class Estimator:
     REFRESH_S = 30.0
+    # live: a branch is forecast again at most every MIN_GAP_S, and never more than
+    # every COST_FACTOR x the last forecast's cost (a morning rush of tickets costs a
+    # few forecasts a second, not one per ticket; the reads correct for what came since)
+    MIN_GAP_S = 0.25
+    COST_FACTOR = 2.0
 
-    def __init__(self, projections=None, clock=None, spawn=None, sync: bool = False):
+    def __init__(self, projections=None, clock=None, spawn=None, sync: bool = False,
+                 compute=None):
+        """``compute(ForecastInput) -> Forecast``: ``forecast`` itself, or a helper
+        process's (forecast_worker.py) so the server's loop never runs a simulation."""
         self.projections = projections
         self.clock = clock
+        self.compute = compute or forecast
+        self._next_ok: dict[int, float] = {}
         self.spawn = spawn or (lambda fn, *a: threading.Thread(target=fn, args=a,
                                                                 daemon=True).start())
         self.sync = sync
@@ -74,12 +85,19 @@ class Estimator:
         self.spawn(self._refresh_later, branch_id)
 
     def _refresh_later(self, branch_id: int) -> None:
+        wait = self._next_ok.get(branch_id, 0.0) - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)  # cooperative under gevent
         with self._lock:
-            self._pending.discard(branch_id)
+            self._pending.discard(branch_id)  # a batch from now on asks for another
+        started = time.monotonic()
         try:
             self.refresh(branch_id)
         except Exception:  # the last forecast stays; the next batch tries again
             log.exception("forecast failed for branch %s", branch_id)
+        cost = time.monotonic() - started
+        self._next_ok[branch_id] = time.monotonic() + max(self.MIN_GAP_S,
+                                                          self.COST_FACTOR * cost)
 
     def refresh(self, branch_id: int) -> Forecast:
         p = self.projections.get(branch_id)
@@ -87,7 +105,7 @@ class Estimator:
         with self.projections.lock(branch_id):
             inp = forecast_input(p, now)
             seq = p.seq
-        return self._store(branch_id, seq, forecast(inp))
+        return self._store(branch_id, seq, self.compute(inp))
 
     def refresh_all(self) -> None:
         """Recompute every branch whose forecast is older than REFRESH_S (quiet hours:

@@ -1,0 +1,111 @@
+"""Wait forecasts made in a helper process.
+
+A forecast simulates the branch forward (engine/forecast.py): a few milliseconds
+with a short queue, tens with a deep one. Under gevent, CPU work in the server's
+process holds up every request and every emit for that long, so the server sends
+the forecast's input to this process and reads the answer back over pipes (both
+cooperative: only the greenlet that waits, waits).
+
+The input travels compact (the waiting tickets as tuples of what the ordering and
+the simulation use); the answer is the Forecast object, pickled (this process and
+the server are the same code: nothing from outside is unpickled).
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from ..engine.forecast import CounterView, Forecast, ForecastInput, forecast
+from ..engine.model import PriorityClass, Ticket, TicketStatus
+
+_LEN = struct.Struct("!I")
+PRIORITIES = {p.value: p for p in PriorityClass}
+
+
+def pack(inp: ForecastInput) -> bytes:
+    waiting = tuple((t.id, t.service_id, t.priority.value, t.day, t.issued_at, t.queued_at,
+                     t.front, t.target_counter_id) for t in inp.waiting)
+    return pickle.dumps(replace(inp, waiting=waiting), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def unpack(raw: bytes) -> ForecastInput:
+    inp = pickle.loads(raw)
+    waiting = tuple(Ticket(id=i, service_id=s, number=0, code="", day=d,
+                           status=TicketStatus.WAITING, priority=PRIORITIES[p], channel="",
+                           language="", issued_at=iss, queued_at=q, front=f,
+                           target_counter_id=tc)
+                    for i, s, p, d, iss, q, f, tc in inp.waiting)
+    return replace(inp, waiting=waiting)
+
+
+def _send(stream, raw: bytes) -> None:
+    stream.write(_LEN.pack(len(raw)) + raw)
+    stream.flush()
+
+
+def _read(stream) -> bytes | None:
+    head = stream.read(_LEN.size)
+    if len(head) < _LEN.size:
+        return None
+    n = _LEN.unpack(head)[0]
+    data = stream.read(n)
+    return data if len(data) == n else None
+
+
+class ForecastProcess:
+    """The server's side: one long-lived helper, one forecast at a time."""
+
+    def __init__(self):
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> "ForecastProcess":
+        root = Path(__file__).resolve().parents[2]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "queue_server.readmodel.forecast_worker"], cwd=root,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env={**os.environ, "PYTHONPATH": str(root)})
+        return self
+
+    def __call__(self, inp: ForecastInput) -> Forecast:
+        raw = pack(inp)
+        with self._lock:
+            if self._proc is None or self._proc.poll() is not None:
+                self.start()  # it died: a new one (the forecast is only late)
+            _send(self._proc.stdin, raw)
+            answer = _read(self._proc.stdout)
+        if answer is None:
+            raise RuntimeError("the forecast helper process stopped")
+        result = pickle.loads(answer)
+        if isinstance(result, str):
+            raise RuntimeError(result)
+        return result
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.stdin.close()
+            self._proc.wait(5)
+
+
+def main() -> int:
+    os.nice(5)  # the forecast never takes the CPU from the server
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    while True:
+        raw = _read(stdin)
+        if raw is None:
+            return 0
+        try:
+            out = forecast(unpack(raw))
+        except Exception as exc:  # answered, so the server goes on
+            out = f"{exc.__class__.__name__}: {exc}"
+        _send(stdout, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
