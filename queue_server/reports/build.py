@@ -25,7 +25,8 @@ from .figures import EXACT_DAYS, Stats
 GRAINS = ("hour", "day", "week")
 MAX_DAYS = 1096            # three years, a leap day included
 HOUR_GRAIN_MAX_DAYS = 31
-BACKFILL_CHUNK_DAYS = 31   # raw days read at once when summaries are missing
+BACKFILL_CHUNK_DAYS = 7    # raw days read at once when summaries are missing (short
+                           # queries: SQLite does not yield to other requests inside one)
 WAIT_BINS_SHOWN = 90       # the wait distribution chart: minutes 0..89, then "90+"
 
 # what each table shows, in this order, in JSON, CSV, XLSX and on the page

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Callable, Iterable
 
 from .build import BREAKDOWNS, COLUMNS
+from .facts import YIELD_EVERY, pause
 
 TICKET_COLUMNS = ("day", "code", "service", "final_service", "priority", "channel",
                   "language", "status", "outcome", "issued_at", "first_called_at",
@@ -97,7 +98,9 @@ def tickets_csv(rows: Iterable[dict]) -> Iterable[str]:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(TICKET_COLUMNS)
     yield "\ufeff" + buf.getvalue()
-    for row in rows:
+    for i, row in enumerate(rows):
+        if i % YIELD_EVERY == 0:
+            pause()
         buf.seek(0)
         buf.truncate()
         w.writerow([_csv_ticket(row.get(c)) for c in TICKET_COLUMNS])
@@ -117,49 +120,49 @@ def _csv_ticket(v):
 def xlsx(rep: dict, lang: str, label: Label, tickets: Iterable[dict] | None,
          notes: list[str]) -> bytes:
     """A workbook: a sheet per table, typed cells (numbers as numbers, days as dates,
-    times as local date-times, rates as percentages)."""
+    times as local date-times, rates as percentages). Written in openpyxl's write-only
+    mode: rows stream out, so a month of tickets costs seconds, not minutes."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     rtl = lang == "ar"
     bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
 
-    def sheet(title: str, first: bool = False):
-        ws = wb.active if first else wb.create_sheet()
-        ws.title = title[:31]
+    def sheet(title: str, widths: list[int], freeze: str | None = "B2"):
+        ws = wb.create_sheet(title[:31])
         ws.sheet_view.rightToLeft = rtl
+        if freeze:
+            ws.freeze_panes = freeze
+        for i, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = w
         return ws
 
-    def header(ws, codes: list[str], texts: list[str] | None = None, freeze: bool = True):
-        ws.append(texts or [label(c) for c in codes])
-        for cell in ws[ws.max_row]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        if freeze:  # (a coordinate: asking for the cell would create an empty row)
-            ws.freeze_panes = f"B{ws.max_row + 1}"
+    def header(ws, texts: list[str]):
+        cells = []
+        for text in texts:
+            c = WriteOnlyCell(ws, value=text)
+            c.font, c.alignment = bold, wrap
+            cells.append(c)
+        ws.append(cells)
 
-    def typed(ws, codes: list[str]):
-        """Number formats of the last row, by column code."""
-        for cell, code in zip(ws[ws.max_row], codes):
-            if code in RATE_COLUMNS:
-                cell.number_format = "0.0%"
-            elif code.endswith(MINUTE_SUFFIX):
-                cell.number_format = "0.0"
-            elif code in ("day", "period") and isinstance(cell.value, (date, datetime)):
-                cell.number_format = "yyyy-mm-dd hh:mm" if isinstance(cell.value, datetime) \
-                    else "yyyy-mm-dd"
-            elif code in DATETIME_COLUMNS and cell.value is not None:
-                cell.number_format = "yyyy-mm-dd hh:mm:ss"
-
-    def widths(ws, n: int, first: int = 14):
-        for i in range(1, n + 1):
-            ws.column_dimensions[get_column_letter(i)].width = first if i == 1 else 13
+    def row(ws, codes: list[str], values: list):
+        cells = []
+        for code, v in zip(codes, values):
+            c = WriteOnlyCell(ws, value=v)
+            fmt = _format(code, v)
+            if fmt:
+                c.number_format = fmt
+            cells.append(c)
+        ws.append(cells)
 
     # summary
-    ws = sheet(label("sheet_summary"), first=True)
     branch = rep["branch"]
+    codes = list(COLUMNS["periods"]) + ["transfers", "calls"]
+    ws = sheet(label("sheet_summary"), [24] * len(codes), freeze=None)
     for k, v in ((label("branch"), _name(branch["names"], lang)),
                  (label("branch_code"), branch["code"]),
                  (label("timezone"), branch["timezone"]),
@@ -169,77 +172,76 @@ def xlsx(rep: dict, lang: str, label: Label, tickets: Iterable[dict] | None,
                  (label("percentiles"), label(rep["percentiles"])),
                  (label("complete"), label("yes") if rep["complete"] else label("no")),
                  (label("generated_at"), rep["generated_at"])):
-        ws.append([k, v])
-        if isinstance(v, date):
-            ws.cell(row=ws.max_row, column=2).number_format = "yyyy-mm-dd"
+        row(ws, ["name", "day"], [k, v])
     ws.append([])
-    codes = list(COLUMNS["periods"]) + ["transfers", "calls"]
-    header(ws, codes, freeze=False)
-    ws.append([_cell(rep["totals"].get(c)) for c in codes])
-    typed(ws, codes)
-    widths(ws, len(codes), 24)
+    header(ws, [label(c) for c in codes])
+    row(ws, codes, [rep["totals"].get(c) for c in codes])
 
     # periods
-    ws = sheet(label("sheet_periods"))
     codes = ["period"] + list(COLUMNS["periods"])
-    header(ws, codes)
+    ws = sheet(label("sheet_periods"), [17] + [13] * (len(codes) - 1))
+    header(ws, [label(c) for c in codes])
     for p in rep["periods"]:
-        ws.append([_period(p["period"])] + [_cell(p["all"].get(c)) for c in codes[1:]])
-        typed(ws, codes)
-    widths(ws, len(codes), 17)
+        row(ws, codes, [_period(p["period"])] + [p["all"].get(c) for c in codes[1:]])
 
-    ws = sheet(label("sheet_period_services"))
     codes = ["period", "service"] + list(COLUMNS["period_services"])
-    header(ws, codes)
+    ws = sheet(label("sheet_period_services"), [17, 10] + [13] * (len(codes) - 2), "C2")
+    header(ws, [label(c) for c in codes])
     for p in rep["periods"]:
         for prefix, fig in p["services"].items():
-            ws.append([_period(p["period"]), prefix] + [_cell(fig.get(c)) for c in codes[2:]])
-            typed(ws, codes)
-    widths(ws, len(codes), 17)
+            row(ws, codes, [_period(p["period"]), prefix] + [fig.get(c) for c in codes[2:]])
 
     for dim in BREAKDOWNS:
-        ws = sheet(label("sheet_" + dim))
         codes = ["key", "label"] + list(COLUMNS[dim])
-        header(ws, codes, [label("key_" + dim), label("name")] + [label(c) for c in COLUMNS[dim]])
-        for row in rep["breakdowns"][dim]:
-            name = _name(row.get("label") or {}, lang)
+        ws = sheet(label("sheet_" + dim), [12, 26] + [13] * len(COLUMNS[dim]), "C2")
+        header(ws, [label("key_" + dim), label("name")] + [label(c) for c in COLUMNS[dim]])
+        for r in rep["breakdowns"][dim]:
+            name = _name(r.get("label") or {}, lang)
             if dim in ("outcome", "channel", "priority"):
-                name = label(f"{dim}_{row['key']}")
-            ws.append([_key(row["key"]), name] + [_cell(row.get(c)) for c in COLUMNS[dim]])
-            typed(ws, codes)
-        widths(ws, len(codes))
+                name = label(f"{dim}_{r['key']}")
+            row(ws, codes, [_key(r["key"]), name] + [r.get(c) for c in COLUMNS[dim]])
 
-    ws = sheet(label("sheet_dossiers"))
-    header(ws, ["type", "deposited", "incomplete"])
+    ws = sheet(label("sheet_dossiers"), [24, 14, 14])
+    header(ws, [label(c) for c in ("type", "deposited", "incomplete")])
     for t in rep["dossiers"]["by_type"]:
         ws.append([t["type"], t["deposited"], t["incomplete"]])
     ws.append([])
-    header(ws, ["status", "count"], freeze=False)
+    header(ws, [label("status"), label("count")])
     for st, n in rep["dossiers"]["by_status"].items():
         ws.append([st, n])
-    widths(ws, 3, 24)
 
     if tickets is not None:
-        ws = sheet(label("sheet_tickets"))
         codes = list(TICKET_COLUMNS)
-        header(ws, codes)
-        for row in tickets:
-            ws.append([_ticket_cell(c, row.get(c)) for c in codes])
-            typed(ws, codes)
-        widths(ws, len(codes), 12)
+        ws = sheet(label("sheet_tickets"), [11, 9] + [12] * (len(codes) - 2), "C2")
+        header(ws, [label(c) for c in codes])
+        for i, t in enumerate(tickets):
+            if i % YIELD_EVERY == 0:
+                pause()
+            row(ws, codes, [_ticket_cell(c, t.get(c)) for c in codes])
 
-    ws = sheet(label("sheet_notes"))
+    ws = sheet(label("sheet_notes"), [140], freeze=None)
     for line in notes:
         ws.append([line])
-    ws.column_dimensions["A"].width = 140
 
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _cell(v):
-    return v
+def _format(code: str, v) -> str | None:
+    if v is None:
+        return None
+    if code in RATE_COLUMNS:
+        return "0.0%"
+    if code == "target_min":
+        return "0"
+    if code.endswith(MINUTE_SUFFIX):
+        return "0.0"
+    if isinstance(v, datetime):
+        return "yyyy-mm-dd hh:mm:ss" if code in DATETIME_COLUMNS else "yyyy-mm-dd hh:mm"
+    if isinstance(v, date):
+        return "yyyy-mm-dd"
+    return None
 
 
 def _key(k: str):

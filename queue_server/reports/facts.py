@@ -32,6 +32,7 @@ transfers count for that day even if they happen after midnight.
 """
 from __future__ import annotations
 
+import time as time_module
 from collections import Counter, defaultdict
 from operator import attrgetter
 from dataclasses import dataclass, field
@@ -45,6 +46,14 @@ from ..engine import numbering
 from .figures import Dist, Stats, printed_error, service_level_outcome
 
 LIVE = ("waiting", "called", "serving", "parked")
+YIELD_EVERY = 300  # rows between two pauses (see pause())
+
+
+def pause() -> None:
+    """Let other requests run. The server runs under gevent with ``time`` patched
+    (run.py), so a long report or export (seconds of CPU) must yield now and then or
+    every call, display and kiosk of the branch would wait for it. Elsewhere a no-op."""
+    time_module.sleep(0)
 TICKET_EVENTS = ("ticket_called", "ticket_finished", "ticket_no_show", "ticket_recycled",
                  "ticket_transferred", "ticket_cancelled")
 COUNTER_EVENTS = ("counter_opened", "counter_paused", "counter_closed")
@@ -133,18 +142,22 @@ def compute_days(conn, branch, services: list, day_from: str, day_to: str,
     targets = {sv.id: sv.target_wait_minutes for sv in services}
 
     tickets = conn.execute(_Q_TICKETS, {"b": branch.id, "f": day_from, "t": day_to}).all()
+    pause()
     ids = {t.id for t in tickets}
     by_ticket: dict[int, list] = defaultdict(list)
     for e in conn.execute(_Q_EVENTS, {"b": branch.id, "start": start, "end": min(end, now)}):
         if e.ticket_id in ids:
             by_ticket[e.ticket_id].append(e)
+    pause()
     _complete_histories(conn, tickets, by_ticket)
 
     out = {d: DayFigures(d, {}, d < today, dict(targets)) for d in days_between(day_from, day_to)}
     for d in out.values():
         d.get("all")  # every day has its row, even without a ticket
     cohorts: dict[str, dict] = {d: {} for d in out}
-    for t in tickets:
+    for i, t in enumerate(tickets):
+        if i % YIELD_EVERY == 0:
+            pause()
         day = out[t.day]
         if t.status in LIVE:
             day.closed = False
@@ -399,7 +412,9 @@ def ticket_list(db, branch, services: list, counters: dict, day_from: str, day_t
                 if e.ticket_id in ids:
                     by_ticket[e.ticket_id].append(e)
             _complete_histories(conn, tickets, by_ticket)
-        for x in tickets:
+        for i, x in enumerate(tickets):
+            if i % YIELD_EVERY == 0:
+                pause()
             yield _ticket_row(x, sorted(by_ticket.get(x.id, ()), key=lambda e: e.seq),
                               prefix, counters, tz, now)
 

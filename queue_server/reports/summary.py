@@ -24,7 +24,7 @@ from sqlalchemy import Text, and_, bindparam, cast, delete, func, insert, null, 
 from sqlalchemy.exc import IntegrityError
 
 from ..db import schema as s
-from .facts import DayFigures
+from .facts import YIELD_EVERY, DayFigures, pause
 from .figures import Dist, Stats, add_hist
 
 log = logging.getLogger("tabour.reports")
@@ -69,6 +69,7 @@ def store_in_own_transactions(db, branch_id: int, figs: list[DayFigures], now: d
                               days_per_transaction: int = 7) -> None:
     closed = [f for f in figs if f.closed]
     for i in range(0, len(closed), days_per_transaction):
+        pause()
         try:
             with db.write() as conn:
                 store(conn, branch_id, closed[i:i + days_per_transaction], now)
@@ -152,7 +153,9 @@ def load(conn, branch_id: int, day_from: str, day_to: str, exact: bool,
     params = {"b": branch_id, "f": day_from, "t": day_to}
     days: dict[str, DayFigures] = {}
     n = 4 + _N + 4
-    for r in conn.execute(_Q_DAYS[(exact, hourly)], params):
+    for i, r in enumerate(conn.execute(_Q_DAYS[(exact, hourly)], params)):
+        if i % YIELD_EVERY == 0:
+            pause()
         day, dim, key, target = r[0], r[1], r[2], r[3]
         fig = days.get(day)
         if fig is None:
@@ -164,7 +167,9 @@ def load(conn, branch_id: int, day_from: str, day_to: str, exact: bool,
     rng: dict[tuple, Stats] = {}
     for r in conn.execute(_Q_SUMS, params):
         rng[(r[0], r[1])] = _stats(r[2:], None, None, None, None, exact)
-    for r in conn.execute(_Q_DISTS[exact], params):
+    for i, r in enumerate(conn.execute(_Q_DISTS[exact], params)):
+        if i % (YIELD_EVERY * 4) == 0:
+            pause()
         st = rng.get((r[0], r[1]))
         if st is None:
             continue
