@@ -166,7 +166,7 @@ def report_xlsx(p, _b):
     rep, q, branch_id = _report(p)
     tickets = _tickets(branch_id, rep["from"], rep["to"]) \
         if rep["days"] <= reports.EXACT_DAYS else None
-    notes = labels.notes(rep["percentiles"], reports.EXACT_DAYS)
+    notes = labels.notes(rep["percentiles"], reports.EXACT_DAYS, tickets_sheet=tickets is not None)
     body = export.xlsx(rep, _lang(q), labels.label_function(), tickets, notes)
     return Response(body, mimetype="application/vnd.openxmlformats-officedocument."
                                     "spreadsheetml.sheet",

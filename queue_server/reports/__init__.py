@@ -19,16 +19,19 @@ from .build import (  # noqa: F401
     BREAKDOWNS, COLUMNS, GRAINS, HOUR_GRAIN_MAX_DAYS, MAX_DAYS, ReportError, check_range,
     context, report, today,
 )
+from ..clock import utcnow
 from .facts import compute_days
 from .figures import EXACT_DAYS  # noqa: F401
 from . import summary
 
 
-def close_day(conn, branch_id: int, day: str, now: datetime) -> bool:
+def close_day(conn, branch_id: int, day: str, now: datetime | None = None) -> bool:
     """Summarise one branch day in the caller's (write) transaction, replacing any
     earlier summary of it. Returns False, storing nothing, when the day is not over
-    at ``now`` or one of its tickets is still live (being served after the rollover,
-    or kept overnight): the next report's lazy backfill summarises it once it is."""
+    at ``now`` (default: the current time) or one of its tickets is still live (being
+    served after the rollover, or kept overnight): a later call, or the next report's
+    lazy backfill, summarises it once it is."""
+    now = now or utcnow()
     ctx = context(conn, branch_id, now)
     fig = compute_days(conn, ctx.branch, ctx.services, day, day, now)[day]
     if not fig.closed:

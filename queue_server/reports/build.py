@@ -19,7 +19,7 @@ from ..db import repo
 from ..db import schema as s
 from ..dossiers.schema import dossiers as D
 from . import summary
-from .facts import DayFigures, branch_today, compute_days, day_window, days_between
+from .facts import DayFigures, branch_today, compute_days, days_between
 from .figures import EXACT_DAYS, Stats
 
 GRAINS = ("hour", "day", "week")
@@ -517,7 +517,3 @@ def today(conn, branch_id: int, now: datetime) -> dict:
         "services": services,
         "counters": counters,
     }
-
-
-def window_of(ctx: Context, day: str):
-    return day_window(day, ctx.tz, ctx.branch.policy.rollover_hour)

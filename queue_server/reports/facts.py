@@ -34,16 +34,16 @@ from __future__ import annotations
 
 import time as time_module
 from collections import Counter, defaultdict
-from operator import attrgetter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select, text
 
 from ..db import schema as s
 from ..engine import numbering
-from .figures import Dist, Stats, printed_error, service_level_outcome
+from .figures import Stats, printed_error, service_level_outcome
 
 LIVE = ("waiting", "called", "serving", "parked")
 YIELD_EVERY = 300  # rows between two pauses (see pause())
@@ -145,7 +145,10 @@ def compute_days(conn, branch, services: list, day_from: str, day_to: str,
     pause()
     ids = {t.id for t in tickets}
     by_ticket: dict[int, list] = defaultdict(list)
-    for e in conn.execute(_Q_EVENTS, {"b": branch.id, "start": start, "end": min(end, now)}):
+    for i, e in enumerate(conn.execute(_Q_EVENTS, {"b": branch.id, "start": start,
+                                                   "end": min(end, now)})):
+        if i % (YIELD_EVERY * 4) == 0:
+            pause()
         if e.ticket_id in ids:
             by_ticket[e.ticket_id].append(e)
     pause()
@@ -179,7 +182,9 @@ def _complete_histories(conn, tickets, by_ticket) -> None:
     """A ticket whose events fall outside the range's window (kept overnight and called
     days later) gets its history by ticket id instead. Rare: read only those."""
     missing = []
-    for t in tickets:
+    for i, t in enumerate(tickets):
+        if i % (YIELD_EVERY * 4) == 0:
+            pause()
         evs = by_ticket.get(t.id, ())
         types = {e.type for e in evs}
         needs_call = t.status in ("called", "serving", "done", "no_show") or t.transfer_count
@@ -300,6 +305,7 @@ def _add_ticket(day: DayFigures, cohort: dict, t, events: list, targets: dict, t
 def _fold(day: DayFigures, cohort: dict) -> None:
     """The cohort rows of a day from its tickets' records, a row at a time."""
     for key, recs in cohort.items():
+        pause()
         st = day.get(*key)
         st.arrivals += len(recs)
         statuses = Counter(r[_STATUS] for r in recs)

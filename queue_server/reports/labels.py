@@ -82,7 +82,7 @@ def label_function():
     return lambda code: table.get(code, code)
 
 
-def notes(percentiles: str, exact_days: int) -> list[str]:
+def notes(percentiles: str, exact_days: int, tickets_sheet: bool = True) -> list[str]:
     """The conventions, as the workbook's last sheet and the page's footnotes say them."""
     lines = [
         _("Every figure about a ticket belongs to the branch day it was issued on and to "
@@ -99,6 +99,9 @@ def notes(percentiles: str, exact_days: int) -> list[str]:
           "mean, MAE the mean of absolute values."),
         _("No personal data: no visitor identity, no notes, no insured numbers."),
     ]
+    if not tickets_sheet:
+        lines.append(_("The ticket list is in the workbook for ranges up to %(days)s days: "
+                       "for a longer range, download the tickets as CSV.", days=exact_days))
     if percentiles == "histogram_1min":
         lines.insert(4, _("This range is longer than %(days)s days: percentiles come from "
                           "one-minute histograms and give the upper edge of the minute "

@@ -59,20 +59,28 @@ def store(conn, branch_id: int, figs: list[DayFigures], now: datetime) -> int:
     days = [f.day for f in figs if f.closed]
     if not days:
         return 0
-    conn.execute(delete(R).where(R.c.branch_id == branch_id, R.c.day.in_(days)))
     rows = [r for f in figs if f.closed for r in rows_of(f, branch_id, now)]
-    conn.execute(insert(R), rows)
+    _replace(conn, branch_id, days, rows)
     return len(rows)
 
 
+def _replace(conn, branch_id: int, days: list[str], rows: list[dict]) -> None:
+    conn.execute(delete(R).where(R.c.branch_id == branch_id, R.c.day.in_(days)))
+    if rows:
+        conn.execute(insert(R), rows)
+
+
 def store_in_own_transactions(db, branch_id: int, figs: list[DayFigures], now: datetime,
-                              days_per_transaction: int = 7) -> None:
+                              days_per_transaction: int = 1) -> None:
     closed = [f for f in figs if f.closed]
     for i in range(0, len(closed), days_per_transaction):
         pause()
+        chunk = closed[i:i + days_per_transaction]
+        rows = [r for f in chunk for r in rows_of(f, branch_id, now)]  # before the lock
+        pause()
         try:
             with db.write() as conn:
-                store(conn, branch_id, closed[i:i + days_per_transaction], now)
+                _replace(conn, branch_id, [f.day for f in chunk], rows)
         except IntegrityError:
             # another process summarised the same days at the same moment: same rows
             log.info("summaries of branch %s written by someone else meanwhile", branch_id)

@@ -126,6 +126,15 @@ def test_the_ticket_list_carries_no_personal_data(played):
     assert "amina" in cells  # an agent's display name is there (the manager's own staff)
 
 
+def test_a_long_range_workbook_points_to_the_tickets_csv(played):
+    r = played.get("/reports/report.xlsx?from=2026-10-01&to=2026-11-23&lang=en")
+    wb = load_workbook(io.BytesIO(r.data))
+    assert "Tickets" not in wb.sheetnames
+    notes = " ".join(row[0] for row in wb["Notes"].values)
+    assert "download the tickets as CSV" in notes and "one-minute histograms" in notes
+    assert wb["Summary"]["B7"].value == "from one-minute histograms (upper edge of the minute)"
+
+
 def test_an_arabic_workbook_reads_right_to_left(played):
     wb = load_workbook(io.BytesIO(played.get("/reports/report.xlsx?" + Q + "&lang=ar").data))
     assert wb.sheetnames[0] == "الملخص"
