@@ -209,7 +209,9 @@ def _seconds(a: datetime, b: datetime) -> int:
 
 
 def agent_key(actor: str) -> str:
-    return actor[5:] if actor.startswith("user:") else actor
+    """An agent by the display name in the event's actor (``user:<name>``); 120
+    characters at most, like ``report_days.key``."""
+    return (actor[5:] if actor.startswith("user:") else actor)[:120]
 
 
 @dataclass(frozen=True)
