@@ -85,6 +85,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     register_kiosk(app)
     from .backoffice import register as register_backoffice
     register_backoffice(app)
+    from .dashboard import bp as dashboard_bp
+    app.register_blueprint(dashboard_bp)  # /dashboard/reports (the live dashboard later)
     _init_displays(app, tabour, settings)
     errors.install(app)
     tabour.sessions = sockets.register(socketio, tabour)

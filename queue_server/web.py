@@ -9,6 +9,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENDOR = {
     # served from node_modules, installed by `make setup` (npm ci): no CDN
     "socket.io.min.js": ROOT / "node_modules" / "socket.io-client" / "dist",
+    "echarts.min.js": ROOT / "node_modules" / "echarts" / "dist",  # the reports' charts
 }
 
 bp = Blueprint("web", __name__, static_folder="static", static_url_path="/static")

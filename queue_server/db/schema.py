@@ -294,6 +294,52 @@ announcements = Table(
     UniqueConstraint("branch_id", "seq", name="uq_announcements_branch_seq"),
 )
 
+# --- reports (migration 0005) ------------------------------------------------------
+
+# a counter's open/pause/close events by counter (reports: was it open at a moment?);
+# partial, so the ticket events of the write path never touch it
+Index("ix_events_counter_at", events.c.branch_id, events.c.counter_id, events.c.at,
+      sqlite_where=events.c.type.in_(("counter_opened", "counter_paused", "counter_closed")),
+      postgresql_where=events.c.type.in_(("counter_opened", "counter_paused", "counter_closed")))
+
+# one row per closed branch day, dimension and key (queue_server/reports/summary.py):
+# counts, sums and the one-minute histograms of waits and service times, plus the
+# durations themselves (exact percentiles up to 31 days)
+report_days = Table(
+    "report_days", metadata,
+    Column("branch_id", ForeignKey("branches.id"), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("dim", String(16), primary_key=True),
+    Column("key", String(120), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("arrivals", Integer, nullable=False, server_default="0"),
+    Column("called", Integer, nullable=False, server_default="0"),
+    Column("served", Integer, nullable=False, server_default="0"),
+    Column("no_show", Integer, nullable=False, server_default="0"),
+    Column("cancelled", Integer, nullable=False, server_default="0"),
+    Column("cancelled_at_close", Integer, nullable=False, server_default="0"),
+    Column("transferred", Integer, nullable=False, server_default="0"),
+    Column("calls", Integer, nullable=False, server_default="0"),
+    Column("marked_no_show", Integer, nullable=False, server_default="0"),
+    Column("transfers_out", Integer, nullable=False, server_default="0"),
+    Column("open_s", Integer, nullable=False, server_default="0"),
+    Column("sl_met", Integer, nullable=False, server_default="0"),
+    Column("sl_total", Integer, nullable=False, server_default="0"),
+    Column("printed_n", Integer, nullable=False, server_default="0"),
+    Column("printed_err_s", Integer, nullable=False, server_default="0"),
+    Column("printed_abs_s", Integer, nullable=False, server_default="0"),
+    Column("wait_n", Integer, nullable=False, server_default="0"),
+    Column("wait_sum_s", Integer, nullable=False, server_default="0"),
+    Column("service_n", Integer, nullable=False, server_default="0"),
+    Column("service_sum_s", Integer, nullable=False, server_default="0"),
+    Column("wait_hist", JSON, nullable=True),       # [count of minute 0, minute 1, ...]
+    Column("service_hist", JSON, nullable=True),
+    Column("wait_values", JSON, nullable=True),     # sorted whole seconds
+    Column("service_values", JSON, nullable=True),
+    Column("target_min", Integer, nullable=True),   # service rows: the target used
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
 # the dossier tables are declared beside their rules; this import makes ``metadata``
 # the whole schema wherever it is used (migrations, the drift test)
 from ..dossiers import schema as _dossier_tables  # noqa: E402,F401

@@ -6,7 +6,14 @@ Prints one JSON object and writes it to var/bench/latest.json. Keys:
   call_to_display_ms_p99   by real Socket.IO display clients, with `clients` connected
   clients                  websocket clients connected in branch rooms during the calls
   server_rss_mb            server memory with those clients connected
-plus the figures of the printing and announcement parts.
+plus the figures of the printing and announcement parts, and of the reports
+(tests/bench/reports.py):
+  report_year_ms           a year of a busy branch at day grain with every breakdown, on
+                           {"sqlite": {median, max, n, cold_ms}, "postgres": {...}}
+  report_year_tickets      the year's size (tickets, events)
+  report_year_events
+  report_month_ms          a 31-day report (exact percentiles), median, per database
+  report_today_ms          today so far on the year's busiest day, median, per database
 """
 from __future__ import annotations
 
@@ -220,6 +227,8 @@ def main() -> int:
     finally:
         server.stop()
     result.update(part_figures())
+    from bench.reports import measure_reports
+    result.update(measure_reports())
     result.update(browser_and_print_figures(work))
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "server": "gevent, 1 process, SQLite WAL"}

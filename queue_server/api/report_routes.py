@@ -1,0 +1,187 @@
+"""/api/v1 routes of the reports: the figures as JSON, CSV and XLSX, and today so far.
+
+Query parameters (validated with pydantic, like every body here):
+    from, to   branch days, YYYY-MM-DD, both included; at most three years apart
+    grain      hour | day | week (hour: at most 31 days)
+    branch     a branch code; defaults to the caller's branch
+    lang       ar | fr | en: names and headers of the exports
+A manager or an admin reads the reports of their own branch only.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Literal
+
+from flask import Response, current_app, jsonify, request, stream_with_context
+from pydantic import Field, ValidationError, field_validator
+
+from .. import reports
+from ..auth import AuthError
+from ..db import repo
+from ..reports import export
+from ..reports.facts import ticket_list
+from . import bp
+from .errors import ApiError, describe_validation
+from .registry import route
+from .schemas import Lang, Strict
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_PARAMS = ("?from=YYYY-MM-DD&to=YYYY-MM-DD&grain=hour|day|week&branch=<code>&lang=ar|fr|en")
+
+
+def _day(field: str):
+    def check(cls, v: str) -> date:
+        if not isinstance(v, str) or not _DATE.match(v):
+            raise ValueError(f"use a date like 2026-11-23 (YYYY-MM-DD), not {v!r}")
+        try:
+            return date.fromisoformat(v)
+        except ValueError:
+            raise ValueError(f"{v} is not a date of the calendar") from None
+    return field_validator(field, mode="before")(check)
+
+
+class ReportQuery(Strict):
+    from_: date = Field(alias="from", description="first branch day, YYYY-MM-DD")
+    to: date = Field(description="last branch day, YYYY-MM-DD (included)")
+    grain: Literal["hour", "day", "week"] = "day"
+    branch: str | None = Field(None, min_length=1, max_length=40)
+    lang: Lang | None = None
+
+    _from_date = _day("from_")
+    _to_date = _day("to")
+
+
+class TodayQuery(Strict):
+    branch: str | None = Field(None, min_length=1, max_length=40)
+    lang: Lang | None = None
+
+
+def _tabour():
+    return current_app.extensions["tabour"]
+
+
+def _now():
+    return _tabour().auth.clock()  # the app's clock (tests move it by hand)
+
+
+def _query(model):
+    try:
+        return model.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        message, problems = describe_validation(exc)
+        message = message.replace("from_", "from").replace("Value error, ", "")
+        for p in problems:
+            p["field"] = p["field"].replace("from_", "from")
+            p["problem"] = p["problem"].replace("Value error, ", "")
+        raise ApiError(400, "invalid_query", message + " Parameters: " + _PARAMS,
+                       problems=problems) from None
+
+
+def _branch_id(principal, code: str | None) -> int:
+    """The branch asked for: the caller's own, or refused."""
+    if code is None:
+        return principal.branch_id
+    with _tabour().db.read() as conn:
+        branch = repo.branch_by_code(conn, code)
+    if branch is None:
+        raise ApiError(400, "unknown_branch", f"There is no branch with the code '{code}': "
+                       "check the code, or leave 'branch' out for your own branch.",
+                       branch=code)
+    if branch.id != principal.branch_id:
+        raise AuthError(f"You may read the reports of your own branch only; '{code}' is "
+                        "another branch. Ask that branch's manager.", 403)
+    return branch.id
+
+
+def _report(principal) -> tuple[dict, ReportQuery, int]:
+    q = _query(ReportQuery)
+    branch_id = _branch_id(principal, q.branch)
+    try:
+        rep = reports.report(_tabour().db, branch_id, q.from_, q.to, q.grain, _now())
+    except reports.ReportError as e:
+        raise ApiError(400, e.code, e.message, **e.details) from None
+    return rep, q, branch_id
+
+
+def _lang(q) -> str:
+    from flask_babel import get_locale
+    return q.lang or str(get_locale() or "fr")
+
+
+def _filename(rep: dict, kind: str, ext: str) -> str:
+    return f"tabour-{rep['branch']['code']}-{rep['from']}-{rep['to']}-{kind}.{ext}"
+
+
+@route(bp, "/reports", "GET", "A report: figures per period, service, counter, agent, "
+       "outcome, channel and priority, and the charts' data " + _PARAMS, "reports:read",
+       responses={200: "The report", 400: "A bad range, grain, date or branch code"},
+       tag="reports")
+def get_report(p, _b):
+    rep, _q, _bid = _report(p)
+    return jsonify(rep)
+
+
+@route(bp, "/reports/today", "GET", "Today so far for a branch (what the live dashboard "
+       "shows) ?branch=<code>", "reports:read", responses={200: "Today's figures"},
+       tag="reports")
+def get_today(p, _b):
+    q = _query(TodayQuery)
+    branch_id = _branch_id(p, q.branch)
+    with _tabour().db.read() as conn:
+        return jsonify(reports.today(conn, branch_id, _now()))
+
+
+@route(bp, "/reports/figures.csv", "GET", "The report's figures as one CSV (a row per "
+       "table row; the column 'table' says which) " + _PARAMS, "reports:read",
+       responses={200: "text/csv"}, tag="reports")
+def figures_csv(p, _b):
+    rep, q, _bid = _report(p)
+    body = export.figures_csv(rep, _lang(q))
+    return Response(body, mimetype="text/csv", headers=_attachment(_filename(rep, "figures", "csv")))
+
+
+@route(bp, "/reports/tickets.csv", "GET", "The tickets of the range, one row each (no "
+       "personal data) " + _PARAMS, "reports:read", responses={200: "text/csv"},
+       tag="reports")
+def tickets_csv(p, _b):
+    q = _query(ReportQuery)
+    branch_id = _branch_id(p, q.branch)
+    try:
+        reports.check_range(q.from_, q.to, q.grain)
+    except reports.ReportError as e:
+        raise ApiError(400, e.code, e.message, **e.details) from None
+    rows = _tickets(branch_id, q.from_.isoformat(), q.to.isoformat())
+    name = f"tabour-{q.from_}-{q.to}-tickets.csv"
+    return Response(stream_with_context(export.tickets_csv(rows)), mimetype="text/csv",
+                    headers=_attachment(name))
+
+
+@route(bp, "/reports/report.xlsx", "GET", "The report as an XLSX workbook, a sheet per "
+       "table (the ticket list too, up to 31 days) " + _PARAMS, "reports:read",
+       responses={200: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+       tag="reports")
+def report_xlsx(p, _b):
+    from ..reports import labels
+    rep, q, branch_id = _report(p)
+    tickets = _tickets(branch_id, rep["from"], rep["to"]) \
+        if rep["days"] <= reports.EXACT_DAYS else None
+    notes = labels.notes(rep["percentiles"], reports.EXACT_DAYS, tickets_sheet=tickets is not None)
+    body = export.xlsx(rep, _lang(q), labels.label_function(), tickets, notes)
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument."
+                                    "spreadsheetml.sheet",
+                    headers=_attachment(_filename(rep, "report", "xlsx")))
+
+
+def _tickets(branch_id: int, f: str, t: str):
+    db = _tabour().db
+    now = _now()
+    with db.read() as conn:
+        ctx = reports.context(conn, branch_id, now)
+    return ticket_list(db, ctx.branch, ctx.services, ctx.counters, f, t, now)
+
+
+def _attachment(name: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store"}
+
