@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         """What this server offers, for branch IT opening it in a browser."""
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
+                        "reports": "/dashboard/reports",
                         "api": "/api/v1/openapi.json", "health": "/api/v1/health"})
 
     return app

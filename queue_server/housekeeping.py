@@ -21,12 +21,30 @@ def run_forever(tabour, every_s: float = 60.0) -> None:
 
 
 def run_once(tabour) -> int:
+    """Close what an earlier branch day left (tickets, counters) and summarise that day
+    for the reports, once."""
     expired = 0
     for branch_id in tabour.branch_ids():
         try:
             expired += tabour.commands.expire_day(branch_id)
+            summarise_yesterday(tabour, branch_id)
         except Exception:
             log.exception("closing the day failed for branch %s", branch_id)
     if expired:
         log.info("day closed: %d tickets of an earlier day cancelled", expired)
     return expired
+
+
+def summarise_yesterday(tabour, branch_id: int) -> bool:
+    from datetime import date, timedelta
+
+    from . import reports
+    from .reports import summary
+    now = tabour.now()
+    p = tabour.view(branch_id)
+    yesterday = (date.fromisoformat(p.day) - timedelta(days=1)).isoformat()
+    with tabour.db.read() as conn:
+        if yesterday in summary.summarized_days(conn, branch_id, yesterday, yesterday):
+            return False
+    with tabour.db.write() as conn:
+        return reports.close_day(conn, branch_id, yesterday, now)

@@ -199,25 +199,37 @@ class TicketCommands:
         return self.writer.run(branch_id, step)[0]
 
     def expire_day(self, branch_id: int) -> int:
-        """Cancel tickets left from an earlier branch day (unless kept overnight)."""
+        """Cancel tickets left from an earlier branch day (unless kept overnight), and
+        close the counters an earlier day left open: nobody works across the rollover,
+        and a counter open overnight is no open hours. Returns how many of both."""
+        rollover = Actor("system", None, "rollover")
+
         def step(uow, p):
-            if p.policy.keep_overnight:
-                return 0
-            old = [t for t in list(p.index.tickets.values()) + list(p.live.values())
-                   if t.day < p.day]
-            if not old:
-                return 0
-            counters = {cid: r.counter for cid, r in p.counters.items()}
+            left_open = [cid for cid, r in p.counters.items()
+                         if r.counter.state.value != "closed" and r.since is not None
+                         and p.day_of(r.since) < p.day]
             rows = dict(p.counters)
-            changes = lifecycle.expire_day(old, dict(counters), p.day, uow.now,
-                                           Actor("system", None, "rollover"))
-            before = {t.id: t for t in old}
-            for ch in changes:
-                row = rows.get(ch.ticket.counter_id) if ch.counter is not None else None
-                uow.record(ch, before[ch.ticket.id], row)
-                if row is not None:
-                    rows[row.counter.id] = uow.counters[row.counter.id]
-            return len(changes)
+            done = 0
+            old = [] if p.policy.keep_overnight else \
+                [t for t in list(p.index.tickets.values()) + list(p.live.values())
+                 if t.day < p.day]
+            if old:
+                counters = {cid: r.counter for cid, r in p.counters.items()}
+                changes = lifecycle.expire_day(old, dict(counters), p.day, uow.now, rollover)
+                before = {t.id: t for t in old}
+                for ch in changes:
+                    row = rows.get(ch.ticket.counter_id) if ch.counter is not None else None
+                    uow.record(ch, before[ch.ticket.id], row)
+                    if row is not None:
+                        rows[row.counter.id] = uow.counters[row.counter.id]
+                done += len(changes)
+            for cid in left_open:
+                row = rows[cid]
+                if row.counter.state.value in ("open", "paused"):  # not still serving
+                    ch = lifecycle.counter_action(row.counter, "close", uow.now, rollover)
+                    uow.record(ch, None, row, None)
+                    done += 1
+            return done
         return self.writer.run(branch_id, step)[0]
 
 

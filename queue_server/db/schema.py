@@ -135,7 +135,9 @@ tickets = Table(
     Column("printed_people_ahead", Integer, nullable=True),
     # bumped by every write: a write made from an older read matches no row (0006)
     Column("version", Integer, nullable=False, server_default="0"),
-    UniqueConstraint("branch_id", "service_id", "day", "number", name="uq_tickets_number"),
+    # a ticket keeps its code when it is transferred to another service: codes, not
+    # (service, number), are what is unique in a branch day (0006)
+    UniqueConstraint("branch_id", "day", "code", name="uq_tickets_code"),
     UniqueConstraint("branch_id", "idempotency_key", name="uq_tickets_idempotency"),
 )
 # the live queue: only waiting rows are indexed

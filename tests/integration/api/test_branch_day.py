@@ -22,6 +22,7 @@ def set_policy(api, **policy):
     with api.tabour.db.write() as conn:
         row = conn.execute(schema.branches.select()).first()
         conn.execute(update(schema.branches).values(policy={**row.policy, **policy}))
+    api.tabour.projections.forget(row.id)  # written behind the commands' back: re-read
 
 
 def test_rollover_restarts_numbering_and_closes_the_day(api, clock):
@@ -34,11 +35,13 @@ def test_rollover_restarts_numbering_and_closes_the_day(api, clock):
     assert api.issue("A")["code"] == "A-002"
     assert housekeeping.run_once(api.tabour) == 0
     clock.now = datetime(2026, 11, 24, 3, 1, tzinfo=timezone.utc)  # 04:01 local: a new day
-    assert housekeeping.run_once(api.tabour) == 2
+    assert housekeeping.run_once(api.tabour) == 3  # two tickets, and counter 1 left open
     assert api.get(f"/tickets/{late['id']}").get_json()["status"] == "cancelled"
+    assert api.get("/counters").get_json()["counters"][0]["state"] == "closed"
     fresh = api.issue("A")
     assert fresh["code"] == "A-001" and fresh["day"] == "2026-11-24"
     assert fresh["people_ahead"] == 0
+    api.open(1)  # the morning's agent opens the counter
     assert api.call_next(1).get_json()["id"] == fresh["id"]
 
 
@@ -50,7 +53,8 @@ def test_kept_overnight_the_queue_and_its_numbers_continue(api, clock):
     api.issue("A")
     clock.now = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)  # the antenna's next day
     api = relogin(api)
-    assert housekeeping.run_once(api.tabour) == 0
+    assert housekeeping.run_once(api.tabour) == 1  # the counter left open; the tickets stay
+    api.open(1)
     nxt = api.issue("A")
     assert nxt["code"] == "A-003" and nxt["day"] == "2026-11-24" and nxt["people_ahead"] == 2
     assert api.call_next(1).get_json()["id"] == first["id"]
@@ -73,7 +77,7 @@ def test_rollover_frees_a_counter_left_with_a_call(api, clock):
     api.call_next(1)  # the agent went home without finishing
     clock.now = datetime(2026, 11, 24, 7, 0, tzinfo=timezone.utc)
     api = relogin(api)
-    assert housekeeping.run_once(api.tabour) == 1
+    assert housekeeping.run_once(api.tabour) == 2  # the ticket, then its counter
     assert api.get(f"/tickets/{t['id']}").get_json()["status"] == "cancelled"
     counter = next(c for c in api.get("/counters").get_json()["counters"] if c["number"] == 1)
-    assert counter["state"] == "open" and counter["current_ticket"] is None
+    assert counter["state"] == "closed" and counter["current_ticket"] is None

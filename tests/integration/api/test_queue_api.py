@@ -124,6 +124,23 @@ def test_transfer_keeps_the_code_and_reaches_the_other_service(api):
     assert api.call_next(4).get_json()["code"] == t["code"]
 
 
+def test_a_ticket_transferred_to_another_service_keeps_its_code_beside_that_services_own(api):
+    """Found while building the reports: A-001 transferred to B, where B-001 exists,
+    broke the (service, day, number) unique constraint and answered 500. Codes are
+    unique per branch day; the number belongs to the code, not to the service."""
+    api.open(3)  # counter 3 serves B then A
+    b1 = api.issue("B")
+    a1 = api.issue("A")
+    assert api.call_next(3).get_json()["code"] == b1["code"]
+    api.post("/counters/3/start")
+    api.post("/counters/3/finish", {"outcome": "served"})
+    assert api.call_next(3).get_json()["code"] == a1["code"]
+    moved = api.post("/counters/3/transfer", {"service": "B"})
+    assert moved.status_code == 200, moved.get_json()
+    assert moved.get_json()["code"] == "A-001" and moved.get_json()["service"] == "B"
+    assert api.issue("B")["code"] == "B-002"
+
+
 def test_transfer_to_a_counter(api):
     api.open(1)
     api.open(2)

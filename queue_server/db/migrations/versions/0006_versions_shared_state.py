@@ -1,5 +1,6 @@
 """optimistic-concurrency versions on tickets and counters; leases, shared counters and
-recent announcements shared by every server process; service-time priors
+recent announcements shared by every server process; service-time priors; ticket
+codes (not service numbers) unique per branch day
 
 Revision ID: 0006
 Revises: 0005
@@ -19,6 +20,9 @@ UTC = queue_server.db.schema.UTCDateTime
 def upgrade() -> None:
     with op.batch_alter_table('tickets') as batch:
         batch.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
+        # a transferred ticket keeps its code in its new service: codes are unique
+        batch.drop_constraint('uq_tickets_number', type_='unique')
+        batch.create_unique_constraint('uq_tickets_code', ['branch_id', 'day', 'code'])
     with op.batch_alter_table('counters') as batch:
         batch.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('printers') as batch:
@@ -66,4 +70,7 @@ def downgrade() -> None:
     with op.batch_alter_table('counters') as batch:
         batch.drop_column('version')
     with op.batch_alter_table('tickets') as batch:
+        batch.drop_constraint('uq_tickets_code', type_='unique')
+        batch.create_unique_constraint('uq_tickets_number',
+                                       ['branch_id', 'service_id', 'day', 'number'])
         batch.drop_column('version')
