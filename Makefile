@@ -21,10 +21,10 @@ test-unit: setup
 	$(PY) -m pytest -q tests/unit
 
 bench: setup services  ## figures as JSON, also written to var/bench/latest.json
-	$(PY) -m tests.bench
+	$(PY) tests/bench/__main__.py $(if $(ONLY),--only $(ONLY),)
 
 i18n-extract:     ## collect msgids from code and templates into the catalogs
-	.venv/bin/pybabel extract -F babel.cfg -o var/messages.pot --no-location .
+	.venv/bin/pybabel extract -F babel.cfg -k N_ -o var/messages.pot --no-location --ignore-dirs=".venv node_modules var tests" .
 	.venv/bin/pybabel update -i var/messages.pot -d queue_server/translations --no-fuzzy-matching
 
 clean:

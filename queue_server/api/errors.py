@@ -53,7 +53,7 @@ def status_of(e: DomainError) -> int:
         return e.status
     if e.kind == "too_many_attempts":
         return 429
-    if e.kind == "invalid_input":
+    if e.kind in ("invalid_input", "bad_request"):
         return 400
     return next((v for k, v in STATUS.items() if isinstance(e, k)), 409)
 

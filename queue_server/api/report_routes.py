@@ -22,7 +22,16 @@ from ..db import repo
 from ..reports import export
 from ..reports.facts import ticket_list
 from . import bp
+from ..engine.messages import N_, register
 from .errors import ApiError, describe_validation
+
+register({
+    "invalid_query": N_("The request is not valid: %(text)s. Parameters: %(parameters)s"),
+    "unknown_branch": N_("There is no branch with the code '%(branch)s': check the code, or "
+                         "leave 'branch' out for your own branch."),
+    "other_branch_reports": N_("You may read the reports of your own branch only; "
+                               "'%(branch)s' is another branch. Ask that branch's manager."),
+})
 from .registry import route
 from .schemas import Lang, Strict
 
@@ -69,12 +78,12 @@ def _query(model):
     try:
         return model.model_validate(request.args.to_dict())
     except ValidationError as exc:
-        message, problems = describe_validation(exc)
-        message = message.replace("from_", "from").replace("Value error, ", "")
+        text, problems = describe_validation(exc)
+        text = text.replace("from_", "from").replace("Value error, ", "")
         for p in problems:
             p["field"] = p["field"].replace("from_", "from")
             p["problem"] = p["problem"].replace("Value error, ", "")
-        raise ApiError(400, "invalid_query", message + " Parameters: " + _PARAMS,
+        raise ApiError(400, "invalid_query", text=text, parameters=_PARAMS,
                        problems=problems) from None
 
 
@@ -85,22 +94,16 @@ def _branch_id(principal, code: str | None) -> int:
     with _tabour().db.read() as conn:
         branch = repo.branch_by_code(conn, code)
     if branch is None:
-        raise ApiError(400, "unknown_branch", f"There is no branch with the code '{code}': "
-                       "check the code, or leave 'branch' out for your own branch.",
-                       branch=code)
+        raise ApiError(400, "unknown_branch", branch=code)
     if branch.id != principal.branch_id:
-        raise AuthError(f"You may read the reports of your own branch only; '{code}' is "
-                        "another branch. Ask that branch's manager.", 403)
+        raise AuthError("other_branch_reports", 403, branch=code)
     return branch.id
 
 
 def _report(principal) -> tuple[dict, ReportQuery, int]:
     q = _query(ReportQuery)
     branch_id = _branch_id(principal, q.branch)
-    try:
-        rep = reports.report(_tabour().db, branch_id, q.from_, q.to, q.grain, _now())
-    except reports.ReportError as e:
-        raise ApiError(400, e.code, e.message, **e.details) from None
+    rep = reports.report(_tabour().db, branch_id, q.from_, q.to, q.grain, _now())
     return rep, q, branch_id
 
 
@@ -147,10 +150,7 @@ def figures_csv(p, _b):
 def tickets_csv(p, _b):
     q = _query(ReportQuery)
     branch_id = _branch_id(p, q.branch)
-    try:
-        reports.check_range(q.from_, q.to, q.grain)
-    except reports.ReportError as e:
-        raise ApiError(400, e.code, e.message, **e.details) from None
+    reports.check_range(q.from_, q.to, q.grain)
     rows = _tickets(branch_id, q.from_.isoformat(), q.to.isoformat())
     name = f"tabour-{q.from_}-{q.to}-tickets.csv"
     return Response(stream_with_context(export.tickets_csv(rows)), mimetype="text/csv",

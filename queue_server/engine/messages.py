@@ -120,6 +120,10 @@ def is_code(code: object) -> bool:
     return isinstance(code, str) and template(code) is not None
 
 
+RTL = frozenset({"ar", "ary", "arq", "fa", "he", "ur"})
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate: a code or a number inside Arabic text
+
+
 def _word(key: str, value, gettext: Callable[[str], str], lang: str | None):
     if isinstance(value, dict):
         return value.get(lang or "en") or value.get("en") or value.get("fr") \
@@ -142,10 +146,19 @@ def render(code: str, params: dict, gettext: Callable[[str], str] = lambda s: s,
     if text is None:
         return str(params.get("message") or code)
     values = {k: _word(k, v, gettext, lang) for k, v in params.items()}
+    if lang in RTL:  # "A-001" or "12" keep their own direction inside a right-to-left line
+        values = {k: v if _translated(k, params[k]) else f"{FSI}{v}{PDI}"
+                  for k, v in values.items()}
     try:
         return gettext(text) % values
     except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder
         return text % values if _fits(text, values) else text
+
+
+def _translated(key: str, value) -> bool:
+    table = _WORDS.get(key)
+    return (table is not None and value in table) or \
+        (key in ("what", "first") and is_code(value))
 
 
 def _fits(text: str, values: dict) -> bool:

@@ -53,12 +53,25 @@ COLUMNS = {
 BREAKDOWNS = ("service", "counter", "agent", "outcome", "channel", "priority", "transfer")
 
 
-class ReportError(Exception):
+from ..engine.errors import DomainError
+from ..engine.messages import N_, register
+
+register({
+    "invalid_grain": N_("grain must be one of %(choices)s."),
+    "empty_range": N_("The range is empty: 'to' (%(to)s) is before 'from' (%(from)s). Swap "
+                      "them."),
+    "range_too_long": N_("A report covers at most %(max_days)s days; this range has %(days)s. "
+                         "Ask for a shorter range."),
+    "hour_range_too_long": N_("An hourly report covers at most %(max_days)s days; this range "
+                              "has %(days)s. Choose the day or week grain, or a shorter range."),
+    "report_branch_not_found": N_("There is no branch %(branch)s."),
+})
+
+
+class ReportError(DomainError):
     """Input a report cannot be made from: the API answers 400 with it."""
 
-    def __init__(self, code: str, message: str, **details):
-        super().__init__(message)
-        self.code, self.message, self.details = code, message, details
+    kind = "bad_request"
 
 
 @dataclass(frozen=True)
@@ -76,22 +89,14 @@ class Context:
 
 def check_range(day_from: date, day_to: date, grain: str) -> int:
     if grain not in GRAINS:
-        raise ReportError("invalid_grain", f"grain must be one of {', '.join(GRAINS)}.",
-                          grain=grain)
+        raise ReportError("invalid_grain", choices=GRAINS, grain=grain)
     if day_to < day_from:
-        raise ReportError("empty_range", f"The range is empty: 'to' ({day_to}) is before "
-                          f"'from' ({day_from}). Swap them.", **{"from": str(day_from),
-                                                                 "to": str(day_to)})
+        raise ReportError("empty_range", **{"from": str(day_from), "to": str(day_to)})
     days = (day_to - day_from).days + 1
     if days > MAX_DAYS:
-        raise ReportError("range_too_long", f"A report covers at most {MAX_DAYS} days (three "
-                          f"years); this range has {days}. Ask for a shorter range.",
-                          days=days, max_days=MAX_DAYS)
+        raise ReportError("range_too_long", days=days, max_days=MAX_DAYS)
     if grain == "hour" and days > HOUR_GRAIN_MAX_DAYS:
-        raise ReportError("range_too_long", f"An hourly report covers at most "
-                          f"{HOUR_GRAIN_MAX_DAYS} days; this range has {days}. Choose the "
-                          "day or week grain, or a shorter range.", days=days,
-                          max_days=HOUR_GRAIN_MAX_DAYS)
+        raise ReportError("hour_range_too_long", days=days, max_days=HOUR_GRAIN_MAX_DAYS)
     return days
 
 
@@ -102,7 +107,7 @@ _Q_COUNTERS = (select(s.counters.c.id, s.counters.c.number, s.counters.c.name)
 def context(conn, branch_id: int, now: datetime) -> Context:
     branch = repo.load_branch(conn, branch_id)
     if branch is None:
-        raise ReportError("unknown_branch", f"There is no branch {branch_id}.")
+        raise ReportError("report_branch_not_found", branch=branch_id)
     services = repo.load_services(conn, branch_id)
     counters = {r.id: (r.number, r.name) for r in conn.execute(_Q_COUNTERS, {"b": branch_id})}
     return Context(branch, services, counters, branch_today(branch, now), now)

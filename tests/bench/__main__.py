@@ -1,47 +1,46 @@
-"""`make bench`: start a real server process and measure what the issues ask for.
+"""`make bench`: real server processes, measured; one JSON object printed and written
+to var/bench/latest.json. Every latency comes with its sample count: a "p99" from
+at least 100 independent samples, else the maximum (tests/bench/stats.py).
 
-Prints one JSON object and writes it to var/bench/latest.json. Keys:
-  issue_per_s              tickets issued per second through the API, 8 keep-alive clients
-  call_to_display_ms_p50   click on call-next (HTTP request sent) to ticket_called received
-  call_to_display_ms_p99   by real Socket.IO display clients, with `clients` connected
-  clients                  websocket clients connected in branch rooms during the calls
-  server_rss_mb            server memory with those clients connected
-plus the figures of the printing and announcement parts, and of the reports
-(tests/bench/reports.py):
-  report_year_ms           a year of a busy branch at day grain with every breakdown, on
-                           {"sqlite": {median, max, n, cold_ms}, "postgres": {...}}
-  report_year_tickets      the year's size (tickets, events)
-  report_year_events
-  report_month_ms          a 31-day report (exact percentiles), median, per database
-  report_today_ms          today so far on the year's busiest day, median, per database
+Parts (``--only part,part`` runs some):
+  write_path   issue_per_s and issue / kiosk tap / call-next latencies at 10 and at
+               2,000 waiting in one branch, on SQLite and PostgreSQL (write_path.py);
+               SQL statements per request with 150 waiting
+  displays     call -> display with 1,000 websocket clients in 50 branches: per call,
+               the time until all 20 displays of the branch have it (120 calls);
+               server memory
+  estimates    estimate_ms (the issue path's read), forecast_refresh_ms at 50 waiting,
+               the wait scorer on 5 public days (estimates.py)
+  printing     ticket render + encode, tap to printed on a virtual network printer
+  pages        click to display in Chromium, first announcement audio
+  reports      report_year_ms on SQLite and PostgreSQL (reports.py)
+
+Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
+installed by a dependency would shadow ``python -m tests.bench``.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-
-import requests
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from bench.stats import summary  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
-from tests.bench.stats import pct  # noqa: E402
 
 PASSWORD = "bench-admin-password"
 BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
-ISSUE_CLIENTS = 8
-ISSUE_SECONDS = 8.0
-CALLS = 100
+CALLS = 120
+PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports")
 
 
 def bench_config(path: Path) -> None:
@@ -62,50 +61,13 @@ def prepare(db_url: str, config: Path) -> dict:
     t = app.extensions["tabour"]
     ids = sorted(t.branch_ids())
     tokens = {"displays": {b: [t.auth.create_device(b, "display", f"tv-{b}-{i}")
-                               for i in range(DISPLAYS_PER_BRANCH)] for b in ids},
-              "kiosk": {b: t.auth.create_device(b, "kiosk", f"kiosk-{b}")
-                        for b in ids[1:ISSUE_CLIENTS + 1]}}
+                               for i in range(DISPLAYS_PER_BRANCH)] for b in ids}}
     t.db.dispose()
     return tokens
 
 
-def measure_issue_rate(server: ServerProcess, kiosk_tokens: list[str]) -> tuple[float, int]:
-    """8 kiosks of 8 branches issue at once through one server (a regional
-    deployment); each branch's queue grows to a deep morning-rush queue."""
-    counts = [0] * ISSUE_CLIENTS
-    errors = []
-    start = threading.Barrier(ISSUE_CLIENTS + 1)
-    stop_at = [0.0]
-
-    def client(i):
-        with requests.Session() as s:
-            s.headers["Authorization"] = f"Bearer {kiosk_tokens[i]}"
-            start.wait()
-            n = 0
-            while time.perf_counter() < stop_at[0]:
-                r = s.post(f"{server.url}/api/v1/tickets",
-                           json={"service": "ABCDE"[n % 5], "language": "ar"})
-                if r.status_code != 201:
-                    errors.append(r.text)
-                    return
-                n += 1
-            counts[i] = n
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(ISSUE_CLIENTS)]
-    for th in threads:
-        th.start()
-    stop_at[0] = time.perf_counter() + ISSUE_SECONDS
-    t0 = time.perf_counter()
-    start.wait()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - t0
-    if errors:
-        raise RuntimeError(f"issuing failed: {errors[0]}")
-    return sum(counts) / elapsed, max(counts)
-
-
-async def measure_calls(server: ServerProcess, tokens: dict, admin_token: str, branch_ids) -> dict:
+async def measure_calls(server: ServerProcess, tokens: dict, admin_token: str,
+                        branch_ids) -> dict:
     import aiohttp
     import socketio
 
@@ -129,14 +91,14 @@ async def measure_calls(server: ServerProcess, tokens: dict, admin_token: str, b
     rss = server_rss_mb(server.pid)
 
     headers = {"Authorization": f"Bearer {admin_token}"}
-    latencies = []
+    all_displays, per_display = [], []
     async with aiohttp.ClientSession(headers=headers) as http:
         for n in (1, 2, 3, 4, 5, 6):
             await http.post(f"{server.url}/api/v1/counters/{n}/open", json={})
-        for i in range(CALLS + 20):
+        for i in range(CALLS + 30):
             await http.post(f"{server.url}/api/v1/tickets",
                             json={"service": "ABCDE"[i % 5], "language": "fr"})
-        for i in range(CALLS):
+        for i in range(CALLS + 10):
             counter = 1 + i % 6
             t0 = time.perf_counter()
             r = await http.post(f"{server.url}/api/v1/counters/{counter}/call-next", json={})
@@ -144,18 +106,22 @@ async def measure_calls(server: ServerProcess, tokens: dict, admin_token: str, b
                 raise RuntimeError(f"call-next answered {r.status}: {await r.text()}")
             code = (await r.json())["code"]
             deadline = time.perf_counter() + 2
-            while len(received.get(code, [])) < DISPLAYS_PER_BRANCH and time.perf_counter() < deadline:
+            while len(received.get(code, [])) < DISPLAYS_PER_BRANCH and \
+                    time.perf_counter() < deadline:
                 await asyncio.sleep(0.0005)
             got = received.get(code, [])
             if len(got) < DISPLAYS_PER_BRANCH:
                 raise RuntimeError(f"only {len(got)} displays saw {code}")
-            latencies += [(t - t0) * 1000 for t in got]
+            if i >= 10:  # warm-up
+                all_displays.append((max(got) - t0) * 1000)
+                per_display += [(t - t0) * 1000 for t in got]
             await http.post(f"{server.url}/api/v1/counters/{counter}/start", json={})
             await http.post(f"{server.url}/api/v1/counters/{counter}/finish",
                             json={"outcome": "served"})
     await asyncio.gather(*(c.disconnect() for c in clients))
-    return {"call_to_display_ms_p50": round(statistics.median(latencies), 2),
-            "call_to_display_ms_p99": round(pct(latencies, 99), 2),
+    return {"call_to_display_ms": summary(all_displays),
+            "call_to_display_ms_each_display_median": round(
+                sorted(per_display)[len(per_display) // 2], 2),
             "clients": len(clients), "server_rss_mb": rss}
 
 
@@ -166,41 +132,73 @@ def server_rss_mb(pid: int) -> float:
     return -1.0
 
 
-def part_figures() -> dict:
-    """Figures of the other parts (printing, announcements), when present."""
-    out = {}
+def part_write_path(work: Path) -> dict:
+    from bench import write_path
+    from support.databases import PostgresDatabases, require_pg
+    out = {"sqlite": write_path.measure_database(f"sqlite:///{work / 'wp.sqlite'}", "sqlite",
+                                                 work / "wp-sqlite")}
+    require_pg()
+    dbs = PostgresDatabases()
     try:
-        from printers.bench import measure as printers_measure
-        out.update(printers_measure())
-    except ImportError:
-        pass
+        out["postgres"] = write_path.measure_database(dbs.new(), "postgres", work / "wp-pg")
+    finally:
+        dbs.close()
+    out.update(write_path.statement_counts())
+    return {"write_path": out,
+            "issue_per_s": {"sqlite": out["sqlite"]["issue_per_s"],
+                            "postgres": out["postgres"]["issue_per_s"]},
+            "issue_p99_ms": {f"{db}_{d}": out[db][f"depth_{d}"]["issue_ms"].get("p99")
+                             for db in ("sqlite", "postgres") for d in (10, 2000)}}
+
+
+def part_displays(work: Path) -> dict:
+    config = work / "branches.toml"
+    bench_config(config)
+    db_url = f"sqlite:///{work / 'displays.sqlite'}"
+    tokens = prepare(db_url, config)
+    server = ServerProcess(db_url, work / "displays.log", PASSWORD, TABOUR_AGENT="0",
+                           TABOUR_CONFIG=str(config), TABOUR_VAR_DIR=str(work / "dvar")).start()
     try:
-        from display.bench import measure as display_measure
-        with tempfile.TemporaryDirectory() as d:
-            out.update(display_measure(d))
-    except ImportError:
-        pass
+        return asyncio.run(measure_calls(server, tokens, server.token(), sorted(tokens["displays"])))
+    finally:
+        server.stop()
+
+
+def part_estimates(_work: Path) -> dict:
+    from bench import estimates
+    return {**estimates.measure_costs(), **estimates.measure_accuracy(days=5)}
+
+
+def part_printing(work: Path) -> dict:
+    from bench.tap_to_print import measure_tap_to_print
+    from printers.bench import measure as printers_measure
+    out = printers_measure()
+    server = ServerProcess(f"sqlite:///{work / 'print.sqlite'}", work / "print.log", PASSWORD,
+                           TABOUR_VAR_DIR=str(work / "print-var"), TABOUR_AGENT="0").start()
+    try:
+        out.update(measure_tap_to_print(server.url, server.token(), tickets=120))
+    finally:
+        server.stop()
     return out
 
 
-def browser_and_print_figures(work: Path) -> dict:
-    """Tap-to-printed on a virtual network printer, click-to-display in Chromium and
-    the first announcement, against a second, fresh server on the default branch."""
+def part_pages(work: Path) -> dict:
+    from display.bench import measure as display_measure
     from display.bench import measure_click_to_display, measure_first_announcement
-    from tests.bench.tap_to_print import measure_tap_to_print
     from playwright.sync_api import sync_playwright
 
     from e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+    with tempfile.TemporaryDirectory() as d:
+        out = display_measure(d)
     server = ServerProcess(f"sqlite:///{work / 'pages.sqlite'}", work / "pages.log", PASSWORD,
-                           TABOUR_VAR_DIR=str(work / "pages-var")).start()
-    out = {}
+                           TABOUR_VAR_DIR=str(work / "pages-var"), TABOUR_AGENT="0").start()
     try:
         token = server.token()
-        out.update(measure_tap_to_print(server.url, token))
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                        args=CHROMIUM_ARGS)
             try:
-                out.update(measure_click_to_display(browser, server.url, token))
+                out.update(measure_click_to_display(browser, server.url, token, runs=40))
                 out.update(measure_first_announcement(browser, server.url, token))
             finally:
                 browser.close()
@@ -209,33 +207,38 @@ def browser_and_print_figures(work: Path) -> dict:
     return out
 
 
-def main() -> int:
-    work = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / "var"))
-    config = work / "branches.toml"
-    bench_config(config)
-    db_url = f"sqlite:///{work / 'tabour.sqlite'}"
-    tokens = prepare(db_url, config)
-    server = ServerProcess(db_url, work / "server.log", PASSWORD,
-                           TABOUR_CONFIG=str(config), TABOUR_VAR_DIR=str(work)).start()
-    try:
-        admin = server.token()
-        branch_ids = sorted(tokens["displays"])
-        # issuing in other branches keeps the measured branch's queue at branch size
-        rate, depth = measure_issue_rate(server, list(tokens["kiosk"].values()))
-        result = {"issue_per_s": round(rate, 1), "issue_queue_depth_max": depth}
-        result.update(asyncio.run(measure_calls(server, tokens, admin, branch_ids)))
-    finally:
-        server.stop()
-    result.update(part_figures())
+def part_reports(_work: Path) -> dict:
     from bench.reports import measure_reports
-    result.update(measure_reports())
-    result.update(browser_and_print_figures(work))
+    return measure_reports()
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description="Tabour's figures")
+    ap.add_argument("--only", default=",".join(PARTS),
+                    help=f"comma-separated parts: {', '.join(PARTS)}")
+    args = ap.parse_args(argv)
+    parts = [p.strip() for p in args.only.split(",") if p.strip()]
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown:
+        ap.error(f"unknown part(s) {', '.join(unknown)}: use {', '.join(PARTS)}")
+    (ROOT / "var").mkdir(exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="bench-", dir=ROOT / "var"))
+    result: dict = {}
+    timings = {}
+    for part in parts:
+        t0 = time.monotonic()
+        print(f"bench: {part} ...", file=sys.stderr, flush=True)
+        (work / part).mkdir(parents=True, exist_ok=True)
+        result.update(globals()[f"part_{part}"](work / part))
+        timings[part] = round(time.monotonic() - t0, 1)
+    result["bench_seconds"] = timings
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "server": "gevent, 1 process, SQLite WAL"}
+                         "server": "gevent, 1 process; SQLite WAL or PostgreSQL"}
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.json").write_text(json.dumps(result, indent=2))
-    print(json.dumps(result, indent=2))
+    name = "latest.json" if parts == list(PARTS) else f"latest-{'-'.join(parts)}.json"
+    (out / name).write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
 

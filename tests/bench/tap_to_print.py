@@ -22,7 +22,7 @@ from pathlib import Path
 import requests
 
 from support.virtual_printers import TcpVirtualPrinter
-from tests.bench.stats import pct
+from bench.stats import summary
 
 
 def measure_tap_to_print(server_url: str, admin_token: str, tickets: int = 30,
@@ -66,8 +66,7 @@ def measure_tap_to_print(server_url: str, admin_token: str, tickets: int = 30,
             printer.clear()  # keeps the next poll's copy small
             if i:  # the first one warms fonts and connections up
                 timings.append(elapsed)
-        return {"tap_to_print_ms_p50": round(statistics.median(timings), 1),
-                "tap_to_print_ms_p99": round(pct(timings, 99), 1)}
+        return {"tap_to_print_ms": summary(timings, 1)}
     finally:
         agent.stop()
         printer.stop()

@@ -7,7 +7,9 @@ from display.bench import measure_click_to_display, measure_first_announcement
 def test_bench_measures_click_to_display_and_first_announcement(live_server, browser):
     token = live_server.token()
     figures = measure_click_to_display(browser, live_server.url, token, runs=8)
-    assert 0 < figures["click_to_display_ms_p50"] <= figures["click_to_display_ms_p99"] < 200
+    click = figures["click_to_display_ms"]
+    assert click["n"] == 8 and "p99" not in click  # under 100 samples: the maximum, named so
+    assert 0 < click["median"] <= click["max"] < 200
     first = measure_first_announcement(browser, live_server.url, token)
     assert 0 < first["announcement_first_audio_ms"] < 3000
     print(figures, first)

@@ -94,7 +94,9 @@ def play(api, clock, until_close: bool = True) -> dict:
     if until_close:
         for who, n in ((amina, 1), (karim, 3), (api, 4), (api, 5)):
             step(who, n, 45, "close")
-    with api.tabour.db.write() as conn:  # what the lead's estimates will print
+    with api.tabour.db.write() as conn:  # printed estimates chosen for the hand figures
+        conn.execute(update(schema.tickets).values(printed_wait_minutes=None,
+                                                   printed_people_ahead=None))
         for code, minutes in (("A-002", 5), ("B-001", 12), ("A-005", 30)):
             conn.execute(update(schema.tickets).where(schema.tickets.c.id == issued[code]["id"])
                          .values(printed_wait_minutes=minutes, printed_people_ahead=1))

@@ -126,7 +126,9 @@ def test_summaries_are_written_once_and_read_back_equal(api, clock):
     def rows():
         with db.read() as conn:
             return conn.execute(select(func.count()).select_from(schema.report_days)).scalar()
-    assert rows() == 0
+    assert rows() > 0                   # the rollover summarised the day it closed
+    with db.write() as conn:
+        conn.execute(delete(schema.report_days))
     first = report_json(api)            # lazy backfill: computed from the raw rows, stored
     n = rows()
     assert n > 0

@@ -1,0 +1,184 @@
+"""The write path's figures, on one server process (gevent) per database:
+
+- ``issue_per_s``: 8 keep-alive clients issue in ONE branch for 8 s (after a 1 s
+  warm-up), the queue growing past a thousand; the rate per 2-second window shows
+  whether it stays flat as the queue deepens;
+- ``issue_ms`` / ``call_next_ms`` / ``kiosk_issue_ms`` at 10 and at 2,000 waiting:
+  one client, one request at a time (issue, then call-next + start + finish, so the
+  depth stays put), 200 samples each after 20 warm-up rounds;
+- ``sql_statements``: statements run by one request with 150 waiting (counted in
+  process with an SQLAlchemy listener, the fan-out's summary included).
+"""
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+from bench.stats import summary
+from support.server import ServerProcess
+
+PASSWORD = "bench-admin-password"
+CLIENTS = 8
+SECONDS = 8.0
+WARM_S = 1.0
+SAMPLES = 200
+
+
+def _server(url: str, work: Path) -> ServerProcess:
+    return ServerProcess(url, work / "server.log", PASSWORD, TABOUR_AGENT="0",
+                         TABOUR_VAR_DIR=str(work / "var")).start()
+
+
+def _rate(server: ServerProcess, token: str) -> dict:
+    headers = {"Authorization": f"Bearer {token}"}
+    stamps: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(CLIENTS + 1)
+    stop_at = [0.0]
+
+    def client(i):
+        with requests.Session() as s:
+            s.headers.update(headers)
+            start.wait()
+            n = 0
+            while time.perf_counter() < stop_at[0]:
+                r = s.post(f"{server.url}/api/v1/tickets",
+                           json={"service": "AB"[n % 2], "language": "ar"})
+                if r.status_code != 201:
+                    errors.append(r.text[:300])
+                    return
+                with lock:
+                    stamps.append(time.perf_counter())
+                n += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    for th in threads:
+        th.start()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + WARM_S + SECONDS
+    start.wait()
+    for th in threads:
+        th.join()
+    if errors:
+        raise RuntimeError(f"issuing failed: {errors[0]}")
+    measured = [s for s in stamps if s >= t0 + WARM_S]
+    windows = [sum(1 for s in measured if t0 + WARM_S + w <= s < t0 + WARM_S + w + 2) / 2
+               for w in range(0, int(SECONDS), 2)]
+    return {"issue_per_s": round(len(measured) / SECONDS, 1),
+            "issue_per_s_windows": [round(w) for w in windows],
+            "queue_after": len(stamps), "clients": CLIENTS}
+
+
+def _fill(server: ServerProcess, token: str, n: int) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def client(k):
+        with requests.Session() as s:
+            s.headers.update(headers)
+            for i in range(k):
+                s.post(f"{server.url}/api/v1/tickets",
+                       json={"service": "AB"[i % 2], "language": "fr"}).raise_for_status()
+    per = n // CLIENTS
+    threads = [threading.Thread(target=client, args=(per,)) for _ in range(CLIENTS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+def _loop(server: ServerProcess, token: str, kiosk_token: str) -> dict:
+    """issue / kiosk tap / call-next latencies with the queue at its current depth."""
+    api = f"{server.url}/api/v1"
+    issue, kiosk, call = [], [], []
+    with requests.Session() as s, requests.Session() as k:
+        s.headers["Authorization"] = f"Bearer {token}"
+        k.headers["Authorization"] = f"Bearer {kiosk_token}"
+        for i in range(SAMPLES + 20):
+            t0 = time.perf_counter()
+            s.post(f"{api}/tickets", json={"service": "A", "language": "fr"}).raise_for_status()
+            t1 = time.perf_counter()
+            k.post(f"{api}/kiosk/tickets", json={"service": "B", "language": "ar",
+                                                 "idempotency_key": f"bench-{time.time_ns()}"}
+                   ).raise_for_status()
+            t2 = time.perf_counter()
+            for _ in range(2):  # two out, two in: the depth stays put
+                c0 = time.perf_counter()
+                r = s.post(f"{api}/counters/2/call-next", json={})
+                c1 = time.perf_counter()
+                if r.status_code != 200:
+                    raise RuntimeError(f"call-next answered {r.status_code}: {r.text[:200]}")
+                s.post(f"{api}/counters/2/start", json={}).raise_for_status()
+                s.post(f"{api}/counters/2/finish", json={"outcome": "served"}).raise_for_status()
+                if i >= 20:
+                    call.append((c1 - c0) * 1000)
+            if i >= 20:
+                issue.append((t1 - t0) * 1000)
+                kiosk.append((t2 - t1) * 1000)
+    return {"issue_ms": summary(issue), "kiosk_issue_ms": summary(kiosk),
+            "call_next_ms": summary(call)}
+
+
+def measure_database(url: str, label: str, work: Path) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    server = _server(url, work)
+    try:
+        token = server.token()
+        api = f"{server.url}/api/v1"
+        h = {"Authorization": f"Bearer {token}"}
+        for n in (1, 2, 3):
+            requests.post(f"{api}/counters/{n}/open", headers=h, json={}, timeout=10)
+        kiosk_token = requests.post(f"{api}/devices", headers=h, timeout=10,
+                                    json={"role": "kiosk", "name": "bench kiosk"}).json()["token"]
+        out = {"database": label}
+        # depth 10: a short queue
+        _fill(server, token, 8)
+        out["depth_10"] = _loop(server, token, kiosk_token)
+        # depth 2,000 in the same branch
+        _fill(server, token, 2000)
+        out["depth_2000"] = _loop(server, token, kiosk_token)
+        # throughput: 8 clients, the queue growing in one branch
+        out.update(_rate(server, token))
+        return out
+    finally:
+        server.stop()
+
+
+def statement_counts() -> dict:
+    """Statements one request runs with 150 waiting (and the fan-out after it)."""
+    from support.api import Api
+    from support.app import ADMIN_PASSWORD, make_app
+    from support.clock import FakeClock
+    from support.sql_count import counting
+    with tempfile.TemporaryDirectory() as d:
+        app = make_app(f"sqlite:///{d}/count.sqlite", FakeClock())
+        api = Api(app).login("admin", ADMIN_PASSWORD)
+        api.open(1)
+        api.open(2)
+        code = api.post("/kiosk/pairing-codes", {"kiosk_name": "k"}).get_json()["code"]
+        kiosk = api.as_token(api.as_token(None).post("/kiosk/pair", {"code": code})
+                             .get_json()["token"])
+        kiosk.post("/kiosk/tickets", {"service": "A", "language": "ar",
+                                      "idempotency_key": "warm-up-1"})
+        for _ in range(150):
+            api.issue("A")
+        engine = app.extensions["tabour"].db.engine
+        counts = {}
+        for name, call in (
+                ("kiosk_tap", lambda: kiosk.post("/kiosk/tickets", {
+                    "service": "A", "language": "ar", "idempotency_key": "tap-000001"})),
+                ("post_tickets", lambda: api.post("/tickets", {"service": "A",
+                                                               "language": "ar"})),
+                ("call_next", lambda: api.post("/counters/1/call-next"))):
+            with counting(engine) as seen:
+                r = call()
+                time.sleep(0.15)  # the coalesced summary of the fan-out runs in the window
+            assert r.status_code in (200, 201), r.get_json()
+            counts[name] = len(seen)
+        app.extensions["tabour"].db.dispose()
+    return {"sql_statements": counts, "sql_statements_before": {
+        "kiosk_tap": 47 + 8, "post_tickets": 18, "call_next": 20}}
