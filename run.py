@@ -28,10 +28,11 @@ def _serve(args) -> int:
     from queue_server.server import serve
     from queue_server.settings import Settings
 
-    settings = Settings.from_env(async_mode="gevent")
+    settings = Settings.from_env(async_mode="gevent", serial_now=False)
     app = create_app(settings)
     tabour = app.extensions["tabour"]
     tabour.socketio.start_background_task(housekeeping.run_forever, tabour)
+    tabour.socketio.start_background_task(_refresh_estimates, tabour)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
@@ -54,7 +55,14 @@ def _serve(args) -> int:
                  "-d '{\"username\":\"admin\",\"password\":\"...\"}'",
                  "Ctrl+C stops the server."]
         print("\n".join(lines), flush=True)
-        agents.append(_start_printer_agent(tabour, settings, args.host, port))
+        tabour.socketio.start_background_task(
+            _one_owner, tabour, {
+                # the serial counter displays: one process opens the ports
+                "serial-ports": lambda: tabour.serial_counters.configure(),
+                # the embedded printer agent: one per deployment, or jobs print twice
+                "embedded-printer-agent": lambda: agents.append(
+                    _start_printer_agent(tabour, settings, args.host, port)),
+            })
 
     agents = []
     try:
@@ -64,6 +72,34 @@ def _serve(args) -> int:
             if agent is not None and agent.poll() is None:
                 agent.terminate()
     return 0
+
+
+def _one_owner(tabour, work: dict, every_s: float = 10.0) -> None:
+    """Work one process of the deployment does: whoever holds the lease starts it and
+    keeps the lease; another process takes over when the holder is gone (the lease
+    lapses after 30 s without renewal)."""
+    started: set[str] = set()
+    log = logging.getLogger("tabour.leases")
+    while True:
+        for name, start in work.items():
+            try:
+                if tabour.leases.hold(name) and name not in started:
+                    started.add(name)
+                    log.info("this process holds %s: starting it", name)
+                    start()
+            except Exception:  # the database is away: next round
+                log.exception("lease %s", name)
+        tabour.socketio.sleep(every_s)
+
+
+def _refresh_estimates(tabour, every_s: float = 15.0) -> None:
+    """Quiet hours: nothing happens, but time passes; the forecasts follow."""
+    while True:
+        tabour.socketio.sleep(every_s)
+        try:
+            tabour.estimator.refresh_all()
+        except Exception:
+            logging.getLogger("tabour.estimates").exception("refresh failed")
 
 
 def _start_printer_agent(tabour, settings, host, port):

@@ -31,13 +31,16 @@ from .documents import DepositPrint, TicketPrint
 from .errors import PrinterConfigError, PrintingError
 from .layout import render_deposit, render_ticket
 from .printing import print_blocks
-from .spool import Spool
+from .spool import DIFFERENT, SAME, Spool
 from .status import PrinterStatus, query_status
 from .transports import describe, transport_for
 
 log = logging.getLogger("tabour.agent")
 
 BLOCKING_STATES = {"paper_out", "cover_open", "offline", "error"}
+NO_PAPER = {"paper_out", "cover_open"}  # the visitor gets no ticket until someone acts
+# transports whose printer answers a status query: a print can be confirmed
+CONFIRMING = {"network", "serial"}
 Report = Callable[[str, dict], None]
 
 
@@ -78,12 +81,23 @@ class Agent:
             return "unknown_printer"
         payload = {"kind": msg.get("kind", "ticket"), "paper": msg.get("paper"),
                    "document": msg.get("document")}
-        if not self.spool.enqueue(job_id, self.name, payload):
+        found = self.spool.enqueue(job_id, self.name, payload)
+        if found == DIFFERENT:
+            # the id of a job this agent already has, for other content (a database reset,
+            # a restore, another server): printing either would lie about the other
+            reason = (f"Job id {job_id} was already used for another document on this "
+                      "printer agent: it was not printed. Reprint the ticket from the console.")
+            log.error("job %s refused: %s", job_id, reason)
+            self.report("print_result", {"job_id": job_id, "status": "refused", "error": reason})
+            return "refused"
+        if found == SAME:
             job = self.spool.get(job_id)
-            if job is not None and job.status != "pending":  # the server missed our report
-                self.report("print_result", {"job_id": job_id, "status": job.status,
-                                             "error": job.last_error, "attempts": job.attempts})
+            self.report("print_result", {"job_id": job_id, "attempts": job.attempts,
+                                         "error": job.last_error,
+                                         "status": "queued" if job.status == "pending"
+                                         else job.status})  # the server missed our report
             return "duplicate"
+        self.report("print_result", {"job_id": job_id, "status": "queued"})  # taken
         self.wake.set()
         return "queued"
 
@@ -112,7 +126,7 @@ class Agent:
             if self.status is not None and self.status.state in BLOCKING_STATES:
                 # the printer said it cannot print: keep the job, try after the backoff
                 self._retry(job.job_id, f"printer is {self.status.state}: {self.status.detail}",
-                            now)
+                            now, waiting_paper=self.status.state in NO_PAPER)
                 continue
             try:
                 blocks = self._blocks(job.payload)
@@ -137,16 +151,30 @@ class Agent:
                 self._retry(job.job_id, str(exc), now)
                 self.check_status()
                 continue
-            self.spool.mark_printed(job.job_id, now=now)
+            # the bytes are written; did paper come out? Only the printer can say
+            confirmed = self.transport.get("type") in CONFIRMING
+            if confirmed:
+                after = self.check_status()
+                if after.state in NO_PAPER:
+                    self._retry(job.job_id, f"the printer stopped ({after.state}: "
+                                f"{after.detail}) while printing; it prints again when it is "
+                                "back", now, waiting_paper=True)
+                    continue
+                confirmed = after.state in ("online", "paper_near_end")
+            self.spool.mark_printed(job.job_id, now=now, confirmed=confirmed)
             printed += 1
-            log.info("job %s printed on %s (%d bytes)", job.job_id, describe(self.transport), size)
-            self.report("print_result", {"job_id": job.job_id, "status": "printed",
+            status = "printed" if confirmed else "printed_unconfirmed"
+            log.info("job %s %s on %s (%d bytes)", job.job_id, status.replace("_", " "),
+                     describe(self.transport), size)
+            self.report("print_result", {"job_id": job.job_id, "status": status,
                                          "attempts": job.attempts + 1})
         return printed
 
-    def _retry(self, job_id: str, reason: str, now: float | None) -> None:
+    def _retry(self, job_id: str, reason: str, now: float | None,
+               waiting_paper: bool = False) -> None:
         job = self.spool.retry_later(job_id, reason, now=now)
-        status = "failed" if job.status == "failed" else "retrying"
+        status = "failed" if job.status == "failed" else \
+            "waiting_paper" if waiting_paper else "retrying"
         self.report("print_result", {"job_id": job_id, "status": status,
                                      "error": job.last_error, "attempts": job.attempts})
 

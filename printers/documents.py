@@ -21,6 +21,7 @@ class TicketPrint:
     footer_lines: list[str] = field(default_factory=list)
     logo_path: str | None = None
     priority: str = "normal"  # normal | elderly | disabled | pregnant
+    copy: bool = False  # a reprint at reception: marked as a copy
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -43,6 +44,7 @@ class DepositPrint:
     header_lines: list[str] = field(default_factory=list)
     footer_lines: list[str] = field(default_factory=list)
     logo_path: str | None = None
+    copy: bool = False  # a reprint at reception: marked as a copy
 
     def __post_init__(self) -> None:
         if not self.languages:

@@ -48,6 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fr": "Scannez pour suivre votre dossier",
         "en": "Scan to follow your dossier",
     },
+    "copy": {"ar": "نسخة", "fr": "COPIE", "en": "COPY"},
     "keep_receipt": {
         "ar": "احتفظ بهذا الوصل",
         "fr": "Conservez ce récépissé",

@@ -140,6 +140,8 @@ def render_ticket(ticket: TicketPrint, paper: Paper | str | int = "80mm") -> lis
     r = _Receipt(paper_for(paper))
     langs = ticket.languages
     r.logo(ticket.logo_path)
+    if ticket.copy:  # a reprint: nobody takes it for a second ticket
+        r.lines(_each(langs, "copy"), HEADING)
     r.free_lines(ticket.header_lines)
     r.lines(_per_language(ticket.branch_name, langs), TITLE)
     r.rule()
@@ -176,6 +178,8 @@ def render_deposit(receipt: DepositPrint, paper: Paper | str | int = "80mm") -> 
     r = _Receipt(paper_for(paper))
     langs = receipt.languages
     r.logo(receipt.logo_path)
+    if receipt.copy:
+        r.lines(_each(langs, "copy"), HEADING)
     r.free_lines(receipt.header_lines)
     r.lines(_per_language(receipt.branch_name, langs), HEADING)
     r.rule()

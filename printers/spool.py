@@ -1,7 +1,9 @@
 """A durable local queue of print jobs for the printer agent (one SQLite file).
 
-A job is enqueued once (same job_id again is a no-op), handed out in enqueue
-order, and ends printed or failed with a reason. A failed attempt is retried
+A job is enqueued once (the same job again is a no-op; the same job_id with other
+content is refused: ``enqueue`` says which), handed out in enqueue order, and ends
+printed (confirmed by the printer's status, or unconfirmed when the transport
+cannot tell) or failed with a reason. A failed attempt is retried
 later with exponential backoff; a job still not printed after ``max_age_s`` or
 ``max_attempts`` is marked failed, never silently dropped. The file survives
 process restarts: reopen it and pending jobs are still there, in order.
@@ -11,6 +13,7 @@ Time is passed in (``now``, seconds) or read from ``clock``, so tests need no sl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -27,17 +30,19 @@ CREATE TABLE IF NOT EXISTS print_jobs (
     printer         TEXT NOT NULL,
     payload         BLOB NOT NULL,
     payload_kind    TEXT NOT NULL CHECK (payload_kind IN ('bytes', 'json')),
-    status          TEXT NOT NULL CHECK (status IN ('pending', 'printed', 'failed')),
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'printed', 'printed_unconfirmed', 'failed')),
     attempts        INTEGER NOT NULL DEFAULT 0,
     created_at      REAL NOT NULL,
     next_attempt_at REAL NOT NULL,
     finished_at     REAL,
-    last_error      TEXT
+    last_error      TEXT,
+    content_hash    TEXT
 );
 CREATE INDEX IF NOT EXISTS print_jobs_due ON print_jobs (next_attempt_at, seq) WHERE status = 'pending';
 """
 
 COLUMNS = "job_id, printer, payload, payload_kind, status, attempts, created_at, next_attempt_at, finished_at, last_error"
+ADDED, SAME, DIFFERENT = "added", "same", "different"  # what enqueue() found
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,26 @@ class Spool:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")  # a job acknowledged is a job on disk
         self._db.executescript(SCHEMA)
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """A spool file made by an older agent: add what this one keeps."""
+        cols = {r[1] for r in self._db.execute("PRAGMA table_info(print_jobs)")}
+        if "content_hash" not in cols:
+            self._db.execute("ALTER TABLE print_jobs ADD COLUMN content_hash TEXT")
+        sql = self._db.execute("SELECT sql FROM sqlite_master WHERE name = 'print_jobs'").fetchone()[0]
+        if "printed_unconfirmed" not in sql:  # widen the status check (SQLite: rebuild the table)
+            with self._lock:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("ALTER TABLE print_jobs RENAME TO print_jobs_old")
+                self._db.execute("DROP INDEX IF EXISTS print_jobs_due")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"INSERT INTO print_jobs ({COLUMNS}, content_hash) "
+                                 f"SELECT {COLUMNS}, content_hash FROM print_jobs_old")
+                self._db.execute("DROP TABLE print_jobs_old")
+                self._db.execute("COMMIT")
 
     # -- lifecycle -----------------------------------------------------------
     def close(self) -> None:
@@ -107,22 +132,34 @@ class Spool:
             return self._db.execute(sql, params).fetchall()
 
     # -- writing -------------------------------------------------------------
-    def enqueue(self, job_id: str, printer: str, payload: bytes | Any, *, now: float | None = None) -> bool:
-        """Add a job; True if added, False if ``job_id`` was already there (left unchanged)."""
+    def enqueue(self, job_id: str, printer: str, payload: bytes | Any, *, now: float | None = None) -> str:
+        """Add a job. Returns ADDED, SAME (this very job was already there: left as it
+        is) or DIFFERENT (``job_id`` is taken by other content: nothing changed; the
+        caller must refuse the job, never print one for the other)."""
         if isinstance(payload, (bytes, bytearray, memoryview)):
             blob, kind = bytes(payload), "bytes"
         else:
             blob, kind = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode(), "json"
+        digest = hashlib.sha256(printer.encode() + b"\0" + blob).hexdigest()
         at = self._now(now)
-        added = self._execute(
-            "INSERT INTO print_jobs (job_id, printer, payload, payload_kind, status, created_at, next_attempt_at)"
-            " VALUES (?, ?, ?, ?, 'pending', ?, ?) ON CONFLICT (job_id) DO NOTHING",
-            (job_id, printer, blob, kind, at, at),
-        )
-        return added == 1
+        with self._lock:
+            added = self._execute(
+                "INSERT INTO print_jobs (job_id, printer, payload, payload_kind, status, created_at,"
+                " next_attempt_at, content_hash) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)"
+                " ON CONFLICT (job_id) DO NOTHING",
+                (job_id, printer, blob, kind, at, at, digest),
+            )
+            if added == 1:
+                return ADDED
+            row = self._rows("SELECT content_hash, printer, payload FROM print_jobs WHERE job_id = ?",
+                             (job_id,))[0]
+            known = row[0] or hashlib.sha256(row[1].encode() + b"\0" + bytes(row[2])).hexdigest()
+            return SAME if known == digest else DIFFERENT
 
-    def mark_printed(self, job_id: str, *, now: float | None = None) -> None:
-        self._finish(job_id, "printed", None, now)
+    def mark_printed(self, job_id: str, *, now: float | None = None, confirmed: bool = True) -> None:
+        """Printed: ``confirmed`` when the printer's status after it said nothing wrong;
+        unconfirmed when the transport cannot report a status (a file, some printers)."""
+        self._finish(job_id, "printed" if confirmed else "printed_unconfirmed", None, now)
 
     def mark_failed(self, job_id: str, reason: str, *, now: float | None = None) -> None:
         """Give up on a job (a reason a person can read: it is shown as the printer's alert)."""

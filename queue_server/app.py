@@ -62,7 +62,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
                     estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
                     clock=clock, printing=printing, shared=shared,
-                    leases=Leases(db, clock), limiters=limiters)
+                    leases=Leases(db, clock, ttl_s=float(os.environ.get("TABOUR_LEASE_S", 30))),
+                    limiters=limiters)
     app.extensions["tabour"] = tabour
     tabour.dossiers = _dossiers(tabour, settings, clock)
     commands.dossiers = tabour.dossiers

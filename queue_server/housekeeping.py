@@ -10,11 +10,20 @@ log = logging.getLogger("tabour.housekeeping")
 LEASE = "housekeeping"
 
 
-def run_forever(tabour, every_s: float = 60.0) -> None:
+def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) -> None:
+    """The day's rollover once a minute; the print jobs nobody took and the printer
+    agents nobody hears every few seconds (a visitor waits at the kiosk)."""
+    rounds = 0
     while True:
-        tabour.socketio.sleep(every_s)
+        tabour.socketio.sleep(printing_every_s)
+        rounds += 1
         try:
-            if tabour.leases.hold(LEASE):
+            if not tabour.leases.hold(LEASE):
+                continue
+            for branch_id in tabour.branch_ids():
+                tabour.commands.sweep_printing(branch_id)
+            if rounds * printing_every_s >= every_s:
+                rounds = 0
                 run_once(tabour)
         except Exception:  # the database is away: next round
             log.exception("housekeeping round failed")

@@ -202,7 +202,8 @@
           showTicket(r.data);
         } else {
           pendingKey = null;  // a definite 4xx: nothing was issued for this key
-          notice(r.data && r.data.error && r.data.error.code === "service_closed"
+          var code = r.data && r.data.error && r.data.error.code;
+          notice(code === "service_closed" || code === "service_unstaffed"
                  ? T.serviceClosed : T.error);
         }
       } catch (err) {
@@ -212,10 +213,19 @@
       }
     }
 
+    // what the server knows of this ticket's print job: printed (confirmed by the
+    // printer, or written where it cannot tell), waiting for paper, or not printed at all
+    // (failed, refused, or no printer agent took it): then the visitor is told to ask at
+    // reception, with their number on the screen
+    var NOT_PRINTED = { failed: 1, refused: 1, not_taken: 1 };
     function printStatus(job, printer) {
-      var text = T.printing, state = job.status;
-      if (job.status === "printed") text = T.printed;
-      else if (job.status === "failed") text = T.printFailed;
+      var text = T.printing, state = job ? job.status : "problem";
+      if (!job) text = T.printFailed;
+      else if (job.status === "printed" || job.status === "printed_unconfirmed") text = T.printed;
+      else if (NOT_PRINTED[job.status]) {
+        text = fmt(T.askReception, { code: current ? current.ticket.code : "" });
+        state = "failed";
+      } else if (job.status === "waiting_paper") { text = T.waitingPaper; state = "problem"; }
       else if (printer && (printer.state === "paper_out" || printer.state === "cover_open" ||
                printer.state === "offline" || printer.state === "error" || !printer.connected)) {
         text = T.printFailed; state = "problem";

@@ -11,7 +11,7 @@ from ..dossiers.lifecycle import ACTIONS
 from . import bp
 from .kiosk_routes import base_url, client_address, kiosk_of
 from .registry import route
-from .schemas import Lang, Strict
+from .schemas import Lang, ReprintIn, Strict
 
 Action = Literal["receive", "review", "incomplete", "accept", "pay", "close", "reject"]
 assert set(Action.__args__) == set(ACTIONS)
@@ -121,6 +121,18 @@ def transition(p, body: TransitionIn, tracking):
     x = t.commands.dossier_transition(p.branch_id, tracking, body.action, p.actor, body.missing,
                                       body.reason)
     return jsonify({"dossier": _d().staff_view(x, t.view(p.branch_id).branch.timezone)})
+
+
+@route(bp, "/dossiers/<tracking>/reprint", "POST", "Reprint a deposit receipt at reception "
+       "(marked as a copy; the reprint is audited)", "dossiers:manage", ReprintIn,
+       {200: "The new print job", 404: "No such dossier, or its receipt was never printed"},
+       tag="dossiers")
+def reprint_receipt(p, body: ReprintIn, tracking):
+    t = current_app.extensions["tabour"]
+    with t.db.read() as conn:
+        _b, x = _d().find(conn, p.branch_id, tracking)
+    return jsonify({"job": t.commands.reprint(p.branch_id, p.actor, dossier_id=x.id,
+                                              printer=body.printer)})
 
 
 @route(bp, "/public/dossiers/<tracking>", "GET", "A dossier's status for its holder: status, "

@@ -16,7 +16,8 @@ from .errors import ApiError
 from .registry import route
 from .schemas import Lang, Strict
 
-JOB_STATUSES = ("pending", "printed", "failed")
+JOB_STATUSES = ("pending", "queued", "retrying", "waiting_paper", "printed",
+                "printed_unconfirmed", "failed", "refused", "not_taken")
 
 
 class PairingCodeIn(Strict):
@@ -151,7 +152,8 @@ def list_printers(p, _b):
                                  for name in sorted(proj.printers)]})
 
 
-@route(bp, "/print-jobs", "GET", "Recent print jobs (?status=pending|printed|failed)",
+@route(bp, "/print-jobs", "GET", "Recent print jobs (?status=pending|queued|retrying|"
+       "waiting_paper|printed|printed_unconfirmed|failed|refused|not_taken)",
        "counters:read", tag="kiosk")
 def list_print_jobs(p, _b):
     from ..commands.printing import job_view

@@ -133,6 +133,16 @@ def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
     return _ticket_json(p, ticket.id)
 
 
+@route(bp, "/tickets/<int:ticket_id>/reprint", "POST", "Reprint a visitor's ticket at "
+       "reception (marked as a copy; the reprint is audited)", "counters:operate", S.ReprintIn,
+       {200: "The new print job", 404: "No such ticket, or it was never printed"},
+       tag="kiosk")
+def reprint_ticket(p, body: S.ReprintIn, ticket_id: int):
+    job = tabour().commands.reprint(p.branch_id, p.actor, ticket_id=ticket_id,
+                                    printer=body.printer)
+    return jsonify({"job": job})
+
+
 # --- counters ------------------------------------------------------------------------
 
 @route(bp, "/counters", "GET", "Counters with their state and services", "counters:read")

@@ -76,3 +76,9 @@ class UserIn(Strict):
 class DeviceIn(Strict):
     role: Literal["kiosk", "display", "printer"]
     name: str = Field(min_length=1, max_length=120)
+
+
+class ReprintIn(Strict):
+    printer: str | None = Field(None, min_length=1, max_length=120,
+                                description="where to print the copy (default: the printer of "
+                                            "the original)")

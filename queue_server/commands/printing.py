@@ -12,10 +12,12 @@ from __future__ import annotations
 import secrets
 import uuid
 
+from datetime import timedelta
+
 from sqlalchemy import insert, select, update
 
 from ..db import schema as s
-from ..engine.errors import DomainError
+from ..engine.errors import DomainError, NotFound
 from ..engine.messages import N_, register
 from ..engine.model import SYSTEM, Event
 from ..readmodel import documents
@@ -23,9 +25,21 @@ from ..readmodel.registry import printer_dict
 
 PRINTER_STATES = ("online", "offline", "paper_out", "paper_near_end", "cover_open", "error",
                   "unknown")
-RESULTS = ("printed", "failed", "retrying")
+# what an agent reports about a job: it has it (queued), it waits (retrying, waiting for
+# paper), it is done (printed: the printer's status after it said nothing wrong;
+# printed_unconfirmed: the transport cannot tell), or it gave up (failed, refused)
+RESULTS = ("queued", "retrying", "waiting_paper", "printed", "printed_unconfirmed", "failed",
+           "refused")
+FINAL = ("printed", "printed_unconfirmed", "failed", "refused")
+# a job still to print: re-sent to an agent that (re)connects
+OPEN = ("pending", "queued", "retrying", "waiting_paper")
 
 register({
+    "job_not_taken": N_("No printer agent took this job within %(seconds)s seconds: the "
+                        "printer's computer may be off or disconnected."),
+    "agent_gone": N_("The printer agent has not been heard from for %(seconds)s seconds."),
+    "nothing_to_reprint": N_("There is nothing to reprint for %(what)s: it was never printed "
+                             "here."),
     "unknown_printer_state": N_("Unknown printer state '%(state)s': use one of %(choices)s."),
     "unknown_job_result": N_("Unknown job result '%(status)s': use one of %(choices)s."),
     "unknown_job": N_("There is no print job '%(job)s' for printer '%(printer)s'."),
@@ -48,7 +62,8 @@ def job_message(row) -> dict:
 
 def job_view(row) -> dict:
     return {"job_id": row["job_id"], "printer": row["printer"], "ticket_id": row["ticket_id"],
-            "status": row["status"], "attempts": row["attempts"], "error": row["error"]}
+            "kind": row["kind"], "status": row["status"], "attempts": row["attempts"],
+            "error": row["error"]}
 
 
 class PrintingCommands:
@@ -61,8 +76,9 @@ class PrintingCommands:
                 ticket_id: int | None = None, dossier_id: int | None = None) -> dict:
         """Insert a print job in the caller's transaction, with its event."""
         row = {"branch_id": uow.branch_id, "job_id": new_job_id(), "printer": printer,
-               "ticket_id": ticket_id, "kind": kind, "document": document, "paper": None,
-               "status": "pending", "attempts": 0, "error": None, "created_at": uow.now}
+               "ticket_id": ticket_id, "dossier_id": dossier_id, "kind": kind,
+               "document": document, "paper": None, "status": "pending", "attempts": 0,
+               "error": None, "created_at": uow.now}
         uow.conn.execute(insert(s.print_jobs).values(**row))
         if printer not in p.printers and not any(x["name"] == printer for x in uow.printers):
             self._add_printer(uow, printer)
@@ -99,7 +115,7 @@ class PrintingCommands:
             ref = conn.execute(select(s.ticket_refs.c.public_ref).where(
                 s.ticket_refs.c.ticket_id == ticket.id)).scalar()
             job = conn.execute(select(s.print_jobs).where(
-                s.print_jobs.c.ticket_id == ticket.id)).mappings().first()
+                s.print_jobs.c.ticket_id == ticket.id).order_by(s.print_jobs.c.id)).mappings().first()
         if ref is None:
             return None
         return {"public_ref": ref, "job": job_view(job) if job else None}
@@ -117,18 +133,23 @@ class PrintingCommands:
                 s.print_jobs.c.job_id == job_id)).mappings().first()
             if job is None or job["printer"] != printer:
                 raise PrintingError("unknown_job", job=job_id, printer=printer)
-            values = {"attempts": attempts if attempts is not None else job["attempts"] + 1,
-                      "error": (error or None) and error[:500]}
-            if status in ("printed", "failed"):
-                values |= {"status": status, "finished_at": uow.now}
+            values = {"attempts": attempts if attempts is not None else job["attempts"],
+                      "error": (error or None) and error[:500], "status": status,
+                      "taken_at": job["taken_at"] or uow.now}
+            if status in FINAL:
+                values["finished_at"] = uow.now
+            # a finished job stays finished (a late or repeated report changes nothing)
             changed = uow.conn.execute(update(s.print_jobs).where(
-                s.print_jobs.c.id == job["id"], s.print_jobs.c.status == "pending")
+                s.print_jobs.c.id == job["id"], s.print_jobs.c.status.not_in(FINAL))
                 .values(**values)).rowcount
+            if changed and job["status"] == status and status != "queued":
+                changed = 0 if job["attempts"] == values["attempts"] else changed
             after = dict(job) | (values if changed else {})
-            uow.add(Event("print_job_updated", uow.now, SYSTEM, ticket_id=job["ticket_id"],
-                          data={"job_id": job_id, "printer": printer, "status": after["status"],
-                                "attempts": after["attempts"], "error": after["error"],
-                                "kind": job["kind"]}))
+            if changed:
+                uow.add(Event("print_job_updated", uow.now, SYSTEM, ticket_id=job["ticket_id"],
+                              data={"job_id": job_id, "printer": printer,
+                                    "status": after["status"], "attempts": after["attempts"],
+                                    "error": after["error"], "kind": job["kind"]}))
             return job_view(after)
         return self.writer.run(branch_id, step)[0]
 
@@ -179,5 +200,70 @@ class PrintingCommands:
         with self.writer.db.read() as conn:
             rows = conn.execute(select(s.print_jobs).where(
                 s.print_jobs.c.branch_id == branch_id, s.print_jobs.c.printer == printer,
-                s.print_jobs.c.status == "pending").order_by(s.print_jobs.c.id)).mappings()
+                s.print_jobs.c.status.in_(OPEN)).order_by(s.print_jobs.c.id)).mappings()
             return [job_message(r) for r in rows]
+
+    # --- nothing silent: jobs nobody took, agents nobody hears --------------------------
+
+    def sweep_printing(self, branch_id: int) -> int:
+        """Jobs no agent took within ``take_timeout_s`` become ``not_taken`` (the kiosk and
+        the staff are told); agents not heard from for ``presence_timeout_s`` are gone
+        (their server process may have died without saying so). Returns how many."""
+        cfg = self.printing
+
+        def step(uow, p):
+            J, P = s.print_jobs, s.printers
+            late = uow.now - timedelta(seconds=cfg.take_timeout_s)
+            stale = list(uow.conn.execute(select(J).where(
+                J.c.branch_id == branch_id, J.c.status == "pending",
+                J.c.created_at < late)).mappings())
+            for job in stale:
+                err = DomainError("job_not_taken", seconds=int(cfg.take_timeout_s)).message
+                uow.conn.execute(update(J).where(J.c.id == job["id"], J.c.status == "pending")
+                                 .values(status="not_taken", error=err))
+                uow.add(Event("print_job_updated", uow.now, SYSTEM, ticket_id=job["ticket_id"],
+                              data={"job_id": job["job_id"], "printer": job["printer"],
+                                    "status": "not_taken", "attempts": job["attempts"],
+                                    "error": err, "kind": job["kind"],
+                                    "code": "job_not_taken"}))
+            gone = uow.now - timedelta(seconds=cfg.presence_timeout_s)
+            silent = list(uow.conn.execute(select(P).where(
+                P.c.branch_id == branch_id, P.c.connected.is_(True), P.c.last_seen_at < gone)))
+            for row in silent:
+                detail = DomainError("agent_gone", seconds=int(cfg.presence_timeout_s)).message
+                uow.conn.execute(update(P).where(P.c.id == row.id).values(
+                    connected=False, state="offline", detail=detail, updated_at=uow.now))
+                after = printer_dict(uow.conn.execute(select(P).where(P.c.id == row.id)).first())
+                uow.printers.append(after)
+                uow.add(Event("printer_changed", uow.now, SYSTEM,
+                              data={"printer": row.name, "state": "offline", "connected": False}))
+            return len(stale) + len(silent)
+        return self.writer.run(branch_id, step)[0]
+
+    # --- reprint at reception -------------------------------------------------------------
+
+    def reprint(self, branch_id: int, actor, ticket_id: int | None = None,
+                dossier_id: int | None = None, printer: str | None = None) -> dict:
+        """A copy of a ticket's or a deposit receipt's last print job, marked as a copy,
+        on ``printer`` (default: where the original went). Audited (an event)."""
+        def step(uow, p):
+            J = s.print_jobs
+            q = select(J).where(J.c.branch_id == branch_id)
+            if ticket_id is not None:
+                q = q.where(J.c.ticket_id == ticket_id, J.c.kind == "ticket")
+                what = f"ticket {ticket_id}"
+            else:
+                q = q.where(J.c.dossier_id == dossier_id, J.c.kind == "deposit")
+                what = f"dossier {dossier_id}"
+            original = uow.conn.execute(q.order_by(J.c.id.desc()).limit(1)).mappings().first()
+            if original is None:
+                raise NotFound("nothing_to_reprint", what=what)
+            doc = dict(original["document"]) | {"copy": True}
+            job = self.add_job(uow, p, original["kind"], printer or original["printer"], doc,
+                               ticket_id=original["ticket_id"], dossier_id=dossier_id)
+            uow.add(Event("print_reprinted", uow.now, actor, ticket_id=original["ticket_id"],
+                          data={"original_job": original["job_id"], "job_id": job["job_id"],
+                                "printer": job["printer"], "kind": original["kind"],
+                                **({"dossier_id": dossier_id} if dossier_id else {})}))
+            return job
+        return self.writer.run(branch_id, step)[0]

@@ -250,18 +250,25 @@ print_jobs = Table(
     Column("branch_id", ForeignKey("branches.id"), nullable=False),
     Column("job_id", String(64), nullable=False, unique=True),
     Column("printer", String(120), nullable=False),
-    Column("ticket_id", Integer, nullable=True, unique=True),
-    Column("kind", String(16), nullable=False),  # ticket
+    # the ticket it prints; a reprint is another job of the same ticket (0006: no longer
+    # unique)
+    Column("ticket_id", Integer, nullable=True),
+    Column("dossier_id", Integer, nullable=True),  # a deposit receipt's dossier (0006)
+    Column("kind", String(16), nullable=False),  # ticket | deposit
     Column("document", JSON, nullable=False),  # what the agent renders (TicketPrint fields)
     Column("paper", String(8), nullable=True),  # None: the agent's own paper
-    Column("status", String(16), nullable=False),  # pending | printed | failed
+    # pending (no agent has it yet) | queued | retrying | waiting_paper (an agent has it)
+    # | printed | printed_unconfirmed | failed | refused | not_taken (no agent in time)
+    Column("status", String(24), nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("error", Text, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
+    Column("taken_at", UTCDateTime, nullable=True),  # an agent said it has it (0006)
     Column("finished_at", UTCDateTime, nullable=True),
 )
 Index("ix_print_jobs_open", print_jobs.c.branch_id, print_jobs.c.printer, print_jobs.c.status)
+Index("ix_print_jobs_ticket", print_jobs.c.ticket_id)
 
 
 # --- state shared by every server process (migration 0006) ------------------------

@@ -145,6 +145,17 @@ class TcpVirtualPrinter(_Collector):
             self._thread.join(2)
         self._server.close()
 
+    def power_off(self) -> None:
+        """Switched off: nothing listens on its port (connections are refused)."""
+        self.stop()
+
+    def power_on(self) -> None:
+        """Back on, on the same port."""
+        self._stop = threading.Event()
+        self._server = socket.create_server(("127.0.0.1", self.port), reuse_port=False)
+        self._server.settimeout(0.05)
+        self._start(self._serve)
+
 
 class PtySerialPrinter(_Collector):
     """A serial printer on a pseudo-terminal: open ``path`` with escpos ``Serial``."""

@@ -56,7 +56,7 @@ def test_printer_answering_nothing_is_offline_and_keeps_its_jobs(api, kiosk_for,
     agent.receive(msg)
     assert agent.work_once() == 0
     job = api.get("/print-jobs").get_json()["jobs"][0]
-    assert job["status"] == "pending" and "offline" in job["error"]
+    assert job["status"] == "retrying" and "offline" in job["error"]  # kept, not printed
     printer.responder.answers = vp.ONLINE
     agent.check_status()
     assert agent.work_once() == 1
@@ -77,7 +77,7 @@ def test_unreachable_printer_keeps_jobs_across_an_agent_restart(api, kiosk_for, 
     agent.receive(msg)
     assert agent.work_once() == 0
     job = api.get("/print-jobs").get_json()["jobs"][0]
-    assert job["status"] == "pending" and "refused the connection" in job["error"]
+    assert job["status"] == "retrying" and "refused the connection" in job["error"]
     agent.close()  # the agent stops (a restart, a power cut)
 
     printer = tcp_printer(vp.ONLINE)  # the printer is plugged back on another port

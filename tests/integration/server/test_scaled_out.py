@@ -148,3 +148,48 @@ def test_two_processes_share_calls_summaries_announcements_and_printers(
             w.close()
         a.stop()
         b.stop()
+
+
+def test_an_agent_whose_process_dies_is_gone_for_every_process(pg_databases, redis_url,
+                                                                 tmp_path):
+    """The process holding a printer agent's socket is killed (no goodbye): once the
+    agent has been silent past the presence timeout, both processes (here: the one
+    left) say the printer is offline, and the kiosks are told."""
+    db = pg_databases.new()
+    env = {"TABOUR_MESSAGE_QUEUE": redis_url, "TABOUR_AGENT": "0", "TABOUR_LEASE_S": "3",
+           "TABOUR_PRINTER_PRESENCE_S": "4",
+           "TABOUR_MESSAGE_QUEUE_CHANNEL": f"tabour-test-{uuid.uuid4().hex[:8]}"}
+    a = ServerProcess(db, tmp_path / "a.log", PASSWORD, **env).start()
+    b = ServerProcess(db, tmp_path / "b.log", PASSWORD, **env).start()
+    agent = socketio.Client(reconnection=False)
+    kiosk = None
+    try:
+        token = a.token()
+        printer = requests.post(f"{a.url}/api/v1/devices", headers=auth(token), timeout=5,
+                                json={"role": "printer", "name": "hall-printer"}).json()["token"]
+        kiosk_token = requests.post(f"{a.url}/api/v1/devices", headers=auth(token), timeout=5,
+                                    json={"role": "kiosk", "name": "k"}).json()["token"]
+        kiosk = Watcher(b.url, kiosk_token)
+        agent.connect(a.url, auth={"token": printer}, transports=["websocket"], wait_timeout=10)
+        assert agent.call("printer_status", {"state": "online", "detail": ""}, timeout=5)["ok"]
+
+        def hall(url):
+            return next(p for p in requests.get(f"{url}/api/v1/printers", headers=auth(token),
+                                                timeout=5).json()["printers"]
+                        if p["name"] == "hall-printer")
+        assert hall(a.url)["connected"] and hall(b.url)["connected"]
+        a.kill9()  # the agent's socket dies with it, silently
+        gone = kiosk.get("printer_changed", lambda p: p["name"] == "hall-printer"
+                         and not p["connected"], timeout=30)
+        assert gone["state"] == "offline"
+        assert hall(b.url)["connected"] is False and hall(b.url)["state"] == "offline"
+    finally:
+        if kiosk is not None:
+            kiosk.close()
+        try:
+            agent.disconnect()
+        except Exception:
+            pass
+        b.stop()
+        if a.proc.poll() is None:
+            a.stop()

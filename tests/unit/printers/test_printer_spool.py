@@ -2,7 +2,7 @@
 
 import pytest
 
-from printers.spool import Spool
+from printers.spool import ADDED, DIFFERENT, SAME, SCHEMA, Spool
 
 
 class Clock:
@@ -49,14 +49,35 @@ def test_pending_jobs_survive_a_restart(path, clock):
     reopened.close()
 
 
-def test_enqueue_is_idempotent(path, clock):
+def test_enqueue_is_idempotent_and_refuses_a_reused_id(path, clock):
     with Spool(path, clock=clock) as spool:
-        assert spool.enqueue("job-1", "kiosk-1", b"first") is True
-        assert spool.enqueue("job-1", "kiosk-1", b"second") is False
+        assert spool.enqueue("job-1", "kiosk-1", b"first") == ADDED
+        assert spool.enqueue("job-1", "kiosk-1", b"first") == SAME  # re-sent after a reconnect
+        # the same id for other bytes (another database, a restore): never taken for this job
+        assert spool.enqueue("job-1", "kiosk-1", b"second") == DIFFERENT
         assert [(j.job_id, j.payload) for j in spool.pending()] == [("job-1", b"first")]
         spool.mark_printed("job-1")
-        assert spool.enqueue("job-1", "kiosk-1", b"again") is False  # a printed job is not printed twice
+        assert spool.enqueue("job-1", "kiosk-1", b"first") == SAME  # not printed twice
         assert spool.pending() == []
+
+
+def test_an_old_spool_file_is_upgraded_in_place(path, clock):
+    import sqlite3
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = sqlite3.connect(str(path))
+    old.executescript(SCHEMA.replace("'printed_unconfirmed', ", "")
+                      .replace(",\n    content_hash    TEXT", ""))
+    old.execute("INSERT INTO print_jobs (job_id, printer, payload, payload_kind, status, "
+                "created_at, next_attempt_at) VALUES ('t1', 'kiosk-1', ?, 'bytes', 'printed', 0, 0)",
+                (b"old ticket",))
+    old.commit()
+    old.close()
+    with Spool(path, clock=clock) as spool:
+        assert spool.enqueue("t1", "kiosk-1", b"a new ticket") == DIFFERENT
+        assert spool.enqueue("t1", "kiosk-1", b"old ticket") == SAME
+        spool.enqueue("j2", "kiosk-1", b"x")
+        spool.mark_printed("j2", confirmed=False)
+        assert spool.get("j2").status == "printed_unconfirmed"
 
 
 def test_failed_attempt_waits_with_exponential_backoff(path, clock):
@@ -131,7 +152,7 @@ def test_jobs_survive_a_process_that_dies_without_closing(path):
     from pathlib import Path
 
     code = (
-        "import os, sys; from printers.spool import Spool\n"
+        "import os, sys; from printers.spool import ADDED, DIFFERENT, SAME, SCHEMA, Spool\n"
         "s = Spool(sys.argv[1]); s.enqueue('t-1', 'kiosk-1', b'\\x1b@ticket'); s.enqueue('t-2', 'kiosk-1', b'x')\n"
         "s.mark_printed('t-2'); os._exit(0)  # no close, no cleanup\n"
     )

@@ -1,6 +1,6 @@
 """optimistic-concurrency versions on tickets and counters; leases, shared counters and
 recent announcements shared by every server process; service-time priors; ticket
-codes (not service numbers) unique per branch day
+codes (not service numbers) unique per branch day; print jobs an agent has taken
 
 Revision ID: 0006
 Revises: 0005
@@ -27,6 +27,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('version', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('printers') as batch:
         batch.add_column(sa.Column('agent_session', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('print_jobs') as batch:
+        batch.alter_column('status', type_=sa.String(length=24), existing_nullable=False)
+        batch.add_column(sa.Column('taken_at', UTC(), nullable=True))
+        batch.add_column(sa.Column('dossier_id', sa.Integer(), nullable=True))
+        # a reprint is another job of the same ticket
+        batch.drop_constraint('uq_print_jobs_ticket_id', type_='unique')
+        batch.create_index('ix_print_jobs_ticket', ['ticket_id'])
     with op.batch_alter_table('services') as batch:
         batch.add_column(sa.Column('prior_minutes', sa.Float(), nullable=True))
         batch.add_column(sa.Column('prior_sd_minutes', sa.Float(), nullable=True))
@@ -64,6 +71,12 @@ def downgrade() -> None:
     op.drop_table('leases')
     with op.batch_alter_table('printers') as batch:
         batch.drop_column('agent_session')
+    with op.batch_alter_table('print_jobs') as batch:
+        batch.drop_index('ix_print_jobs_ticket')
+        batch.create_unique_constraint('uq_print_jobs_ticket_id', ['ticket_id'])
+        batch.drop_column('dossier_id')
+        batch.drop_column('taken_at')
+        batch.alter_column('status', type_=sa.String(length=16), existing_nullable=False)
     with op.batch_alter_table('services') as batch:
         batch.drop_column('prior_sd_minutes')
         batch.drop_column('prior_minutes')
