@@ -23,7 +23,7 @@ def test_a_range_is_inclusive_and_bounded():
     assert e.value.code == "range_too_long" and e.value.details["max_days"] == MAX_DAYS
     with pytest.raises(ReportError) as e:
         check_range(date(2026, 1, 1), date(2026, 3, 1), "hour")
-    assert e.value.code == "range_too_long" and e.value.details["max_days"] == 31
+    assert e.value.code == "hour_range_too_long" and e.value.details["max_days"] == 31
     with pytest.raises(ReportError) as e:
         check_range(date(2026, 1, 1), date(2026, 1, 2), "month")
     assert e.value.code == "invalid_grain"
