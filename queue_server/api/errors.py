@@ -1,8 +1,11 @@
 """JSON errors with a message a person can act on and the right status code."""
 from __future__ import annotations
 
+import logging
+
 from flask import jsonify
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..auth import AuthError
 from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
@@ -37,6 +40,17 @@ def describe_validation(exc: ValidationError) -> tuple[str, list]:
 
 STATUS = {NotFound: 404, InvalidTransition: 409, NotAllowed: 409}
 
+log = logging.getLogger("tabour.api")
+
+# The database server is down, restarting or unreachable (a refused connection, a
+# connection cut mid-request). Whether the request's transaction committed can be
+# unknown when the cut came during the commit: a retry with the same
+# Idempotency-Key is safe either way.
+DATABASE_UNAVAILABLE = ("The server cannot reach its database right now. Try again in a few "
+                        "seconds (a ticket retried with the same Idempotency-Key is never "
+                        "issued twice). If this lasts more than a minute, tell IT: the "
+                        "database server is down or unreachable.")
+
 
 def register(app) -> None:
     @app.errorhandler(ApiError)
@@ -52,6 +66,15 @@ def register(app) -> None:
     def _domain(e: DomainError):
         status = next((v for k, v in STATUS.items() if isinstance(e, k)), 409)
         return jsonify(error_body(e.code, e.message, **e.details)), status
+
+    @app.errorhandler(DBAPIError)
+    def _database(e: DBAPIError):
+        if not (isinstance(e, OperationalError) or e.connection_invalidated):
+            log.error("database error", exc_info=e)  # a bug, not an outage
+            return _crash(e)
+        log.warning("database unavailable: %s", str(e.orig or e).splitlines()[0])
+        body = error_body("database_unavailable", DATABASE_UNAVAILABLE)
+        return jsonify(body), 503, {"Retry-After": "5"}
 
     @app.errorhandler(404)
     def _nf(e):
