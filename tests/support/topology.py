@@ -294,3 +294,53 @@ def close_all(displays: list[Display]) -> None:
         t.start()
     for t in threads:
         t.join(15)
+
+
+class Kiosk(threading.Thread):
+    """Issues tickets through nginx as fast as it can; a failed tap is retried with the
+    SAME Idempotency-Key (as the kiosk page does), so each key ends in one ticket."""
+
+    def __init__(self, url: str, token: str, name: str, services: str = "A",
+                 give_up_s: float = 60.0):
+        super().__init__(name=name, daemon=True)
+        self.url, self.token, self.services, self.give_up_s = url, token, services, give_up_s
+        self.stop = threading.Event()
+        self.acked: dict[str, dict] = {}  # key -> the ticket
+        self.failures: list[tuple[float, int | str, str, float]] = []  # at, status, code, took
+        self.retried_ok = 0  # keys that failed at least once, then got their ticket
+        self.pending: str | None = None
+
+    def run(self) -> None:
+        i = 0
+        with requests.Session() as s:
+            while not self.stop.is_set() or self.pending:
+                if self.pending is None:
+                    self.pending, first, failed = f"k-{uuid.uuid4().hex}", time.monotonic(), False
+                    i += 1
+                t0 = time.monotonic()
+                try:
+                    r = s.post(f"{self.url}/api/v1/tickets", timeout=15,
+                               headers={**auth(self.token), "Idempotency-Key": self.pending},
+                               json={"service": self.services[i % len(self.services)]})
+                    status, code = r.status_code, _error_code(r)
+                except requests.RequestException as exc:
+                    status, code = exc.__class__.__name__, ""
+                if status in (200, 201):
+                    self.acked[self.pending] = r.json()
+                    self.retried_ok += failed
+                    self.pending = None
+                    continue
+                failed = True
+                self.failures.append((t0, status, code, time.monotonic() - t0))
+                if time.monotonic() - first > self.give_up_s:
+                    return  # the test's assertions say so (pending stays set)
+                time.sleep(0.1)
+
+
+def _error_code(r: requests.Response) -> str:
+    if r.status_code < 400:
+        return ""
+    try:
+        return (r.json().get("error") or {}).get("code", "")
+    except ValueError:
+        return "(not JSON)"

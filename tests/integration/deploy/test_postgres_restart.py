@@ -4,15 +4,13 @@ the shared server). Requests during the outage fail fast with a clear 503
 and nothing is half-written."""
 from __future__ import annotations
 
-import threading
 import time
-import uuid
 
 import psycopg
 import pytest
 import requests
 
-from support.topology import PrivatePostgres, Topology, auth
+from support.topology import Kiosk, PrivatePostgres, Topology, auth
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -24,42 +22,6 @@ def private_pg(tmp_path):
         yield pg.init()
     finally:
         pg.destroy()
-
-
-class Kiosk(threading.Thread):
-    """Issues tickets through nginx; a failed tap is retried with the SAME key (as the
-    real kiosk page does), so each key ends in exactly one ticket."""
-
-    def __init__(self, url, token, name):
-        super().__init__(name=name, daemon=True)
-        self.url, self.token = url, token
-        self.stop = threading.Event()
-        self.acked: dict[str, dict] = {}  # key -> ticket
-        self.failures: list[tuple[float, int | str, str, float]] = []  # at, status, code, took
-        self.pending: str | None = None
-
-    def run(self):
-        with requests.Session() as s:
-            while not self.stop.is_set() or self.pending:
-                key = self.pending or f"k-{uuid.uuid4().hex}"
-                self.pending = key
-                t0 = time.monotonic()
-                try:
-                    r = s.post(f"{self.url}/api/v1/tickets", headers={**auth(self.token),
-                               "Idempotency-Key": key}, json={"service": "A"}, timeout=15)
-                    status = r.status_code
-                    code = (r.json().get("error") or {}).get("code", "") if status >= 400 else ""
-                except requests.RequestException as exc:
-                    status, code = exc.__class__.__name__, ""
-                took = time.monotonic() - t0
-                if status in (200, 201):
-                    self.acked[key] = r.json()
-                    self.pending = None
-                else:
-                    self.failures.append((t0, status, code, took))
-                    time.sleep(0.1)
-                    if time.monotonic() - t0 > 60:
-                        return  # give up: the assertions below will say so
 
 
 def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
