@@ -5,6 +5,8 @@
     python run.py create-user NAME --role agent [--password ...]
     python run.py create-device --role kiosk --name "Kiosk entrance"
     python run.py migrate              bring the database schema up to date
+    python run.py backup --to /var/backups/tabour/ [--keep 48]
+    python run.py restore --from FILE  (the server stopped)
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -132,6 +134,44 @@ def _migrate(_args) -> int:
     return 0
 
 
+def _database_url() -> str:
+    from queue_server.settings import Settings
+    return Settings.from_env(async_mode="threading").database_url
+
+
+def _backup(args) -> int:
+    from deploy.backup import BackupError, backup, describe
+    url = _database_url()
+    if args.keep and not args.to.is_dir():
+        sys.exit("--keep needs --to to be a folder (a timestamped file is made inside)")
+    try:
+        path = backup(url, args.to, args.keep)
+    except BackupError as exc:
+        sys.exit(f"backup failed: {exc}")
+    print(f"backed up {describe(url)} to {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def _restore(args) -> int:
+    from deploy.backup import BackupError, describe, restore
+    url = _database_url()
+    what = (f"This REPLACES everything in {describe(url)} with the backup {args.source}:\n"
+            "whatever was done after that backup is lost. Stop every server process first.")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            sys.exit(what + "\nRun again with --yes to go ahead.")
+        if input(what + "\nType yes to go ahead: ").strip().lower() != "yes":
+            sys.exit("nothing was changed")
+    try:
+        kept = restore(url, args.source)
+    except BackupError as exc:
+        sys.exit(f"restore failed: {exc}")
+    print(f"restored {describe(url)} from {args.source}"
+          + (f"; the database it replaced is kept as {kept}" if kept else ""))
+    print("Start the server: it brings the schema up to date if the backup is older.")
+    return 0
+
+
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -150,9 +190,18 @@ def main(argv=None) -> int:
     d.add_argument("--name", required=True)
     d.add_argument("--branch")
     sub.add_parser("migrate", help="bring the database schema up to date")
+    from pathlib import Path
+    b = sub.add_parser("backup", help="copy the database to a file (safe while the server runs)")
+    b.add_argument("--to", type=Path, required=True,
+                   help="a file, or an existing folder (a timestamped file is made inside)")
+    b.add_argument("--keep", type=int, help="with a folder: keep only the newest N backups")
+    r = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
+    r.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
+    r.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
-               "migrate": _migrate}.get(args.command, _serve)
+               "migrate": _migrate, "backup": _backup,
+               "restore": _restore}.get(args.command, _serve)
     return handler(args)
 
 
