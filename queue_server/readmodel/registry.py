@@ -96,6 +96,9 @@ class Projections:
                 self._caught_up(branch_id, self._catch_up(conn, p, upto=seq))
             return p.at(self.clock())
 
+    def loaded(self) -> list[int]:
+        return list(self._by_branch)
+
     def forget(self, branch_id: int) -> None:
         with self.lock(branch_id):
             self._by_branch.pop(branch_id, None)

@@ -239,6 +239,8 @@ class Display:
         for name in ("ticket_called", "queue_changed"):
             self.client.on(name, self._keeper(name))
         self.client.on("snapshot", self._on_snapshot)
+        self.client.on("resync", self._on_resync)
+        self.resyncs = 0
 
     def _keeper(self, name):
         q = self.queues.setdefault(name, queue.Queue())
@@ -254,7 +256,23 @@ class Display:
         headers = ws.getheaders() if ws is not None else {}
         self.upstreams.append((headers or {}).get("x-tabour-upstream"))
         self.snapshots += 1
+        # what the page shows after a snapshot: the last calls, missed ones included
+        self.seen_calls.extend(data.get("calls") or [])
         self.queues.setdefault("snapshot", queue.Queue()).put(data)
+
+    def _on_resync(self, _data=None):
+        """What the page does (tabour-live.js): a fresh snapshot, by reconnecting."""
+        self.resyncs += 1
+        import threading
+
+        def again():
+            try:
+                self.client.disconnect()
+                self.client.connect(self.url, auth={"token": self.token},
+                                    transports=["websocket"], wait_timeout=10)
+            except Exception:  # noqa: BLE001  (the next resync tries again)
+                pass
+        threading.Thread(target=again, daemon=True).start()
 
     @property
     def upstream(self) -> str | None:
