@@ -30,6 +30,7 @@ from .db import repo
 from .db import schema as s
 from .engine.errors import DomainError, NotFound
 from .engine.messages import N_, register as register_messages
+from .i18n import LANGUAGES  # the visitors' languages (Tamazight included)
 from .readmodel import presenters as P
 from .readmodel.public import public_ticket, public_view
 
@@ -41,7 +42,6 @@ DEFAULT_VIEW = {"display": "display", "kiosk": "kiosk", "printer": "printer",
                 "agent": "counter", "manager": "dashboard", "admin": "dashboard"}
 VIEW_AUDIENCE = {"display": "displays", "kiosk": "kiosks", "counter": "counters",
                  "dashboard": "dashboards", "printer": "printers"}
-LANGUAGES = ("ar", "fr", "en")
 
 register_messages({
     "unknown_view": N_("Unknown view '%(view)s': use one of %(choices)s."),

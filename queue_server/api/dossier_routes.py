@@ -11,7 +11,7 @@ from ..dossiers.lifecycle import ACTIONS
 from . import bp
 from .kiosk_routes import base_url, client_address, kiosk_of
 from .registry import route
-from .schemas import Lang, ReprintIn, Strict
+from .schemas import ReprintIn, Strict, VisitorLang
 
 Action = Literal["receive", "review", "incomplete", "accept", "pay", "close", "reject"]
 assert set(Action.__args__) == set(ACTIONS)
@@ -24,7 +24,7 @@ class DossierIn(Strict):
     documents: list[str] = Field(default_factory=list, max_length=40,
                                  description="codes of the documents the visitor has")
     event_date: date | None = Field(None, description="the date deadlines count from (YYYY-MM-DD)")
-    language: Lang = "ar"
+    language: VisitorLang = "ar"
 
 
 class DepositIn(DossierIn):

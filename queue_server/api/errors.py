@@ -17,7 +17,8 @@ from ..auth import AuthError
 from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from ..engine.messages import N_, register, render
 
-LANGUAGES = ("ar", "fr", "en")
+from ..i18n import LANGUAGES  # Tamazight included: it falls back to Arabic
+
 log = logging.getLogger("tabour.api")
 
 register({
