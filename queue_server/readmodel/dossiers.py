@@ -208,6 +208,9 @@ class DossierQueries:
             .replace("T", " "),
             "documents": [t.document(c).names if t and t.document(c) else {"en": c}
                           for c in x.declared],
+            # deposited anyway after the "missing" warning: the receipt lists what to bring
+            "missing": [t.document(c).names if t and t.document(c) else {"en": c}
+                        for c in x.missing],
             "box": x.box, "next_steps": dict(self.config.next_steps), "qr_url": qr_url,
             "languages": langs, "header_lines": list(header_lines),
             "footer_lines": list(footer_lines),
