@@ -14,7 +14,7 @@ from ..readmodel import presenters as P
 from . import bp
 from .errors import ApiError
 from .registry import route
-from .schemas import Lang, Strict
+from .schemas import Strict, VisitorLang
 
 JOB_STATUSES = ("pending", "queued", "retrying", "waiting_paper", "printed",
                 "printed_unconfirmed", "failed", "refused", "not_taken")
@@ -34,7 +34,7 @@ class PairIn(Strict):
 class KioskTicketIn(Strict):
     service: str = Field(min_length=1, max_length=3)
     priority: Literal["none", "elderly", "disabled", "pregnant"] = "none"
-    language: Lang = "ar"
+    language: VisitorLang = "ar"
     idempotency_key: str = Field(min_length=8, max_length=80,
                                  description="one per tap: a retry never issues a second ticket")
 
@@ -130,8 +130,9 @@ def kiosk_ticket(p, body: KioskTicketIn):
     printing = issued.printing or {}
     ref = printing.get("public_ref")
     return jsonify({"ticket": ticket, "public_ref": ref,
-                    "url": f"{base_url()}/t/{ref}" if ref else None,
-                    "qr": f"/kiosk/qr/{ref}.svg" if ref else None,
+                    # the phone page opens in the ticket's language (the QR carries it)
+                    "url": f"{base_url()}/t/{ref}?lang={ticket['language']}" if ref else None,
+                    "qr": f"/kiosk/qr/{ref}.svg?lang={ticket['language']}" if ref else None,
                     "print": printing.get("job"),
                     "printer": P.printer_view(proj, kiosk["printer"]),
                     "service_names": svc.names if svc else {}}), \

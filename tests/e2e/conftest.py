@@ -116,3 +116,33 @@ def paired_kiosk(browser, server, admin, viewport=(1080, 1920)):
     page.click("#pairing-form button")
     page.wait_for_selector("#languages:not([hidden])")
     return ctx, page
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Servers with their own environment (a short kiosk idle time, a virtual printer...),
+    all stopped after the test. ``make_server(printer=p, TABOUR_KIOSK_IDLE_SECONDS="3")``."""
+    started = []
+
+    def make(printer=None, port=None, name="server", **env):
+        if printer is not None:
+            env.setdefault("TABOUR_AGENT_TRANSPORT", json.dumps(printer.config))
+        server = ServerProcess(f"sqlite:///{tmp_path / (name + '.sqlite')}",
+                               tmp_path / f"{name}.log", ADMIN_PASSWORD, port=port,
+                               TABOUR_VAR_DIR=str(tmp_path / f"var-{name}"), **env)
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def kiosk_page(browser, server, admin, viewport=(1080, 1920), lang=None):
+    """A paired kiosk (see paired_kiosk); with ``lang`` it is on that language's services."""
+    ctx, page = paired_kiosk(browser, server, admin, viewport)
+    if lang:
+        page.click(f'.lang-button[data-lang="{lang}"]')
+        page.wait_for_selector('.service[data-prefix="A"]')
+    return ctx, page

@@ -62,7 +62,8 @@ def test_kiosk_ticket_is_idempotent_and_makes_one_print_job(api):
     assert a["print"]["job_id"] == b["print"]["job_id"]
     jobs = api.get("/print-jobs").get_json()["jobs"]
     assert len(jobs) == 1 and jobs[0]["status"] == "pending"
-    assert a["ticket"]["channel"] == "kiosk" and a["url"].endswith("/t/" + a["public_ref"])
+    assert a["ticket"]["channel"] == "kiosk" and a["url"].endswith(
+        "/t/" + a["public_ref"] + "?lang=" + a["ticket"]["language"])  # the phone's language
     assert take(kiosk, key="tap-5678-abcd").get_json()["ticket"]["code"] == "A-002"
 
 
