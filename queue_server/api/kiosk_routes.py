@@ -1,4 +1,5 @@
-"""/api/v1 routes of kiosks and printers: pairing, kiosk tickets, printer states."""
+"""/api/v1 routes of kiosks, wall displays and printers: pairing (a kiosk or a display types
+a one-time code), kiosk tickets, printer states."""
 from __future__ import annotations
 
 from typing import Literal
@@ -29,6 +30,10 @@ class PairingCodeIn(Strict):
 
 class PairIn(Strict):
     code: str = Field(min_length=4, max_length=20, description="the code shown to the admin")
+
+
+class DisplayPairingCodeIn(Strict):
+    display_name: str = Field(min_length=1, max_length=120, description="e.g. 'Hall TV'")
 
 
 class KioskTicketIn(Strict):
@@ -86,6 +91,25 @@ def create_pairing_code(p, body: PairingCodeIn):
                 429: "Too many wrong codes from this device"}, tag="kiosk")
 def pair(_p, body: PairIn):
     return jsonify(tabour().commands.pair(body.code, client_address()))
+
+
+@route(bp, "/display/pairing-codes", "POST", "Make a short code a wall display types once "
+       "to pair (15 minutes)", "devices:manage", DisplayPairingCodeIn,
+       {201: "The code (shown once) and when it expires"}, tag="kiosk")
+def create_display_pairing_code(p, body: DisplayPairingCodeIn):
+    t = tabour()
+    made = t.commands.create_pairing_code(p.branch_id, body.display_name, None, p.actor,
+                                          role="display")
+    tz = t.view(p.branch_id).branch.timezone
+    return jsonify(made | {"expires_at": P.local_iso(made["expires_at"], tz)}), 201
+
+
+@route(bp, "/display/pair", "POST", "A wall display trades a pairing code for its device "
+       "token", None, PairIn, {200: "The display's device token",
+                               404: "Wrong, used or expired code",
+                               429: "Too many wrong codes from this device"}, tag="kiosk")
+def pair_display(_p, body: PairIn):
+    return jsonify(tabour().commands.pair(body.code, client_address(), role="display"))
 
 
 @route(bp, "/kiosks", "GET", "Paired kiosks (revoke one with POST /devices/{token_id}/revoke)",
