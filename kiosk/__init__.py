@@ -94,6 +94,16 @@ def qr(ref: str):
     return current_app.response_class(out.getvalue(), mimetype="image/svg+xml")
 
 
+def visitor_language(own: str | None) -> str:
+    from queue_server.i18n import visitor_language as pick
+    return pick(own, _branch_languages())
+
+
+def switch_languages() -> list[dict]:
+    return [{"lang": x, "name": LANGUAGE_NAMES[x], "dir": direction(x)}
+            for x in _branch_languages()]
+
+
 @public.get("/t/<ref>")
 def phone(ref: str):
     from queue_server.engine.errors import NotFound
@@ -101,8 +111,11 @@ def phone(ref: str):
     try:
         view = public_view(_tabour(), ref)
     except NotFound:
-        return render_template("kiosk/phone_missing.html"), 404
-    return render_template("kiosk/phone.html", ticket=view, ref=ref, cfg=_config())
+        with force_locale(visitor_language(None)):
+            return render_template("kiosk/phone_missing.html"), 404
+    with force_locale(visitor_language(view.get("language"))):
+        return render_template("kiosk/phone.html", ticket=view, ref=ref, cfg=_config(),
+                               switch=switch_languages())
 
 
 @public.get("/t/<ref>.json")

@@ -61,6 +61,18 @@ def select_locale() -> str:
     return request.accept_languages.best_match(STAFF_LANGUAGES) or "ar"
 
 
+def visitor_language(own: str | None, offered=("ar",)) -> str:
+    """A visitor's page (a ticket's or a dossier's, opened from its QR code) speaks ?lang=
+    (the page's switch, the QR link), else the language the visitor chose at the kiosk:
+    never the phone's browser, which may not be theirs."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    if own in LANGUAGES:
+        return own
+    return next(iter(offered), "ar")
+
+
 def direction(lang: str | None = None) -> str:
     return "rtl" if (lang or str(get_locale())) in RTL else "ltr"
 
