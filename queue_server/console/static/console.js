@@ -237,7 +237,8 @@
   // a fresh snapshot after a reconnect: send what the outage held back, once, if it still
   // applies to what the counter shows (the server refuses it anyway otherwise)
   function resend() {
-    if (!pending || !snap || $("conn").dataset.state !== "online") return;
+    // (a snapshot means the server is there: it may arrive before the "connect" event)
+    if (!pending || !snap) return;
     var p = pending, cur = snap.queue.current;
     pending = null; window.tabourConsole.pending = null;
     var still = p.ticket ? (cur && cur.id === p.ticket) : (p.action !== "next" || !cur);
