@@ -62,7 +62,12 @@
     var info = D.languages.filter(function (x) { return x.lang === l; })[0];
     html.lang = l;
     html.dir = info ? info.dir : "ltr";
-    document.querySelectorAll("[data-t]").forEach(function (el) { el.textContent = T[el.dataset.t]; });
+    // dir="auto": a string a catalog lacks comes in its fallback language (Tamazight's is
+    // Arabic), and must still read in its own direction
+    document.querySelectorAll("[data-t]").forEach(function (el) {
+      el.textContent = T[el.dataset.t];
+      if (el.tagName !== "TITLE") el.setAttribute("dir", "auto");
+    });
     document.querySelectorAll("[data-t-placeholder]").forEach(function (el) {
       el.placeholder = T[el.dataset.tPlaceholder]; });
     document.querySelectorAll("[data-t-aria]").forEach(function (el) {

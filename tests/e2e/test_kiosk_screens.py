@@ -12,6 +12,7 @@ run.py whose embedded printer agent prints on a virtual network printer.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -234,3 +235,49 @@ def test_8_priority_first_marked_on_screen_and_paper(kiosk_server, admin, printe
     lines = decode(data, 576).text_lines
     assert any("PRIORITAIRE" in line.upper() for line in lines), lines
     assert any("Personne âgée" in line for line in lines), lines
+
+
+# --- Tamazight -------------------------------------------------------------------------------
+
+def test_tamazight_kiosk_ticket_receipt_and_phone(kiosk_server, admin, printer, browser,
+                                                   artifacts):
+    """A Tamazight visitor: the kiosk in Tifinagh (what its catalog lacks in Arabic, never in
+    English), the ticket printed in Tifinagh raster beside the branch's Arabic, the phone page
+    in Tamazight."""
+    admin.post("/counters/1/open")
+    admin.wait_printer_online()
+    ctx, page = kiosk_page(browser, kiosk_server, admin, PORTRAIT)
+    try:
+        page.click('.lang-button[data-lang="zgh"]')
+        page.wait_for_selector('.service[data-prefix="A"]')
+        assert page.evaluate("document.documentElement.lang") == "zgh"
+        assert page.evaluate("document.documentElement.dir") == "ltr"
+        assert page.inner_text("#title") == "ⴼⵔⵏ ⵢⴰⵜ ⵜⵏⴰⴼⵓⵜ"
+        assert page.inner_text('.service[data-prefix="A"] .service-name') == "ⵜⵉⵙⵖⴰⵔⵉⵏ ⵜⵉⵡⵊⵊⴰⵏⵉⵏ"
+        visible = page.evaluate("document.body.innerText")
+        assert not re.search(r"\b(the|your|Choose|Priority|waiting)\b", visible), visible
+        page.screenshot(path=str(artifacts / "kiosk-services-zgh-portrait.png"))
+        printer.clear()
+        page.click('.service[data-prefix="A"]')
+        page.wait_for_selector("#ticket-screen:not([hidden])")
+        code = page.inner_text("#ticket-code")
+        url = page.get_attribute("#ticket-qr", "src")
+        page.screenshot(path=str(artifacts / "kiosk-ticket-zgh-portrait.png"))
+        data = printer.wait_for(lambda d: code.encode() in d and b"\x1dV" in d, timeout=8)
+    finally:
+        ctx.close()
+    decoded = decode(data, 576)
+    from printers import render_image
+    render_image(decoded.blocks, "80mm").save(artifacts / "kiosk-receipt-zgh-printed.png")
+    want = render_text("ⴰⵎⴹⴰⵏ ⵏⵏⴽ", 576, RasterStyle(size=22))  # "your number", its own line
+    assert any(same_pixels(img.image, want) for img in decoded.images)
+    assert "lang=zgh" in url
+    phone = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        ref = url.split("?")[0].split("/")[-1].removesuffix(".svg")
+        phone.goto(f"{kiosk_server.url}/t/{ref}")
+        assert phone.evaluate("document.documentElement.lang") == "zgh"
+        assert "ⴰⵎⴹⴰⵏ ⵏⵏⴽ" in phone.inner_text("body")
+        phone.screenshot(path=str(artifacts / "phone-ticket-zgh.png"))
+    finally:
+        phone.close()
