@@ -336,7 +336,9 @@
     if (e.ctrlKey || e.altKey || e.metaKey || $("console-view").hidden) return;
     if (document.querySelector("dialog[open]")) return;
     var tag = (e.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    // typing in a field is not a shortcut (a field of a dialog just closed does not count)
+    if ((tag === "input" || tag === "textarea" || tag === "select") &&
+        !e.target.closest("dialog:not([open])")) return;
     var k = (e.key || "").toLowerCase();
     if (!/^[a-z]$/.test(k)) k = /^Key[A-Z]$/.test(e.code) ? e.code.slice(3).toLowerCase() : "";
     var action = k === "o" ? (snap && snap.queue.counter.state === "closed" ? "open" : "resume") : KEYS[k];
