@@ -6,7 +6,8 @@
 // another one.
 (function () {
   "use strict";
-  var S = window.TABOUR_STRINGS, LANG = window.TABOUR_LANG;
+  var DATA = JSON.parse(document.getElementById("console-data").textContent);
+  var S = DATA.strings, LANG = DATA.lang;  // data, not code: the page passes a strict CSP
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem("tabour.console.token");
   var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
