@@ -125,6 +125,8 @@
   // --- the API -------------------------------------------------------------------------------
   function unpaired() {
     global.localStorage.removeItem(TOKEN);
+    if (live && live.socket) live.socket.disconnect();  // a revoked token: stop knocking
+    live = null;
     reset();
     $("pairing-message").textContent = T.unpaired;
   }
