@@ -16,7 +16,6 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ..auth import AuthError
 from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from ..engine.messages import N_, register, render
-
 from ..i18n import LANGUAGES  # Tamazight included: it falls back to Arabic
 
 log = logging.getLogger("tabour.api")
