@@ -89,6 +89,12 @@ class Admin:
     def get(self, path):
         return requests.get(self.url + path, headers=self.h, timeout=10).json()
 
+    def ok(self, path, body=None):
+        """POST that must succeed: its JSON (None for 204)."""
+        r = self.post(path, body)
+        assert r.status_code < 400, r.text
+        return r.json() if r.status_code != 204 else None
+
     def wait_printer_online(self, timeout=15.0) -> dict:
         deadline = time.monotonic() + timeout
         printers = []

@@ -7,18 +7,7 @@ import json
 
 import requests
 
-AGENT = ("amina", "agent-pass-123")
-
-
-def _admin(server):
-    s = requests.Session()
-    s.headers["Authorization"] = "Bearer " + server.token()
-
-    def post(path, body=None):
-        r = s.post(server.url + "/api/v1" + path, json=body or {}, timeout=10)
-        assert r.status_code < 400, r.text
-        return r.json() if r.status_code != 204 else None
-    return post
+from e2e.conftest import Admin
 
 
 def console_at(browser, server, counter, lang="fr", token=None):
@@ -36,7 +25,7 @@ def console_at(browser, server, counter, lang="fr", token=None):
 
 
 def test_5_f_then_enter_finishes_the_ticket(live_server, browser, artifacts):
-    admin = _admin(live_server)
+    admin = Admin(live_server).ok
     t = admin("/tickets", {"service": "A", "language": "fr"})
     admin("/counters/1/open")
     ctx, page = console_at(browser, live_server, 1)
@@ -60,7 +49,7 @@ def test_5_f_then_enter_finishes_the_ticket(live_server, browser, artifacts):
 
 
 def test_11_transfer_offers_open_counters_pill_says_called(live_server, browser, artifacts):
-    admin = _admin(live_server)
+    admin = Admin(live_server).ok
     t = admin("/tickets", {"service": "A", "language": "fr"})
     admin("/counters/1/open")
     admin("/counters/6/open")  # counter 6 serves A; counter 2 serves A but stays closed

@@ -3,23 +3,11 @@ MIN_PX), a ticket once in the history and never the one being called, a calm emp
 (no bars of dashes), closed services readable (contrast at least 4.5:1)."""
 from __future__ import annotations
 
-import requests
-
 from display.web.measure import open_display
+from e2e.conftest import Admin
 from support.screens import contrasts, smallest_text
 
 MIN_PX = 24  # at 1280x720: 36 px at 1920x1080
-
-
-def _admin(server):
-    s = requests.Session()
-    s.headers["Authorization"] = "Bearer " + server.token()
-
-    def post(path, body=None):
-        r = s.post(server.url + "/api/v1" + path, json=body or {}, timeout=10)
-        assert r.status_code < 400, r.text
-        return r.json() if r.status_code != 204 else None
-    return post
 
 
 def history(display):
@@ -28,7 +16,7 @@ def history(display):
 
 
 def test_9_display_history_empty_state_contrast_and_sizes(live_server, browser, artifacts):
-    admin = _admin(live_server)
+    admin = Admin(live_server).ok
     token = admin("/devices", {"role": "display", "name": "hall"})["token"]
     dctx, display = open_display(browser, live_server.url, token, viewport=(1280, 720))
     try:
