@@ -4,6 +4,7 @@
     python run.py --host 0.0.0.0 --port 8080
     python run.py create-user NAME --role agent [--password ...]
     python run.py create-device --role kiosk --name "Kiosk entrance"
+    python run.py pairing-code --role display --name "Hall TV"   a code typed on the device
     python run.py migrate              bring the database schema up to date
     python run.py replay --config B.toml --events DAY.csv --out ESTIMATES.csv
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
@@ -49,8 +50,9 @@ def _serve(args) -> int:
         lines = [f"Tabour is running ({db}"
                  f"{', message queue ' + settings.message_queue if settings.message_queue else ''})",
                  *(f"  {label:<16} {url}" for label, url in pages),
-                 f"  {'API':<16} {base}/api/v1/openapi.json",
+                 f"  {'API':<16} {base}/api/v1/docs  (OpenAPI: {base}/api/v1/openapi.json)",
                  f"  {'Health':<16} {base}/api/v1/health",
+                 *_first_contact(tabour, settings, base),
                  "Sign in as 'admin' with the password printed at first start (or "
                  "TABOUR_ADMIN_PASSWORD);",
                  f"  curl -X POST {base}/api/v1/auth/token -H 'Content-Type: application/json' "
@@ -74,6 +76,30 @@ def _serve(args) -> int:
             if agent is not None and agent.poll() is None:
                 agent.terminate()
     return 0
+
+
+def _first_contact(tabour, settings, base: str) -> list[str]:
+    """What a newcomer needs to see a kiosk and a display at once: on the embedded default
+    (SQLite, one process), a one-time pairing code for each kind of device not paired yet,
+    typed on its page. Never a token: a log and an address are not secret."""
+    lines = []
+    embedded = settings.database_url.startswith("sqlite") and not settings.message_queue
+    branches = tabour.branch_ids()
+    if embedded and branches:
+        from queue_server.engine.model import SYSTEM
+        try:
+            made = tabour.commands.first_contact_codes(branches[0], SYSTEM)
+        except Exception:  # a banner never stops the server
+            logging.getLogger("tabour").exception("could not make first pairing codes")
+            made = {}
+        for role, label, path in (("kiosk", "Kiosk", "/kiosk/"),
+                                  ("display", "Display", "/display/")):
+            if role in made:
+                lines.append(f"  {label} pairing code {made[role]['code']}: type it on "
+                             f"{base}{path} (valid {made[role]['minutes']} min, once)")
+    lines.append("  More kiosks or displays: python run.py pairing-code --role kiosk|display "
+                 "--name NAME")
+    return lines
 
 
 def _one_owner(tabour, work: dict, every_s: float = 10.0) -> None:
@@ -163,6 +189,18 @@ def _create_device(args) -> int:
     tabour = _tabour()
     token = tabour.auth.create_device(_branch_id(tabour, args.branch), args.role, args.name)
     print(f"{args.role} token for '{args.name}' (shown once, keep it on the device):\n{token}")
+    return 0
+
+
+def _pairing_code(args) -> int:
+    from queue_server.engine.model import Actor
+    tabour = _tabour()
+    made = tabour.commands.create_pairing_code(
+        _branch_id(tabour, args.branch), args.name, args.printer, Actor("system", None, "cli"),
+        role=args.role)
+    page = "/kiosk/" if args.role == "kiosk" else "/display/"
+    print(f"{args.role} pairing code for '{args.name}': {made['code']}\n"
+          f"type it on {page} of the {args.role} within {made['minutes']} minutes (once).")
     return 0
 
 
@@ -256,6 +294,13 @@ def main(argv=None) -> int:
     d.add_argument("--role", choices=["kiosk", "display", "printer"], required=True)
     d.add_argument("--name", required=True)
     d.add_argument("--branch")
+    pc = sub.add_parser("pairing-code", help="a one-time code a kiosk or a wall display types "
+                                             "to pair (valid 15 minutes)")
+    pc.add_argument("--role", choices=["kiosk", "display"], required=True)
+    pc.add_argument("--name", required=True, help="the device's name, e.g. 'Hall TV'")
+    pc.add_argument("--printer", help="kiosk: the printer of its tickets (default: the "
+                                      "branch's printer)")
+    pc.add_argument("--branch")
     sub.add_parser("migrate", help="bring the database schema up to date")
     r = sub.add_parser("replay", help="replay a branch day's event log through the real code "
                                       "and write what each ticket printed")
@@ -276,7 +321,8 @@ def main(argv=None) -> int:
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
-               "migrate": _migrate, "replay": _replay, "export-events": _export_events,
+               "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
+               "export-events": _export_events,
                "backup": _backup, "restore": _restore}.get(args.command, _serve)
     return handler(args)
 

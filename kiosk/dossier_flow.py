@@ -1,15 +1,13 @@
-"""The kiosk's dossier drop-off and status lookup (/kiosk/dossier/)."""
+"""The kiosk's dossier drop-off and status lookup: /kiosk/dossier/ opens the kiosk page
+(one page, see kiosk/__init__.py) on its dossier screen."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from flask import Blueprint
 
-bp = Blueprint("kiosk_dossier", __name__, url_prefix="/kiosk/dossier",
-               template_folder="templates", static_folder="static",
-               static_url_path="/static")
+bp = Blueprint("kiosk_dossier", __name__, url_prefix="/kiosk/dossier")
 
 
 @bp.get("/")
 def flow():
-    t = current_app.extensions["tabour"]
-    from queue_server.backoffice.views import status_texts
-    return render_template("kiosk/dossier.html", cfg=t.printing, texts=status_texts())
+    from . import render_kiosk
+    return render_kiosk("dossier")

@@ -45,6 +45,9 @@ class DepositPrint:
     footer_lines: list[str] = field(default_factory=list)
     logo_path: str | None = None
     copy: bool = False  # a reprint at reception: marked as a copy
+    # the documents the visitor was told were missing (deposited anyway), lang -> name:
+    # the receipt says "incomplete" and lists what to bring
+    missing: list[dict[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.languages:

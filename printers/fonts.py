@@ -1,6 +1,7 @@
 """Find TrueType fonts by file name and load them with the right Pillow layout engine.
 
-DejaVu Sans covers Latin and Arabic, so one font renders mixed lines. Fonts are
+DejaVu Sans covers Latin and Arabic, so one font renders mixed lines; Tifinagh
+(Tamazight) is drawn with Noto Sans Tifinagh (``TIFINAGH``). Fonts are
 looked up by path (no fontconfig): the directories below, then ``TABOUR_FONT_DIRS``
 (colon separated) first if set.
 """
@@ -19,10 +20,15 @@ REGULAR = "DejaVuSans.ttf"
 BOLD = "DejaVuSans-Bold.ttf"
 MONO = "DejaVuSansMono.ttf"  # previews of the printer's own (native) font
 MONO_BOLD = "DejaVuSansMono-Bold.ttf"
+# Tamazight in Tifinagh (zgh): Noto Sans Tifinagh (Debian fonts-noto-core); it has no
+# bold face (bold is drawn with a one-dot stroke) and no digits (they come from DejaVu)
+TIFINAGH = "NotoSansTifinagh-Regular.ttf"
 
 FONT_DIRS = (
     "/usr/share/fonts/truetype/dejavu",
+    "/usr/share/fonts/truetype/noto",
     "/usr/share/fonts/dejavu",
+    "/usr/share/fonts/noto",
     "/usr/share/fonts/TTF",
     "/usr/local/share/fonts",
     "/Library/Fonts",
@@ -44,7 +50,8 @@ def find_font(file_name: str) -> Path:
             return path
     raise FontNotFoundError(
         f"Font {file_name} was not found in {', '.join(font_dirs())}. "
-        "Install it (Debian: apt-get install fonts-dejavu-core) or set TABOUR_FONT_DIRS "
+        "Install it (Debian: apt-get install fonts-dejavu-core fonts-noto-core) or set "
+        "TABOUR_FONT_DIRS "
         "to the directory that holds it."
     )
 

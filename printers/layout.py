@@ -17,7 +17,7 @@ from .documents import DepositPrint, TicketPrint
 from .graphics import logo_image, qr_image, rule_image
 from .labels import is_rtl_language, label, minutes, pick
 from .preview import compose
-from .raster_text import RasterStyle, render_text
+from .raster_text import RasterStyle, has_tifinagh, render_text
 
 __all__ = [
     "TicketPrint", "DepositPrint", "render_ticket", "render_deposit",
@@ -73,8 +73,15 @@ class _Receipt:
                 self.line(text, role, lang=lang, align=align)
 
     def joined(self, texts: list[str], role: Role = SMALL) -> None:
-        """Short labels of all languages on one line ("رقمك · Votre numéro"), wrapped if long."""
+        """Short labels of all languages on one line ("رقمك · Votre numéro"), wrapped if long.
+        Tifinagh beside Arabic gets a line each (two scripts in two directions, two fonts)."""
         unique = list(dict.fromkeys(t for t in texts if t))
+        if any(has_tifinagh(t) for t in unique) and any(
+                not has_tifinagh(t) and not native_text.is_native(t, self.paper.codepage)
+                for t in unique):
+            for text in unique:
+                self.line(text, role)
+            return
         self.line(" · ".join(unique), role)
 
     def big(self, text: str, max_mult: int) -> None:
@@ -150,6 +157,12 @@ def render_ticket(ticket: TicketPrint, paper: Paper | str | int = "80mm") -> lis
     r.joined([label("your_number", lang) for lang in langs])
     r.feed(4)
     r.big(ticket.code, r.paper.max_code_multiplier)
+    if ticket.priority and ticket.priority != "normal":
+        # a priority ticket says so, with its reason, in each language: the agent calling it
+        # and the visitor both see why it may pass first
+        r.feed(6)
+        r.lines(_each(langs, "priority_ticket"), TITLE)
+        r.lines(_each(langs, f"priority_{ticket.priority}"), HEADING)
     r.rule()
     if ticket.people_ahead > 0:
         r.lines(_each(langs, "people_ahead_line", n=ticket.people_ahead), HEADING)
@@ -201,6 +214,17 @@ def render_deposit(receipt: DepositPrint, paper: Paper | str | int = "80mm") -> 
         for name in names:
             if name:
                 r.bullet(name, lang)
+    if receipt.missing:
+        # deposited after the kiosk's "missing: ..." warning: the receipt says it is
+        # incomplete and lists what to bring, in each of the visitor's languages
+        for lang in langs:
+            r.rule()
+            r.line(label("incomplete", lang), TITLE, lang=lang, align="start")
+            r.line(label("missing_documents", lang), HEADING, lang=lang, align="start")
+            for doc in receipt.missing:
+                name = pick(doc, lang) or pick(doc, "fr") or next(iter(doc.values()), "")
+                if name:
+                    r.bullet(name, lang)
     for lang in langs:
         steps = pick(receipt.next_steps, lang)
         if steps:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw, ImageFont
 
 from .errors import TextShapingUnavailable
-from .fonts import BOLD, REGULAR, load_font, raqm_available
+from .fonts import BOLD, REGULAR, TIFINAGH, load_font, raqm_available
 from .labels import is_rtl_language
 
 _ISOLATES = dict.fromkeys(range(0x2066, 0x206A))  # LRI, RLI, FSI, PDI
@@ -48,15 +48,44 @@ def direction_of(text: str, lang: str | None = None) -> str:
     return "ltr"
 
 
-class _Shaper:
-    """Measures and draws one line in one font and paragraph direction."""
+def is_tifinagh(ch: str) -> bool:
+    return "\u2d30" <= ch <= "\u2d7f"
 
-    def __init__(self, font: ImageFont.FreeTypeFont, direction: str, raqm: bool) -> None:
+
+def has_tifinagh(text: str) -> bool:
+    return any(is_tifinagh(ch) for ch in text)
+
+
+def tifinagh_runs(text: str) -> list[tuple[bool, str]]:
+    """Split a line into runs of Tifinagh and of the rest (digits, Latin, punctuation);
+    spaces stay with the run they are in."""
+    runs: list[tuple[bool, str]] = []
+    for ch in text:
+        tif = is_tifinagh(ch) if not ch.isspace() else (runs[-1][0] if runs else False)
+        if runs and runs[-1][0] == tif:
+            runs[-1] = (tif, runs[-1][1] + ch)
+        else:
+            runs.append((tif, ch))
+    return runs
+
+
+class _Shaper:
+    """Measures and draws one line in one font and paragraph direction. A line with
+    Tifinagh (left to right) is drawn run by run: Tifinagh in Noto Sans Tifinagh, the
+    rest (digits, Latin, punctuation) in the main font."""
+
+    def __init__(self, font: ImageFont.FreeTypeFont, direction: str, raqm: bool,
+                 tifinagh: ImageFont.FreeTypeFont | None = None, bold: bool = False) -> None:
         self.font = font
         self.direction = direction
         self.raqm = raqm
+        self.tifinagh = tifinagh
+        self.bold = bold
         if not raqm:
             self._reshape, self._get_display = _fallback_shaping()
+
+    def _runs(self, text: str):
+        return [(self.tifinagh if tif else self.font, run) for tif, run in tifinagh_runs(text)]
 
     def _prepare(self, text: str) -> tuple[str, str | None]:
         if self.raqm:
@@ -66,15 +95,28 @@ class _Shaper:
         return visual.translate(_ISOLATES), None  # older python-bidi keeps them: never draw them
 
     def length(self, text: str) -> float:
+        if self.tifinagh is not None:
+            return sum(font.getlength(run) for font, run in self._runs(text))
         shaped, direction = self._prepare(text)
         return self.font.getlength(shaped, direction=direction)
 
     def ink_box(self, text: str) -> tuple[float, float]:
+        if self.tifinagh is not None:
+            return 0.0, self.length(text)
         shaped, direction = self._prepare(text)
         x0, _, x1, _ = self.font.getbbox(shaped, direction=direction, anchor="ls")
         return x0, x1
 
     def draw(self, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str) -> None:
+        if self.tifinagh is not None:
+            x, y = xy
+            for font, run in self._runs(text):
+                # Noto Sans Tifinagh has no bold face: a one-dot stroke makes it bold
+                stroke = 1 if (self.bold and font is self.tifinagh) else 0
+                draw.text((x, y), run, font=font, fill=0, anchor="ls", stroke_width=stroke,
+                          stroke_fill=0)
+                x += font.getlength(run)
+            return
         shaped, direction = self._prepare(text)
         draw.text(xy, shaped, font=self.font, fill=0, anchor="ls", direction=direction)
 
@@ -142,8 +184,10 @@ def _choose_size(text: str, style: RasterStyle, avail: float, direction: str, ra
     floor = style.min_size or max(8, int(style.size * 0.7))
     words = text.split() or [text]
     size = style.size
+    tif = has_tifinagh(text) and direction == "ltr"
     while True:
-        shaper = _Shaper(load_font(BOLD if style.bold else REGULAR, size, raqm), direction, raqm)
+        shaper = _Shaper(load_font(BOLD if style.bold else REGULAR, size, raqm), direction, raqm,
+                         load_font(TIFINAGH, size, raqm) if tif else None, style.bold)
         if size <= floor or all(shaper.length(w) <= avail for w in words):
             return shaper
         size -= 1

@@ -18,6 +18,15 @@ A display that was offline asks ``recent(branch, after_seq)`` (GET
 replay stale calls. The announcements are kept in the database (a table every
 server process shares), so a display that reconnects to another process gets
 the same replay. The call is announced by the process that committed it: once.
+
+A call whose process died before its audio was made (a SIGKILL 0.1 s after the call)
+is announced late rather than never: when a display resyncs, ``catch_up`` announces
+the calls of the last ``LATE_S`` seconds that have no announcement yet. The
+announcement row is the proof: whoever inserts it emits; a process that finds it
+there already stays quiet, so two processes never announce one call twice.
+
+Tamazight (zgh) has no espeak-ng voice: a Tamazight visitor's call is announced with
+the chime and the branch's display languages that have a voice.
 """
 from __future__ import annotations
 
@@ -36,11 +45,22 @@ from .db import schema as s
 log = logging.getLogger("tabour.announcements")
 
 FRESH_S = 30.0
+LATE_S = 120.0  # a call never announced (its process died) is still announced this late
 KEPT_S = 600.0  # rows older than this are deleted
 
 
+def voiced(lang: str | None) -> bool:
+    """Whether announcements can speak ``lang`` (a phrase and an espeak-ng voice exist)."""
+    from display.announce.phrases import supported_languages
+    return lang in supported_languages()
+
+
 def languages_for(visitor: str | None, display_languages: list[str]) -> list[str]:
-    """The visitor's language, then the branch's second language."""
+    """The visitor's language, then the branch's second language. A visitor's language
+    without a voice (Tamazight) gives the branch's display languages that have one."""
+    if visitor and not voiced(visitor):
+        spoken = [lang for lang in display_languages or [] if voiced(lang)]
+        return spoken or [visitor]  # nothing to speak: the chime alone
     langs = [visitor] if visitor else []
     dl = list(display_languages or [])
     second = dl[1] if len(dl) > 1 else (dl[0] if dl else None)
@@ -66,6 +86,7 @@ class Announcer:
         self._queue: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._worker_started = False
+        self._caught: set = set()  # (branch, seq) queued late by catch_up
         self.produced = 0
 
     def register(self) -> "Announcer":
@@ -124,13 +145,46 @@ class Announcer:
         }
         if audio.fell_back:
             payload["reason"] = audio.reason
-        self._keep(branch_id, seq, payload)
+        if not self._keep(branch_id, seq, payload):
+            return payload  # announced already (another process caught it up first)
         self.produced += 1
         self.fanout.to_displays(branch_id, "announcement", payload, payload["service"],
                                 payload["counter"])
         return payload
 
-    def _keep(self, branch_id: int, seq: int, payload: dict) -> None:
+    def catch_up(self, branch_id: int, within_s: float = LATE_S) -> int:
+        """Announce the calls of the last ``within_s`` seconds that have no announcement
+        (their process died before the audio was made). Returns how many were queued."""
+        from .engine.model import SYSTEM, Event
+        now = self.tabour.now()
+        view = self.tabour.view(branch_id)
+        recent = [c for c in list(view.calls)
+                  if c.at is not None and (now - c.at).total_seconds() <= within_s]
+        if not recent:
+            return 0
+        A = s.announcements
+        with self.tabour.db.read() as conn:
+            have = {r.seq for r in conn.execute(select(A.c.seq).where(
+                A.c.branch_id == branch_id, A.c.seq.in_([c.seq for c in recent])))}
+        queued = 0
+        for c in sorted(recent, key=lambda c: c.seq):
+            key = (branch_id, c.seq)
+            with self._lock:
+                if c.seq in have or key in self._caught:
+                    continue
+                self._caught.add(key)
+            event = Event("ticket_recalled" if c.kind == "recalled" else "ticket_called", c.at,
+                          SYSTEM, ticket_id=c.ticket_id, service_id=c.service_id,
+                          data={"code": c.code, "counter_number": c.counter,
+                                "language": c.language})
+            log.info("announcing call %s late (seq %s): it was never announced", c.code, c.seq)
+            self.submit(branch_id, c.seq, event)
+            queued += 1
+        return queued
+
+    def _keep(self, branch_id: int, seq: int, payload: dict) -> bool:
+        """Record the announcement; False when it was recorded already (then nobody emits
+        it a second time)."""
         now = self.tabour.now()
         A = s.announcements
         try:
@@ -139,7 +193,8 @@ class Announcer:
                                               made_at=now))
                 conn.execute(delete(A).where(A.c.made_at < now - timedelta(seconds=KEPT_S)))
         except IntegrityError:
-            pass  # announced already (a replayed batch)
+            return False  # announced already (a replayed batch, another process)
+        return True
 
     def recent(self, branch_id: int, after_seq: int, fresh_s: float = FRESH_S) -> list[dict]:
         since = self.tabour.now() - timedelta(seconds=fresh_s)

@@ -112,7 +112,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
                         "reports": "/dashboard/reports",
-                        "api": "/api/v1/openapi.json", "health": "/api/v1/health"})
+                        "api": "/api/v1/openapi.json", "api_docs": "/api/v1/docs",
+                        "health": "/api/v1/health"})
 
     return app
 

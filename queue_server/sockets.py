@@ -30,6 +30,7 @@ from .db import repo
 from .db import schema as s
 from .engine.errors import DomainError, NotFound
 from .engine.messages import N_, register as register_messages
+from .i18n import LANGUAGES  # the visitors' languages (Tamazight included)
 from .readmodel import presenters as P
 from .readmodel.public import public_ticket, public_view
 
@@ -41,13 +42,14 @@ DEFAULT_VIEW = {"display": "display", "kiosk": "kiosk", "printer": "printer",
                 "agent": "counter", "manager": "dashboard", "admin": "dashboard"}
 VIEW_AUDIENCE = {"display": "displays", "kiosk": "kiosks", "counter": "counters",
                  "dashboard": "dashboards", "printer": "printers"}
-LANGUAGES = ("ar", "fr", "en")
 
 register_messages({
     "unknown_view": N_("Unknown view '%(view)s': use one of %(choices)s."),
     "counter_needs_view": N_("'counter' must be a counter number, with view 'counter'."),
     "zone_only_display": N_("'zone' is only for the display view."),
     "unknown_zone": N_("%(text)s"),
+    "unknown_display_zone": N_("There is no display zone '%(zone)s' in this branch: the zones "
+                               "are %(zones)s (config/branches.toml, [[branch.display]])."),
 })
 
 
@@ -172,8 +174,9 @@ def register(socketio, tabour) -> Sessions:
                 try:
                     zone = zones.resolve(tabour.settings.config_path, tabour.view(b).branch.code,
                                          auth.get("zone"))
-                except zones.ZoneError as exc:
-                    raise ApiError(400, "unknown_zone", text=str(exc)) from None
+                except zones.ZoneError as exc:  # told in the display's language
+                    raise ApiError(400, "unknown_display_zone", zone=exc.zone,
+                                   zones=exc.zones or "—") from None
             elif auth.get("zone") is not None:
                 raise ApiError(400, "zone_only_display")
             conn = Conn(auth["token"], principal, view, counter, zone, lang)

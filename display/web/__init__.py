@@ -13,17 +13,18 @@ import re
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_file
 from flask_babel import force_locale, gettext
 
+from queue_server.announcements import LATE_S
 from queue_server.auth import AuthError
 
 bp = Blueprint("display", __name__, url_prefix="/display", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
 AUDIO_NAME = re.compile(r"^call-[0-9a-f]{32}\.wav$")
-LABEL_LANGUAGES = ("ar", "fr", "en")
+LABEL_LANGUAGES = ("ar", "fr", "en", "zgh")  # Tamazight: an optional display language
 
 
 def _labels() -> dict:
-    """Every display label in every language: the page shows two at once."""
+    """Every display label in every language: the page shows two (or three) at once."""
     out = {}
     for lang in LABEL_LANGUAGES:
         with force_locale(lang):
@@ -40,8 +41,19 @@ def _labels() -> dict:
                 "closed": gettext("Closed"),
                 "reconnecting": gettext("Reconnecting…"),
                 "no_calls": gettext("Welcome"),
+                "calls_here": gettext("The numbers called appear here."),
                 "refused": gettext("This display cannot connect"),
                 "enable_sound": gettext("Tap to enable sound"),
+                "pair_title": gettext("Pair this display"),
+                "pair_typed": gettext("Type the pairing code of this display."),
+                "pair_how": gettext("No code yet? On the branch's server, run this command "
+                                    "(a code is valid 15 minutes), or use the code printed "
+                                    "when the server started:"),
+                "pairing_code": gettext("Pairing code"),
+                "pair": gettext("Pair"),
+                "bad_code": gettext("This pairing code is not valid. Check it and try again."),
+                "unpaired": gettext("This display is no longer paired: type a new pairing "
+                                    "code."),
             }
     return out
 
@@ -50,9 +62,20 @@ def _tabour():
     return current_app.extensions["tabour"]
 
 
+def _display_languages() -> list[str]:
+    ids = _tabour().branch_ids()
+    langs = list(_tabour().view(ids[0]).branch.display_languages) if ids else []
+    return [x for x in langs if x in LABEL_LANGUAGES][:3] or ["ar", "fr"]
+
+
 @bp.get("/")
 def page():
-    return render_template("display/index.html", labels=_labels())
+    from queue_server.i18n import direction
+    langs = _display_languages()
+    return render_template("display/index.html", data={
+        "labels": _labels(), "languages": langs,
+        "dirs": {x: direction(x) for x in LABEL_LANGUAGES}},
+        first=langs[0], first_dir=direction(langs[0]))
 
 
 @bp.get("/audio/<name>")
@@ -68,7 +91,9 @@ def audio(name: str):
 
 @bp.get("/announcements")
 def announcements():
-    """Announcements made in the last seconds after ``after`` (a display that was offline)."""
+    """Announcements of the last ``LATE_S`` seconds after ``after`` (a display that was
+    offline, a server that restarted): each call is announced once, late rather than
+    never, and a display plays each seq once (display.js)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header.lower().startswith("bearer ") else None
     from queue_server.api.errors import error_body
@@ -87,6 +112,8 @@ def announcements():
                              request.args.get("zone") or None)
     except zones.ZoneError:
         zone = None
+    # calls whose process died before their audio: announced now, late rather than never
+    t.announcer.catch_up(principal.branch_id)
     return jsonify({"announcements": [
-        a for a in t.announcer.recent(principal.branch_id, after)
+        a for a in t.announcer.recent(principal.branch_id, after, fresh_s=LATE_S)
         if zones.shows_call(zone, a.get("service"), a.get("counter"))]})

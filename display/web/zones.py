@@ -22,7 +22,12 @@ _lock = threading.Lock()
 
 
 class ZoneError(Exception):
-    """A display asked for a zone this branch does not define."""
+    """A display asked for a zone this branch does not define. ``zone`` and ``zones`` (the
+    known ones) let the refusal be told in the display's language."""
+
+    def __init__(self, message: str, zone: str = "", zones: list[str] | None = None):
+        super().__init__(message)
+        self.zone, self.zones = zone, list(zones or [])
 
 
 def branch_config(config_path: str | Path, branch_code: str) -> dict:
@@ -63,12 +68,12 @@ def resolve(config_path, branch_code: str, zone: str | None) -> dict | None:
     if zone is None or zone == "":
         return None
     if not isinstance(zone, str):
-        raise ZoneError("'zone' must be the name of a display zone (text).")
+        raise ZoneError("'zone' must be the name of a display zone (text).", str(zone)[:40])
     known = zones(config_path, branch_code)
     if zone not in known:
         names = ", ".join(sorted(known)) or "none (add [[branch.display]] to the config)"
         raise ZoneError(f"Unknown display zone {zone!r} for branch {branch_code}: "
-                        f"configured zones are {names}.")
+                        f"configured zones are {names}.", zone[:40], sorted(known))
     return known[zone]
 
 

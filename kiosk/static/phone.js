@@ -1,7 +1,8 @@
-// The visitor's phone: one ticket followed live by its public reference (no token).
+// The visitor's phone: one ticket followed live by its public reference (no token). The
+// page speaks the ticket's language (or the one picked on it), never the phone's.
 (function (global) {
   "use strict";
-  var P = global.TABOUR_PHONE, T = P.text;
+  var P = JSON.parse(document.getElementById("phone-data").textContent), T = P.text;
   function $(id) { return document.getElementById(id); }
   function fmt(s, v) { return s.replace(/\{(\w+)\}/g, function (_m, k) { return v[k]; }); }
 
@@ -9,8 +10,12 @@
     var waiting = t.status === "waiting";
     $("waiting").hidden = !waiting;
     if (waiting) {
-      $("ahead").textContent = t.people_ahead > 0 ? t.people_ahead : T.next;
+      var next = !(t.people_ahead > 0);
+      $("waiting").dataset.next = next ? "true" : "false";
+      $("ahead").textContent = next ? "" : t.people_ahead;
       $("wait").textContent = fmt(T.minutes, { m: t.estimated_wait_minutes || 0 });
+      $("next-wait").textContent = next && t.estimated_wait_minutes > 0
+        ? fmt(T.nextWait, { m: t.estimated_wait_minutes }) : "";
     }
     var state = "";
     if (t.status === "called") state = fmt(T.called, { c: t.counter });
@@ -31,7 +36,7 @@
   function update(changes) { Object.assign(ticket, changes); render(ticket); }
 
   render(ticket);
-  var socket = global.io({ transports: ["websocket"], auth: { view: "ticket", ticket: P.ref },
+  var socket = global.io({ transports: ["websocket"], auth: { view: "ticket", ticket: P.ref, lang: P.lang },
                            reconnectionDelayMax: 5000 });
   socket.on("connect", function () { document.documentElement.dataset.connection = "online"; });
   socket.on("disconnect", function () { document.documentElement.dataset.connection = "reconnecting"; });

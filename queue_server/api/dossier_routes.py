@@ -8,10 +8,17 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 
 from ..dossiers.lifecycle import ACTIONS
+from ..engine.messages import N_, register
 from . import bp
+from .errors import ApiError
 from .kiosk_routes import base_url, client_address, kiosk_of
 from .registry import route
-from .schemas import Lang, ReprintIn, Strict
+from .schemas import ReprintIn, Strict, VisitorLang
+
+register({
+    "dossier_paging": N_("limit is 1 to 200, and before is a dossier's id (the 'next' of the "
+                         "page before)."),
+})
 
 Action = Literal["receive", "review", "incomplete", "accept", "pay", "close", "reject"]
 assert set(Action.__args__) == set(ACTIONS)
@@ -24,7 +31,7 @@ class DossierIn(Strict):
     documents: list[str] = Field(default_factory=list, max_length=40,
                                  description="codes of the documents the visitor has")
     event_date: date | None = Field(None, description="the date deadlines count from (YYYY-MM-DD)")
-    language: Lang = "ar"
+    language: VisitorLang = "ar"
 
 
 class DepositIn(DossierIn):
@@ -91,11 +98,19 @@ def deposit(p, body: DepositIn):
         201 if done.created else 200
 
 
-@route(bp, "/dossiers", "GET", "Dossiers (?day=today|YYYY-MM-DD, ?status=...), numbers masked",
-       "dossiers:read", tag="dossiers")
+@route(bp, "/dossiers", "GET", "Dossiers, newest first (?day=today|YYYY-MM-DD, ?status=..., "
+       "?insured=<full insured number>, ?limit=1..200, ?before=<id> for the next page), "
+       "numbers masked", "dossiers:read", tag="dossiers")
 def list_dossiers(p, _b):
-    return jsonify({"dossiers": _d().listing(p.branch_id, request.args.get("day"),
-                                             request.args.get("status"))})
+    limit = request.args.get("limit", type=int, default=200)
+    before = request.args.get("before", type=int)
+    if not 1 <= limit <= 200 or (before is not None and before < 1):
+        raise ApiError(400, "dossier_paging")
+    rows = _d().listing(p.branch_id, request.args.get("day"), request.args.get("status"),
+                        request.args.get("insured") or None, before, limit + 1)
+    page = rows[:limit]
+    # the cursor of the next (older) page, when there is one
+    return jsonify({"dossiers": page, "next": page[-1]["id"] if len(rows) > limit else None})
 
 
 @route(bp, "/dossiers/counts", "GET", "Counts by type and status, deposited today, age of "

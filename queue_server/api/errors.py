@@ -16,8 +16,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from ..auth import AuthError
 from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from ..engine.messages import N_, register, render
+from ..i18n import LANGUAGES  # Tamazight included: it falls back to Arabic
 
-LANGUAGES = ("ar", "fr", "en")
 log = logging.getLogger("tabour.api")
 
 register({

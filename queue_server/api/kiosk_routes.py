@@ -1,4 +1,5 @@
-"""/api/v1 routes of kiosks and printers: pairing, kiosk tickets, printer states."""
+"""/api/v1 routes of kiosks, wall displays and printers: pairing (a kiosk or a display types
+a one-time code), kiosk tickets, printer states."""
 from __future__ import annotations
 
 from typing import Literal
@@ -14,7 +15,7 @@ from ..readmodel import presenters as P
 from . import bp
 from .errors import ApiError
 from .registry import route
-from .schemas import Lang, Strict
+from .schemas import Strict, VisitorLang
 
 JOB_STATUSES = ("pending", "queued", "retrying", "waiting_paper", "printed",
                 "printed_unconfirmed", "failed", "refused", "not_taken")
@@ -31,10 +32,14 @@ class PairIn(Strict):
     code: str = Field(min_length=4, max_length=20, description="the code shown to the admin")
 
 
+class DisplayPairingCodeIn(Strict):
+    display_name: str = Field(min_length=1, max_length=120, description="e.g. 'Hall TV'")
+
+
 class KioskTicketIn(Strict):
     service: str = Field(min_length=1, max_length=3)
     priority: Literal["none", "elderly", "disabled", "pregnant"] = "none"
-    language: Lang = "ar"
+    language: VisitorLang = "ar"
     idempotency_key: str = Field(min_length=8, max_length=80,
                                  description="one per tap: a retry never issues a second ticket")
 
@@ -88,6 +93,25 @@ def pair(_p, body: PairIn):
     return jsonify(tabour().commands.pair(body.code, client_address()))
 
 
+@route(bp, "/display/pairing-codes", "POST", "Make a short code a wall display types once "
+       "to pair (15 minutes)", "devices:manage", DisplayPairingCodeIn,
+       {201: "The code (shown once) and when it expires"}, tag="kiosk")
+def create_display_pairing_code(p, body: DisplayPairingCodeIn):
+    t = tabour()
+    made = t.commands.create_pairing_code(p.branch_id, body.display_name, None, p.actor,
+                                          role="display")
+    tz = t.view(p.branch_id).branch.timezone
+    return jsonify(made | {"expires_at": P.local_iso(made["expires_at"], tz)}), 201
+
+
+@route(bp, "/display/pair", "POST", "A wall display trades a pairing code for its device "
+       "token", None, PairIn, {200: "The display's device token",
+                               404: "Wrong, used or expired code",
+                               429: "Too many wrong codes from this device"}, tag="kiosk")
+def pair_display(_p, body: PairIn):
+    return jsonify(tabour().commands.pair(body.code, client_address(), role="display"))
+
+
 @route(bp, "/kiosks", "GET", "Paired kiosks (revoke one with POST /devices/{token_id}/revoke)",
        "devices:manage", tag="kiosk")
 def list_kiosks(p, _b):
@@ -130,8 +154,9 @@ def kiosk_ticket(p, body: KioskTicketIn):
     printing = issued.printing or {}
     ref = printing.get("public_ref")
     return jsonify({"ticket": ticket, "public_ref": ref,
-                    "url": f"{base_url()}/t/{ref}" if ref else None,
-                    "qr": f"/kiosk/qr/{ref}.svg" if ref else None,
+                    # the phone page opens in the ticket's language (the QR carries it)
+                    "url": f"{base_url()}/t/{ref}?lang={ticket['language']}" if ref else None,
+                    "qr": f"/kiosk/qr/{ref}.svg?lang={ticket['language']}" if ref else None,
                     "print": printing.get("job"),
                     "printer": P.printer_view(proj, kiosk["printer"]),
                     "service_names": svc.names if svc else {}}), \

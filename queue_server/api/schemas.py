@@ -5,7 +5,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Lang = Literal["ar", "fr", "en"]
+Lang = Literal["ar", "fr", "en"]  # staff pages and reports
+# what a visitor may choose (a ticket, a deposit, a service name): Tamazight too
+VisitorLang = Literal["ar", "fr", "en", "zgh"]
 
 
 class Strict(BaseModel):
@@ -21,7 +23,7 @@ class IssueTicketIn(Strict):
     service: str = Field(min_length=1, max_length=3, description="service prefix, e.g. 'A'")
     priority: bool | Literal["elderly", "disabled", "pregnant"] = Field(
         False, description="true, or the reason: elderly, disabled, pregnant")
-    language: Lang = "ar"
+    language: VisitorLang = "ar"
     channel: Literal["kiosk", "counter", "api", "phone"] | None = None
     idempotency_key: str | None = Field(None, min_length=8, max_length=80,
                                         description="the same key never issues two tickets")
@@ -60,7 +62,7 @@ class EmptyIn(Strict):
 
 
 class ServicePatch(Strict):
-    names: dict[Lang, str] | None = None
+    names: dict[VisitorLang, str] | None = None
     target_wait_minutes: int | None = Field(None, ge=1, le=600)
     icon: str | None = Field(None, max_length=40)
     active: bool | None = None

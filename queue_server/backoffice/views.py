@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 from flask import abort, current_app, jsonify, render_template, request
+from flask_babel import force_locale, get_locale, pgettext
 from flask_babel import gettext as _
-from flask_babel import pgettext
 
 from ..api.errors import error_body, localized
 from ..dossiers import tracking
@@ -46,19 +46,29 @@ def index():
         statuses=[s.value for s in DossierStatus], texts=status_texts())
 
 
+def _switch() -> list[dict]:
+    from kiosk import switch_languages
+    return switch_languages()
+
+
 @public.get("/d/<value>")
 def status_page(value: str):
+    """The dossier's page, in the language the visitor chose at the kiosk (or ?lang=)."""
+    from kiosk import visitor_language
     try:
         _b, _id, view = _d().public_lookup(value, request.remote_addr or "?")
     except TooManyGuesses as exc:
-        from flask_babel import get_locale
-        return render_template("backoffice/status_missing.html",
-                               message=localized(exc, str(get_locale()))), 429
+        with force_locale(visitor_language(None)):
+            return render_template("backoffice/status_missing.html",
+                                   message=localized(exc, str(get_locale()))), 429
     except NotFound:
-        return render_template("backoffice/status_missing.html",
-                               message=_("There is no dossier with this tracking number: "
-                                         "check it on your receipt.")), 404
-    return render_template("backoffice/status.html", dossier=view, texts=status_texts())
+        with force_locale(visitor_language(None)):
+            return render_template("backoffice/status_missing.html",
+                                   message=_("There is no dossier with this tracking number: "
+                                             "check it on your receipt.")), 404
+    with force_locale(visitor_language(view.get("language"))):
+        return render_template("backoffice/status.html", dossier=view, texts=status_texts(),
+                               switch=_switch())
 
 
 @public.get("/d/<value>.json")

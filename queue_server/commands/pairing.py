@@ -1,14 +1,18 @@
-"""Pairing a kiosk: an admin makes a short code, the kiosk types it once and gets
-its own device token. Codes are stored hashed and spent by a conditional update
-(of two kiosks typing one code at once, one wins); wrong codes are counted per
-client in shared storage."""
+"""Pairing a kiosk or a wall display: an admin makes a short code, the device types it
+once and gets its own device token. Codes are stored hashed and spent by a conditional
+update (of two devices typing one code at once, one wins); a code pairs one role only (a
+display code typed on a kiosk is a wrong code); wrong codes are counted per client in
+shared storage. Tokens never travel in a log or an address: a newcomer types a code.
+
+``first_contact_codes`` makes, for the start banner of a one-PC branch, a code for each
+role that has no device yet."""
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from ..db import schema as s
 from ..engine.errors import Conflict, NotAllowed, NotFound
@@ -29,6 +33,9 @@ class TooManyAttempts(NotAllowed):
     kind = code = "too_many_attempts"
 
 
+ROLES = ("kiosk", "display")  # what a pairing code can pair
+
+
 def digest(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
@@ -45,6 +52,10 @@ class PairingCommands:
 
     def create_pairing_code(self, branch_id: int, kiosk_name: str, printer: str | None,
                             actor, role: str = "kiosk") -> dict:
+        """A one-time code (valid ``pairing_code_minutes``) that pairs a device of ``role``
+        named ``kiosk_name``; a kiosk prints on ``printer``."""
+        if role not in ROLES:
+            raise ValueError(f"a pairing code pairs one of {', '.join(ROLES)}")
         printer = printer or self.printing.agent_printer
         minutes = self.printing.pairing_code_minutes
 
@@ -64,17 +75,35 @@ class PairingCommands:
             else:
                 raise Conflict("pairing_busy")
             uow.conn.execute(insert(s.pairing_codes).values(
-                branch_id=branch_id, code_hash=digest(code), kiosk_name=kiosk_name,
+                branch_id=branch_id, code_hash=digest(code), role=role, kiosk_name=kiosk_name,
                 printer=printer, created_at=uow.now, expires_at=expires))
             uow.add(Event("pairing_code_created", uow.now, actor,
                           data={"device_name": kiosk_name, "printer": printer, "role": role,
                                 "expires_at": expires.isoformat()}))
-            return {"code": f"{code[:3]}-{code[3:]}", "kiosk_name": kiosk_name,
-                    "printer": printer, "expires_at": expires}
+            made = {"code": f"{code[:3]}-{code[3:]}", "role": role, "expires_at": expires,
+                    "minutes": minutes}
+            if role == "kiosk":
+                made |= {"kiosk_name": kiosk_name, "printer": printer}
+            else:
+                made["name"] = kiosk_name
+            return made
         return self.writer.run(branch_id, step)[0]
 
-    def pair(self, code: str, client: str) -> dict:
-        """Trade a pairing code for a kiosk device token (once)."""
+    def first_contact_codes(self, branch_id: int, actor) -> dict[str, dict]:
+        """For each role with no paired device (no live device token of that role), a new
+        pairing code: what a newcomer types on /kiosk/ and /display/ (the start banner of
+        a one-PC branch prints them)."""
+        with self.writer.db.read() as conn:
+            rows = conn.execute(select(s.tokens.c.role, func.count()).where(
+                s.tokens.c.branch_id == branch_id, s.tokens.c.kind == "device",
+                s.tokens.c.revoked_at.is_(None)).group_by(s.tokens.c.role)).all()
+        paired = {role for role, n in rows if n}
+        names = {"kiosk": "Kiosk 1", "display": "Wall display 1"}
+        return {role: self.create_pairing_code(branch_id, names[role], None, actor, role)
+                for role in ROLES if role not in paired}
+
+    def pair(self, code: str, client: str, role: str = "kiosk") -> dict:
+        """Trade a pairing code for a device token of ``role`` (once)."""
         try:
             self.pairing_limiter.check(client)
         except TooMany:
@@ -83,7 +112,7 @@ class PairingCommands:
         with self.writer.db.read() as conn:
             row = conn.execute(select(s.pairing_codes).where(
                 s.pairing_codes.c.code_hash == digest(digits))).first()
-        if row is None:
+        if row is None or row.role != role:
             self.pairing_limiter.hit(client)
             raise NotFound("invalid_pairing_code")
 
@@ -93,19 +122,22 @@ class PairingCommands:
                 s.pairing_codes.c.expires_at > uow.now).values(used_at=uow.now)).rowcount
             if spent != 1:
                 return None
-            token, token_id = self.auth.insert_token(uow.conn, row.branch_id, "device", "kiosk",
+            token, token_id = self.auth.insert_token(uow.conn, row.branch_id, "device", role,
                                                      row.kiosk_name, None, None)
-            uow.conn.execute(insert(s.kiosks).values(
-                token_id=token_id, branch_id=row.branch_id, name=row.kiosk_name,
-                printer=row.printer, created_at=uow.now))
+            if role == "kiosk":
+                uow.conn.execute(insert(s.kiosks).values(
+                    token_id=token_id, branch_id=row.branch_id, name=row.kiosk_name,
+                    printer=row.printer, created_at=uow.now))
             uow.conn.execute(update(s.pairing_codes).where(s.pairing_codes.c.id == row.id)
                              .values(token_id=token_id))
             from ..engine.model import Actor
+            data = {"token_id": token_id, "role": role, "name": row.kiosk_name}
+            if role == "kiosk":
+                data["printer"] = row.printer
             uow.add(Event("device_paired", uow.now, Actor("device", token_id, row.kiosk_name),
-                          data={"token_id": token_id, "role": "kiosk", "name": row.kiosk_name,
-                                "printer": row.printer}))
-            return {"token": token, "token_id": token_id, "name": row.kiosk_name,
-                    "printer": row.printer}
+                          data=data))
+            return {"token": token, "token_id": token_id, "name": row.kiosk_name} | (
+                {"printer": row.printer} if role == "kiosk" else {})
         done = self.writer.run(row.branch_id, step)[0]
         if done is None:
             self.pairing_limiter.hit(client)

@@ -104,8 +104,8 @@ class PrintingCommands:
         ref = secrets.token_urlsafe(12)
         uow.conn.execute(insert(s.ticket_refs).values(
             public_ref=ref, branch_id=uow.branch_id, ticket_id=ticket.id, created_at=uow.now))
-        doc = documents.ticket(p, ticket, ahead, minutes, f"{target.base_url}/t/{ref}",
-                               self.printing)
+        url = f"{target.base_url}/t/{ref}?lang={ticket.language}"  # the phone page's language
+        doc = documents.ticket(p, ticket, ahead, minutes, url, self.printing)
         return {"public_ref": ref, "job": self.add_job(uow, p, "ticket", target.printer, doc,
                                                        ticket_id=ticket.id)}
 

@@ -22,6 +22,7 @@ def _strings() -> dict:
         "no_ticket": gettext("No ticket at this counter."),
         "nobody_waiting": gettext("Nobody is waiting for this counter."),
         "state_open": gettext("Counter open"),
+        "state_calling": gettext("Ticket called"),
         "state_serving": gettext("Serving"),
         "state_paused": gettext("On a break"),
         "state_closed": gettext("Closed"),
@@ -41,6 +42,14 @@ def _strings() -> dict:
         "outcome_redirected": gettext("Redirected"),
         "outcome_incomplete_dossier": gettext("Incomplete dossier"),
         "session_expired": gettext("Your session has expired: sign in again."),
+        "not_sent": gettext("The server cannot be reached: “{action}” was not sent. It is "
+                            "kept and sent as soon as the server is back."),
+        "sent_later": gettext("The server is back: “{action}” was sent."),
+        "dropped": gettext("“{action}” was not sent: the ticket changed while the server was "
+                           "away."),
+        "offline": gettext("The server cannot be reached: reconnecting…"),
+        "no_target": gettext("Nowhere to transfer this ticket right now: no other counter "
+                             "serving its service is open."),
     }
 
 

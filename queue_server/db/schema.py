@@ -211,12 +211,14 @@ kiosks = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
-# short codes an admin creates and a kiosk types once to get its device token
+# short codes an admin creates and a kiosk or a wall display types once to get its device
+# token; kiosk_name is the device's name whatever its role
 pairing_codes = Table(
     "pairing_codes", metadata,
     Column("id", Integer, primary_key=True),
     Column("branch_id", ForeignKey("branches.id"), nullable=False),
     Column("code_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False, server_default="kiosk"),  # kiosk | display (0007)
     Column("kiosk_name", String(120), nullable=False),
     Column("printer", String(120), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),

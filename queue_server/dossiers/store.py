@@ -78,12 +78,18 @@ def by_key(conn: Connection, branch_id: int, key: str) -> Dossier | None:
 
 
 def listing(conn: Connection, branch_id: int, day: str | None = None,
-            status: str | None = None, limit: int = 200) -> list[Dossier]:
+            status: str | None = None, limit: int = 200, insured: str | None = None,
+            before: int | None = None) -> list[Dossier]:
+    """Newest first; ``before`` (an id) pages back; ``insured`` is a full insured number."""
     q = select(d).where(d.c.branch_id == branch_id)
     if day:
         q = q.where(d.c.day == day)
     if status:
         q = q.where(d.c.status == status)
+    if insured:
+        q = q.where(d.c.insured_number == insured)
+    if before:
+        q = q.where(d.c.id < before)
     return [from_row(r) for r in conn.execute(q.order_by(d.c.id.desc()).limit(limit))]
 
 

@@ -218,15 +218,12 @@ def no_show(counter: Counter, ticket: Ticket, policy: Policy, now: datetime,
                **_ticket_data(t))])
 
 
-def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor: Actor,
-             to_service: Service | None = None, to_counter: Counter | None = None) -> Change:
-    """Send the ticket to another service or counter. It keeps its code; where it
-    lands in the new queue follows the branch policy."""
-    guard_ticket(ticket, "transfer")
-    _holder_check(ticket, counter)
+def check_transfer_target(counter: Counter, ticket: Ticket, to_service: Service | None = None,
+                          to_counter: Counter | None = None) -> None:
+    """Where a ticket may be transferred: an active service, or another counter that
+    serves its service and is not closed. One rule for the command and the console."""
     if (to_service is None) == (to_counter is None):
         raise NotAllowed("transfer_target")
-    service_id = to_service.id if to_service else ticket.service_id
     if to_service is not None and not to_service.active:
         raise NotAllowed("transfer_service_closed", service=to_service.prefix)
     if to_counter is not None:
@@ -236,6 +233,39 @@ def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, ac
             raise NotAllowed("transfer_counter_wrong_service", counter=to_counter.number,
                              ticket=ticket.code)
         guard_target(to_counter, ticket)
+
+
+def transfer_targets(counter: Counter, ticket: Ticket | None, services: list[Service],
+                     counters: list[Counter]) -> dict:
+    """The services and counters the ticket at ``counter`` may be transferred to now (the
+    console offers exactly these; the command checks again)."""
+    out: dict = {"services": [], "counters": []}
+    if ticket is None or ticket.counter_id != counter.id \
+            or ticket.status not in TICKET_TRANSITIONS["transfer"][0]:
+        return out
+    for svc in services:
+        try:
+            check_transfer_target(counter, ticket, to_service=svc)
+            out["services"].append(svc.prefix)
+        except NotAllowed:
+            pass
+    for other in counters:
+        try:
+            check_transfer_target(counter, ticket, to_counter=other)
+            out["counters"].append(other.number)
+        except NotAllowed:
+            pass
+    return out
+
+
+def transfer(counter: Counter, ticket: Ticket, policy: Policy, now: datetime, actor: Actor,
+             to_service: Service | None = None, to_counter: Counter | None = None) -> Change:
+    """Send the ticket to another service or counter. It keeps its code; where it
+    lands in the new queue follows the branch policy."""
+    guard_ticket(ticket, "transfer")
+    _holder_check(ticket, counter)
+    check_transfer_target(counter, ticket, to_service, to_counter)
+    service_id = to_service.id if to_service else ticket.service_id
     position = policy.transfer_position
     t = replace(
         ticket, status=T.WAITING, service_id=service_id,

@@ -38,7 +38,8 @@ class PriorityClass(str, enum.Enum):
         return self is not PriorityClass.NORMAL
 
 
-LANGUAGES = ("ar", "fr", "en")
+# the languages a branch may offer its visitors (zgh: Standard Moroccan Tamazight)
+LANGUAGES = ("ar", "fr", "en", "zgh")
 CHANNELS = ("kiosk", "counter", "api", "phone")
 
 

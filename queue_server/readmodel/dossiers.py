@@ -87,16 +87,22 @@ class DossierQueries:
             raise NotFound("dossier_not_found", tracking=str(value)[:40])
         return found
 
-    def listing(self, branch_id: int, day: str | None, status: str | None) -> list[dict]:
+    def listing(self, branch_id: int, day: str | None, status: str | None,
+                insured: str | None = None, before: int | None = None,
+                limit: int = 200) -> list[dict]:
+        """Newest first, ``limit`` at most, older than the id ``before`` (paging); by a
+        full insured number (the back office's search: any day, any status)."""
         if status is not None and status not in {x.value for x in DossierStatus}:
             raise NotAllowed("unknown_dossier_status", status_name=status,
                              choices=[x.value for x in DossierStatus])
+        number = ids.validate_insured(insured, self.insured) if insured else None
         with self.db.read() as conn:
             branch = repo.load_branch(conn, branch_id)
             if day == "today":
                 day = numbering.branch_day(self.clock(), branch.timezone,
                                            branch.policy.rollover_hour)
-            rows = store.listing(conn, branch_id, day, status)
+            rows = store.listing(conn, branch_id, day, status, limit=limit, insured=number,
+                                 before=before)
         # a list shows masked numbers only; opening one is audited
         return [self.summary(x, branch.timezone) for x in rows]
 
@@ -208,6 +214,9 @@ class DossierQueries:
             .replace("T", " "),
             "documents": [t.document(c).names if t and t.document(c) else {"en": c}
                           for c in x.declared],
+            # deposited anyway after the "missing" warning: the receipt lists what to bring
+            "missing": [t.document(c).names if t and t.document(c) else {"en": c}
+                        for c in x.missing],
             "box": x.box, "next_steps": dict(self.config.next_steps), "qr_url": qr_url,
             "languages": langs, "header_lines": list(header_lines),
             "footer_lines": list(footer_lines),

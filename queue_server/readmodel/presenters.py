@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ..engine.lifecycle import allowed_actions
+from ..engine.lifecycle import allowed_actions, transfer_targets
 from ..engine.model import Counter, PriorityClass, Service, Ticket, TicketStatus
 from .estimates import Estimator
 from .projection import BranchProjection, Call
@@ -150,6 +150,8 @@ def counter_queue(p: BranchProjection, number: int, now: datetime, est: Estimato
         "parked": [ticket_view(p, t, now, est) for t in parked],
         "current": ticket_view(p, current, now, est) if current is not None else None,
         "allowed": allowed_actions(c, current, bool(parked)),
+        # where the current ticket may be transferred (the console offers only these)
+        "transfer_targets": transfer_targets(c, current, p.services, p.counter_list()),
     }
 
 

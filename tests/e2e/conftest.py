@@ -89,6 +89,12 @@ class Admin:
     def get(self, path):
         return requests.get(self.url + path, headers=self.h, timeout=10).json()
 
+    def ok(self, path, body=None):
+        """POST that must succeed: its JSON (None for 204)."""
+        r = self.post(path, body)
+        assert r.status_code < 400, r.text
+        return r.json() if r.status_code != 204 else None
+
     def wait_printer_online(self, timeout=15.0) -> dict:
         deadline = time.monotonic() + timeout
         printers = []
@@ -115,4 +121,34 @@ def paired_kiosk(browser, server, admin, viewport=(1080, 1920)):
     page.fill("#pairing-code", code)
     page.click("#pairing-form button")
     page.wait_for_selector("#languages:not([hidden])")
+    return ctx, page
+
+
+@pytest.fixture
+def make_server(tmp_path):
+    """Servers with their own environment (a short kiosk idle time, a virtual printer...),
+    all stopped after the test. ``make_server(printer=p, TABOUR_KIOSK_IDLE_SECONDS="3")``."""
+    started = []
+
+    def make(printer=None, port=None, name="server", **env):
+        if printer is not None:
+            env.setdefault("TABOUR_AGENT_TRANSPORT", json.dumps(printer.config))
+        server = ServerProcess(f"sqlite:///{tmp_path / (name + '.sqlite')}",
+                               tmp_path / f"{name}.log", ADMIN_PASSWORD, port=port,
+                               TABOUR_VAR_DIR=str(tmp_path / f"var-{name}"), **env)
+        server.start()
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+def kiosk_page(browser, server, admin, viewport=(1080, 1920), lang=None):
+    """A paired kiosk (see paired_kiosk); with ``lang`` it is on that language's services."""
+    ctx, page = paired_kiosk(browser, server, admin, viewport)
+    if lang:
+        page.click(f'.lang-button[data-lang="{lang}"]')
+        page.wait_for_selector('.service[data-prefix="A"]')
     return ctx, page

@@ -89,7 +89,7 @@ def test_kiosk_pairs_and_prints_in_arabic_and_french(kiosk_server, admin, printe
 
     # the visitor's phone follows the ticket without a token
     phone = browser.new_page(viewport={"width": 390, "height": 844})
-    ref = page.get_attribute("#ticket-qr", "src").split("/")[-1].removesuffix(".svg")
+    ref = page.get_attribute("#ticket-qr", "src").split("?")[0].split("/")[-1].removesuffix(".svg")
     phone.goto(f"{kiosk_server.url}/t/{ref}?lang=fr")
     phone.wait_for_function("document.documentElement.dataset.connection === 'online'")
     assert admin.post("/counters/2/call-next").status_code == 200  # A-001 or B-001 (priority)

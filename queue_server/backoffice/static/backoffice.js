@@ -1,22 +1,29 @@
-// Back office: list dossiers, open one (tracking number or QR value), move it one step.
-// Staff token in sessionStorage (the console's key: one sign-in per tab).
+// Back office: list dossiers (a page of 20, newest first), find them by insured number,
+// open one (tracking number or QR value), move it one step. Staff token in sessionStorage
+// (the console's key: one sign-in per tab). The server's refusals are shown as it words
+// them (in this page's language, dir="auto"); the page branches on codes only.
 (function (global) {
   "use strict";
-  var B = global.TABOUR_BO, L = B.labels, lang = B.lang;
+  var B = JSON.parse(document.getElementById("bo-data").textContent), L = B.labels, lang = B.lang;
+  var PAGE = 20;
   var token = sessionStorage.getItem("tabour.console.token");
-  var current = null, live = null;
+  var current = null, live = null, cursors = [null], query = null;
   function $(id) { return document.getElementById(id); }
   function name(n) { return (n && (n[lang] || n.fr || n.en)) || ""; }
-  function say(text) { $("message").textContent = text || ""; }
+  function fmt(s, v) { return String(s).replace(/\{(\w+)\}/g, function (_m, k) { return v[k]; }); }
+  function say(text) { $("message").textContent = text || ""; $("message").hidden = !text; }
   function show(view) {
     $("login-view").hidden = view !== "login"; $("main-view").hidden = view !== "main";
     $("logout").hidden = view !== "main";
   }
+  var params = new URLSearchParams(global.location.search);
+  if (params.get("lang")) document.cookie = "lang=" + params.get("lang") + "; path=/; max-age=31536000";
+
   function api(method, path, body) {
     return fetch("/api/v1" + path, {
       method: method, body: body ? JSON.stringify(body) : undefined,
       headers: { "Content-Type": "application/json", Authorization: "Bearer " + token,
-                 "Accept-Language": document.documentElement.lang || "en" }
+                 "Accept-Language": lang }
     }).then(function (r) {
       return r.json().then(function (j) {
         if (r.status === 401) { signOut(); }
@@ -25,29 +32,87 @@
       });
     });
   }
-  function signOut() { sessionStorage.removeItem("tabour.console.token"); token = null; show("login"); }
+  function signOut() {
+    sessionStorage.removeItem("tabour.console.token"); token = null;
+    if (live && live.socket) live.socket.disconnect();
+    live = null; show("login");
+  }
   function li(parent, text, code) {
-    var e = document.createElement("li"); e.textContent = text; if (code) e.dataset.code = code;
+    var e = document.createElement("li"); e.textContent = text; e.setAttribute("dir", "auto");
+    if (code) e.dataset.code = code;
     parent.appendChild(e);
   }
-
-  function loadList() {
-    var f = $("filter").value;
-    var q = f === "today" ? "?day=today" : "?status=" + encodeURIComponent(f);
-    return api("GET", "/dossiers" + q).then(function (j) {
-      var tb = $("list").querySelector("tbody"); tb.textContent = "";
-      j.dossiers.forEach(function (d) {
-        var tr = document.createElement("tr"); tr.dataset.tracking = d.tracking;
-        [d.display, name(d.type_names), (B.texts[d.status] || [d.status])[0],
-         (d.deposited_at || "").slice(11, 16)].forEach(function (v) {
-          var td = document.createElement("td"); td.textContent = v; tr.appendChild(td);
-        });
-        tr.addEventListener("click", function () { open(d.tracking); });
-        tb.appendChild(tr);
-      });
-    }).catch(function (e) { say(e.message); });
+  // "user:Amina" -> "Amina"; "device:Kiosk 1" -> "Kiosk 1 (device)"; the system by its name
+  function who(actor) {
+    var i = String(actor || "").indexOf(":"), kind = actor.slice(0, i), rest = actor.slice(i + 1);
+    if (kind === "user") return rest;
+    if (kind === "device") return rest + " (" + L.device + ")";
+    return L.system;
+  }
+  function when(iso, today) {
+    if (!iso) return "";
+    return today ? iso.slice(11, 16) : iso.slice(0, 16).replace("T", " ");
   }
 
+  // --- the list --------------------------------------------------------------------------
+  function listPath(before) {
+    var q = query ? "?insured=" + encodeURIComponent(query)
+      : $("filter").value === "today" ? "?day=today" : "?status=" + encodeURIComponent($("filter").value);
+    return "/dossiers" + q + "&limit=" + PAGE + (before ? "&before=" + before : "");
+  }
+  function loadList() {
+    var page = cursors.length - 1;
+    return api("GET", listPath(cursors[page])).then(function (j) {
+      var tb = $("list").querySelector("tbody"); tb.textContent = "";
+      var today = !query && $("filter").value === "today";
+      j.dossiers.forEach(function (d) {
+        var tr = document.createElement("tr"); tr.dataset.tracking = d.tracking;
+        if (current && current.tracking === d.tracking) tr.setAttribute("aria-selected", "true");
+        var cells = [[d.display, "tracking", "ltr"], [name(d.type_names), "", "auto"], null,
+                     [d.insured, "", "ltr"], [when(d.deposited_at, today), "", "ltr"]];
+        cells.forEach(function (c) {
+          var td = document.createElement("td");
+          if (c === null) {
+            var st = document.createElement("span"); st.className = "st"; st.dataset.status = d.status;
+            st.textContent = (B.texts[d.status] || [d.status])[0]; td.appendChild(st);
+          } else {
+            td.textContent = c[0]; if (c[1]) td.className = c[1]; td.setAttribute("dir", c[2]);
+          }
+          tr.appendChild(td);
+        });
+        tr.tabIndex = 0;
+        tr.addEventListener("click", function () { open(d.tracking); });
+        tr.addEventListener("keydown", function (e) { if (e.key === "Enter") open(d.tracking); });
+        tb.appendChild(tr);
+      });
+      $("empty").hidden = j.dossiers.length > 0;
+      var first = page * PAGE + 1;
+      $("page-info").textContent = j.dossiers.length ? fmt(L.page, { from: first, to: first + j.dossiers.length - 1 }) : "";
+      $("prev-page").disabled = page === 0;
+      $("next-page").disabled = !j.next;
+      $("next-page").dataset.next = j.next || "";
+    }).catch(function (e) { say(e.message); });
+  }
+  $("next-page").addEventListener("click", function () {
+    var next = +$("next-page").dataset.next;
+    if (next) { cursors.push(next); loadList(); }
+  });
+  $("prev-page").addEventListener("click", function () {
+    if (cursors.length > 1) { cursors.pop(); loadList(); }
+  });
+  function restart() { cursors = [null]; return loadList(); }
+  $("filter").addEventListener("change", function () { query = null; $("insured-search").value = "";
+    $("clear-search").hidden = true; say(""); restart(); });
+  $("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var v = $("insured-search").value.trim();
+    query = v || null; $("clear-search").hidden = !query; say(""); restart();
+  });
+  $("clear-search").addEventListener("click", function () {
+    query = null; $("insured-search").value = ""; $("clear-search").hidden = true; restart();
+  });
+
+  // --- one dossier ------------------------------------------------------------------------
   function render(d) {
     current = d;
     $("detail").hidden = false;
@@ -64,8 +129,13 @@
     (d.missing || []).forEach(function (x) { li(mis, name(x.names), x.code); });
     (d.history || []).forEach(function (x) {
       var st = x.type.replace("dossier_", "");  // the event names the status it leads to
-      li(h, (x.at || "").slice(0, 16).replace("T", " ") + " — " + (B.texts[st] || [st])[0] +
-         " — " + x.actor + (x.data.reason ? " (" + x.data.reason + ")" : ""));
+      var e = document.createElement("li");
+      var t = document.createElement("time"); t.textContent = (x.at || "").slice(0, 16).replace("T", " ");
+      t.setAttribute("dir", "ltr");
+      var what = document.createElement("span"); what.setAttribute("dir", "auto");
+      what.textContent = " " + (B.texts[st] || [st])[0] + " — " + who(x.actor) +
+        (x.data.reason ? " (" + x.data.reason + ")" : "");
+      e.appendChild(t); e.appendChild(what); h.appendChild(e);
     });
     var acts = $("actions"); acts.textContent = "";
     Object.keys(B.transitions).forEach(function (a) {
@@ -84,8 +154,9 @@
       l.appendChild(c); l.appendChild(document.createTextNode(" " + name(x.names)));
       boxes.appendChild(l);
     });
+    document.querySelectorAll("#list tbody tr").forEach(function (tr) {
+      tr.setAttribute("aria-selected", tr.dataset.tracking === d.tracking ? "true" : "false"); });
   }
-
   function open(value) {
     say("");
     value = value.trim();
@@ -115,28 +186,28 @@
     e.preventDefault();  // a QR scanner types the URL and Enter: the API accepts both
     var v = $("lookup").value; if (v.trim()) open(v); $("lookup").value = "";
   });
-  $("filter").addEventListener("change", loadList);
   $("logout").addEventListener("click", signOut);
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
     fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json",
-                                                            "Accept-Language": document.documentElement.lang || "en" },
+                                                            "Accept-Language": lang },
       body: JSON.stringify({ username: $("username").value, password: $("password").value }) })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
       .then(function (res) {
         if (!res.ok) { say((res.j.error && res.j.error.message) || L.wrong_login); return; }
-        token = res.j.token; sessionStorage.setItem("tabour.console.token", token); start();
+        token = res.j.token; sessionStorage.setItem("tabour.console.token", token);
+        sessionStorage.setItem("tabour.console.user", JSON.stringify(res.j.user || {}));
+        say(""); start();
       });
   });
 
   function start() {
-    show("main"); loadList();
+    var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
+    $("who").textContent = user && user.display_name ? user.display_name : "";
+    show("main"); restart();
     if (live || !global.TabourLive) return;
-    live = new global.TabourLive({ token: token, view: "counter", handlers: {
-      dossier_changed: function (m) {
-        loadList();
-        if (current && m.tracking === current.tracking && m.event) { /* re-open shows the change */ }
-      } } });
+    live = new global.TabourLive({ token: token, view: "counter", lang: lang, handlers: {
+      dossier_changed: function () { loadList(); } } });
     live.start();
   }
   if (token) start(); else show("login");

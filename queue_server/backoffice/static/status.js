@@ -1,9 +1,9 @@
 // The visitor's phone: one dossier followed live by its tracking number (no token).
 (function (global) {
   "use strict";
-  var D = global.TABOUR_DOSSIER, lang = D.lang;
+  var D = JSON.parse(document.getElementById("dossier-data").textContent), lang = D.lang;
   function $(id) { return document.getElementById(id); }
-  function name(names) { return names[lang] || names.fr || names.en || ""; }
+  function name(names) { return names[lang] || (lang === "zgh" ? names.ar : null) || names.fr || names.en || ""; }
   function day(iso) { return iso ? iso.slice(0, 16).replace("T", " ") : "–"; }
 
   function render(d) {
@@ -30,7 +30,7 @@
 
   render(D.dossier);
   var socket = global.io({ transports: ["websocket"],
-                           auth: { view: "dossier", dossier: D.dossier.tracking },
+                           auth: { view: "dossier", dossier: D.dossier.tracking, lang: lang },
                            reconnectionDelayMax: 5000 });
   function state(s) { document.documentElement.dataset.connection = s; }
   socket.on("connect", function () { state("online"); });

@@ -1,13 +1,18 @@
 // Tabour counter console. The server decides; this page shows the snapshot and deltas and
 // sends REST commands. Token in sessionStorage, counter per workstation in localStorage.
+// An action the server could not receive (an outage) is said, kept with what the agent
+// typed, and sent once when the server is back; it is dropped, and said so, when the
+// ticket changed meanwhile. Every action names its ticket, so a resend can never act on
+// another one.
 (function () {
   "use strict";
-  var S = window.TABOUR_STRINGS, LANG = window.TABOUR_LANG;
+  var DATA = JSON.parse(document.getElementById("console-data").textContent);
+  var S = DATA.strings, LANG = DATA.lang;  // data, not code: the page passes a strict CSP
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem("tabour.console.token");
   var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
   var counter = parseInt(localStorage.getItem("tabour.console.counter") || "0", 10) || null;
-  var live = null, snap = null, busy = false, syncTimer = null;
+  var live = null, snap = null, busy = false, syncTimer = null, pending = null;
   window.tabourConsole = { actions: [] };
 
   var params = new URLSearchParams(location.search);
@@ -24,11 +29,12 @@
     $("change-counter").hidden = view !== "console-view";
   }
   var msgTimer = null;
-  function message(text, kind) {
+  function message(text, kind, sticky) {
     var m = $("message");
     m.textContent = text; m.className = "message " + (kind || "error"); m.hidden = !text;
+    m.dataset.kind = text ? (kind || "error") : "";
     clearTimeout(msgTimer);
-    if (text) msgTimer = setTimeout(function () { m.hidden = true; }, 8000);
+    if (text && !sticky) msgTimer = setTimeout(function () { m.hidden = true; }, 8000);
   }
   function api(method, path, body) {
     return fetch("/api/v1" + path, {
@@ -42,6 +48,11 @@
       if (r.status === 204) return { status: 204, body: null };
       return r.json().then(function (b) { return { status: r.status, body: b }; });
     });
+  }
+  function fmt(s, v) { return String(s).replace(/\{(\w+)\}/g, function (_m, k) { return v[k]; }); }
+  function actionLabel(action) {
+    var b = $("actions").querySelector('[data-action="' + action + '"]');
+    return b ? b.firstChild.textContent.trim() : action;
   }
   function serviceName(prefix) {
     var s = snap && snap.services.find(function (x) { return x.prefix === prefix; });
@@ -114,11 +125,13 @@
     $("counter-number").textContent = counter;
     live = new window.TabourLive({
       token: token, view: "counter", counter: counter,
-      onSnapshot: function (s) { snap = s; render(); },
+      onSnapshot: function (s) { snap = s; render(); resend(); },
       onState: function (st, detail) {
         $("conn").textContent = st === "online" ? S.online : S.reconnecting;
         $("conn").dataset.state = st;
         if (st === "refused") signOut(detail);
+        else if (st !== "online" && !pending) message(S.offline, "warn", true);
+        else if (st === "online" && !pending && $("message").dataset.kind === "warn") message("");
       },
       handlers: {
         counter_queue: function (q) { if (snap && q.counter.number === counter) { snap.queue = q; render(); } },
@@ -149,9 +162,12 @@
   }
   function render() {
     var q = snap.queue, ok = allowed();
-    $("counter-state").textContent = S["state_" + q.counter.state] || q.counter.state;
-    $("counter-state").dataset.state = q.counter.state;
     var cur = q.current;
+    // a called ticket is not being served yet: the pill says which
+    var pill = q.counter.state === "serving" && cur && cur.status === "called" ? "calling"
+      : q.counter.state;
+    $("counter-state").textContent = S["state_" + pill] || pill;
+    $("counter-state").dataset.state = pill;
     $("current-code").textContent = cur ? cur.code : "—";
     $("current-status").textContent = cur ? (S["status_" + cur.status] || cur.status) : S.no_ticket;
     $("current-service").textContent = cur ? serviceName(cur.service) : "";
@@ -200,13 +216,36 @@
     }
     busy = true; render();
     window.tabourConsole.actions.push({ action: action, at: performance.timeOrigin + performance.now() });
-    return api("POST", path, body || {}).then(function (res) {
+    return send(action, path, body || {}, cur ? cur.id : null, false);
+  }
+  function send(action, path, body, ticketId, later) {
+    return api("POST", path, body).then(function (res) {
       busy = false;
       if (res.status === 204) message(S.nobody_waiting, "info");
       else if (res.status >= 400) message(res.body.error.message);
-      else message("");
+      else message(later ? fmt(S.sent_later, { action: actionLabel(action) }) : "", "info");
       resync(); render();
-    }, function () { busy = false; render(); });
+    }, function (err) {
+      busy = false;
+      if (err && err.message === "401") return;
+      // the server did not get it: say so, keep it (and what was typed), send it when back
+      pending = { action: action, path: path, body: body, ticket: ticketId };
+      window.tabourConsole.pending = pending;
+      message(fmt(S.not_sent, { action: actionLabel(action) }), "warn", true);
+      render();
+    });
+  }
+  // a fresh snapshot after a reconnect: send what the outage held back, once, if it still
+  // applies to what the counter shows (the server refuses it anyway otherwise)
+  function resend() {
+    // (a snapshot means the server is there: it may arrive before the "connect" event)
+    if (!pending || !snap) return;
+    var p = pending, cur = snap.queue.current;
+    pending = null; window.tabourConsole.pending = null;
+    var still = p.ticket ? (cur && cur.id === p.ticket) : (p.action !== "next" || !cur);
+    if (!still) { message(fmt(S.dropped, { action: actionLabel(p.action) }), "warn"); return; }
+    busy = true; render();
+    send(p.action, p.path, p.body, p.ticket, true);
   }
   function act(action) {
     var ok = allowed();
@@ -232,10 +271,22 @@
       return '<option value="' + esc(o) + '"' + (o === "served" ? " selected" : "") + ">" +
         esc(S["outcome_" + o] || o) + "</option>";
     }).join("");
-    $("note").value = "";
+    var kept = pending && pending.action === "finish" ? pending.body : null;
+    if (kept) $("outcome").value = kept.outcome;
+    $("note").value = kept && kept.note ? kept.note : "";
     $("finish-dialog").showModal();
-    $("outcome").focus();
+    // focus on Finish: "F then Enter" finishes with the default outcome (the select would
+    // open on Enter and leave the ticket serving)
+    $("finish-ok").focus();
   }
+  ["finish-form", "transfer-form"].forEach(function (id) {
+    $(id).addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.target.tagName === "TEXTAREA" ||
+          (e.target.tagName === "BUTTON" && e.target.value === "cancel")) return;
+      e.preventDefault();  // Enter on the select submits, it does not open the list
+      $(id).requestSubmit($(id).querySelector('button[value="ok"]'));
+    });
+  });
   $("finish-form").addEventListener("submit", function (e) {
     var v = e.submitter ? e.submitter.value : "ok";
     if (v !== "ok") return;
@@ -243,17 +294,30 @@
     run("finish", note ? { outcome: $("outcome").value, note: note } : { outcome: $("outcome").value });
   });
   function openTransfer() {
-    $("transfer-code").textContent = snap.queue.current.code;
-    $("transfer-service").innerHTML = '<option value="">—</option>' + snap.services.map(function (s) {
-      return '<option value="' + esc(s.prefix) + '">' + esc(s.prefix) + " · " + esc(s.names[LANG] || s.names.fr) + "</option>";
-    }).join("");
-    $("transfer-counter").innerHTML = '<option value="">—</option>' + snap.counters.filter(function (c) {
-      return c.number !== counter;
-    }).map(function (c) {
-      return '<option value="' + c.number + '">' + c.number + " · " + esc(c.name) + "</option>";
-    }).join("");
-    $("transfer-dialog").showModal();
-    $("transfer-service").focus();
+    // the places this ticket may go now, as the server says (a fresh picture first when
+    // the server is there; during an outage, the last one)
+    var fresh = live && live.socket && live.socket.connected ? live.emit("sync") : Promise.resolve(null);
+    fresh.then(function (res) {
+      if (res && res.ok) { snap = res.snapshot; render(); }
+      if (!snap.queue.current) return;
+      var targets = snap.queue.transfer_targets || { services: [], counters: [] };
+      $("transfer-code").textContent = snap.queue.current.code;
+      $("transfer-service").innerHTML = '<option value="">—</option>' + snap.services.filter(function (s) {
+        return targets.services.indexOf(s.prefix) >= 0;
+      }).map(function (s) {
+        return '<option value="' + esc(s.prefix) + '">' + esc(s.prefix) + " · " + esc(s.names[LANG] || s.names.fr) + "</option>";
+      }).join("");
+      $("transfer-counter").innerHTML = '<option value="">—</option>' + snap.counters.filter(function (c) {
+        return targets.counters.indexOf(c.number) >= 0;
+      }).map(function (c) {
+        return '<option value="' + c.number + '">' + c.number + " · " + esc(c.name) + "</option>";
+      }).join("");
+      $("transfer-counter").disabled = !targets.counters.length;
+      $("transfer-none").hidden = targets.counters.length > 0;
+      $("transfer-none").textContent = S.no_target;
+      $("transfer-dialog").showModal();
+      $("transfer-service").focus();
+    });
   }
   $("transfer-service").addEventListener("change", function () { if (this.value) $("transfer-counter").value = ""; });
   $("transfer-counter").addEventListener("change", function () { if (this.value) $("transfer-service").value = ""; });
@@ -273,7 +337,9 @@
     if (e.ctrlKey || e.altKey || e.metaKey || $("console-view").hidden) return;
     if (document.querySelector("dialog[open]")) return;
     var tag = (e.target.tagName || "").toLowerCase();
-    if (tag === "input" || tag === "textarea" || tag === "select") return;
+    // typing in a field is not a shortcut (a field of a dialog just closed does not count)
+    if ((tag === "input" || tag === "textarea" || tag === "select") &&
+        !e.target.closest("dialog:not([open])")) return;
     var k = (e.key || "").toLowerCase();
     if (!/^[a-z]$/.test(k)) k = /^Key[A-Z]$/.test(e.code) ? e.code.slice(3).toLowerCase() : "";
     var action = k === "o" ? (snap && snap.queue.counter.state === "closed" ? "open" : "resume") : KEYS[k];

@@ -192,3 +192,21 @@ def test_kiosk_may_not_move_dossiers(api):
     t = deposit(kiosk)["tracking"]
     assert kiosk.post(f"/dossiers/{t}/transitions", {"action": "receive"}).status_code == 403
     assert kiosk.get(f"/dossiers/{t}").status_code == 403
+
+
+def test_list_pages_and_finds_by_insured_number(api):
+    other = "87654321" + ids.luhn_digit("87654321")
+    made = [deposit(api, idempotency_key=f"tap-page-{i:04d}",
+                    insured_number=other if i % 2 else INSURED) for i in range(5)]
+    first = api.get("/dossiers?day=today&limit=2").get_json()
+    assert [x["tracking"] for x in first["dossiers"]] == [m["tracking"] for m in made[::-1][:2]]
+    second = api.get(f"/dossiers?day=today&limit=2&before={first['next']}").get_json()
+    assert [x["tracking"] for x in second["dossiers"]] == [m["tracking"] for m in made[::-1][2:4]]
+    last = api.get(f"/dossiers?day=today&limit=2&before={second['next']}").get_json()
+    assert len(last["dossiers"]) == 1 and last["next"] is None
+    found = api.get(f"/dossiers?insured={other[:3]} {other[3:]}").get_json()["dossiers"]
+    assert sorted(x["tracking"] for x in found) == sorted(m["tracking"] for m in made[1::2])
+    assert all(x["insured"].endswith(other[-3:]) and other not in str(x) for x in found)
+    assert api.get("/dossiers?insured=12").status_code == 400  # not an insured number
+    assert api.get("/dossiers?limit=0").status_code == 400
+    assert api.get("/dossiers?limit=500").status_code == 400

@@ -62,7 +62,8 @@ def test_kiosk_ticket_is_idempotent_and_makes_one_print_job(api):
     assert a["print"]["job_id"] == b["print"]["job_id"]
     jobs = api.get("/print-jobs").get_json()["jobs"]
     assert len(jobs) == 1 and jobs[0]["status"] == "pending"
-    assert a["ticket"]["channel"] == "kiosk" and a["url"].endswith("/t/" + a["public_ref"])
+    assert a["ticket"]["channel"] == "kiosk" and a["url"].endswith(
+        "/t/" + a["public_ref"] + "?lang=" + a["ticket"]["language"])  # the phone's language
     assert take(kiosk, key="tap-5678-abcd").get_json()["ticket"]["code"] == "A-002"
 
 
@@ -142,3 +143,20 @@ def test_kiosk_pages_are_translated_and_arabic_is_rtl(api):
     assert 'dir="ltr"' in fr and "Choisissez un service" in fr
     start = client.get("/kiosk/").get_data(as_text=True)
     assert "العربية" in start and "Français" in start and "English" in start
+
+
+def test_a_display_pairs_with_its_own_code_and_not_a_kiosk_one(api):
+    made = api.post("/display/pairing-codes", {"display_name": "Hall TV"})
+    assert made.status_code == 201
+    code = made.get_json()["code"]
+    kiosk_code = api.post("/kiosk/pairing-codes", {"kiosk_name": "Hall"}).get_json()["code"]
+    anon = api.as_token(None)
+    assert anon.post("/kiosk/pair", {"code": code}).status_code == 404  # a display's code
+    assert anon.post("/display/pair", {"code": kiosk_code}).status_code == 404
+    paired = anon.post("/display/pair", {"code": code})
+    assert paired.status_code == 200 and paired.get_json()["name"] == "Hall TV"
+    token = paired.get_json()["token"]
+    assert anon.post("/display/pair", {"code": code}).status_code == 404  # spent
+    display = api.as_token(token)
+    assert display.get("/kiosk/me").status_code == 403  # a display, not a kiosk
+    assert api.post("/display/pairing-codes", {"display_name": ""}).status_code == 400

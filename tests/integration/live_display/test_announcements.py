@@ -35,6 +35,13 @@ def test_languages_visitor_first_then_the_branch_second():
     assert languages_for("fr", ["fr"]) == ["fr"]
 
 
+def test_tamazight_has_no_voice_the_branch_languages_speak_instead():
+    # espeak-ng has no Tamazight voice: the chime, then the display languages that speak
+    assert languages_for("zgh", ["ar", "fr"]) == ["ar", "fr"]
+    assert languages_for("zgh", ["zgh", "fr"]) == ["fr"]
+    assert languages_for("zgh", ["zgh"]) == ["zgh"]  # nothing to speak: the chime alone
+
+
 def test_calls_in_three_languages_are_announced_in_order_with_audible_wavs(setup):
     app, api = setup
     display = connect(app, api.device("display").token)
@@ -96,3 +103,33 @@ def test_audio_route_refuses_other_names(setup):
     c = app.test_client()
     assert c.get("/display/audio/..%2F..%2Fetc%2Fpasswd").status_code == 404
     assert c.get("/display/audio/call-" + "0" * 32 + ".wav").status_code == 404
+
+
+def test_a_call_never_announced_is_caught_up_once(setup, tmp_path):
+    """The process that made a call died before its audio: the next display resync
+    announces it (late rather than never), once, and a known announcement is never
+    emitted twice."""
+    app, api = setup
+    t = app.extensions["tabour"]
+    announcer = t.announcer
+    made = []
+    announcer.submit = lambda b, seq, e: made.append((b, seq, e))  # the dead process's queue
+    api.open(1)
+    code = api.issue("A", language="fr")["code"]
+    api.call_next(1)
+    assert [e.data["code"] for _, _, e in made] == [code]
+    del announcer.submit  # back to the real queue; nothing was announced
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    assert announcer.catch_up(1) == 1
+    (got,) = received(display, "announcement", timeout=15)
+    assert got["code"] == code and got["seq"] == made[0][1]
+    assert announcer.catch_up(1) == 0  # once
+    # a process that finds the announcement recorded already does not emit it again
+    again = announcer.announce(1, got["seq"], made[0][2])
+    assert again["seq"] == got["seq"]
+    with pytest.raises(AssertionError):
+        received(display, "announcement", timeout=1.5)
+    r = app.test_client().get("/display/announcements?after=0",
+                              headers={"Authorization": "Bearer " + api.device("display").token})
+    assert [a["seq"] for a in r.get_json()["announcements"]] == [got["seq"]]

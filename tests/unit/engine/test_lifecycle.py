@@ -251,3 +251,20 @@ def test_cancelling_a_called_ticket_names_the_counter_it_frees():
     t, c = called()
     ch = lifecycle.cancel(t, c, NOW, AGENT, "left")
     assert ch.events[0].data["counter_number"] == c.number
+
+
+def test_transfer_targets_are_what_the_transfer_accepts():
+    import dataclasses
+    t, c = called()
+    open_a = counter(id=2, number=2, services={A.id: 0}, state=CS.OPEN)
+    closed_a = counter(id=3, number=3, services={A.id: 0}, state=CS.CLOSED)
+    open_b = counter(id=4, number=4, services={B.id: 0}, state=CS.OPEN)
+    inactive = dataclasses.replace(B, active=False)
+    targets = lifecycle.transfer_targets(c, t, [A, inactive], [c, open_a, closed_a, open_b])
+    assert targets == {"services": ["A"], "counters": [2]}
+    for n in targets["counters"]:  # each one offered is accepted
+        other = {2: open_a}[n]
+        lifecycle.transfer(c, t, policy(), NOW, AGENT, to_counter=other)
+    with pytest.raises(NotAllowed):
+        lifecycle.transfer(c, t, policy(), NOW, AGENT, to_counter=closed_a)
+    assert lifecycle.transfer_targets(c, None, [A], [open_a]) == {"services": [], "counters": []}

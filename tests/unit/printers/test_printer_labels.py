@@ -7,7 +7,13 @@ def test_values_in_arabic_sentences_are_bidi_isolated_and_latin_ones_are_not():
 
 
 def test_missing_language_falls_back_to_french():
-    assert label("your_number", "zgh") == "Votre numéro"
+    assert label("your_number", "kab") == "Votre numéro"
+    assert label("priority_disabled", "zgh") == "Personne handicapée"  # no zgh yet
+
+
+def test_tamazight_labels_are_tifinagh():
+    assert label("your_number", "zgh") == "ⴰⵎⴹⴰⵏ ⵏⵏⴽ"
+    assert label("people_ahead_line", "zgh", n=3).endswith(": 3")  # left to right: no isolate
 
 
 def test_minutes_agree_with_the_number():

@@ -161,3 +161,32 @@ def test_a_code_too_long_for_one_line_wraps_instead_of_being_cut():
     blocks = render_ticket(dataclasses.replace(ticket_en(), code=code), "58mm")
     lines = [b.text for b in blocks if isinstance(b, TextBlock) and b.text.strip("XY ") == ""]
     assert lines == ["X" * 32, "X" * 8 + " " + "Y" * 20]  # 32 columns on 58 mm
+
+
+def test_a_priority_ticket_is_marked_with_its_reason_in_each_language():
+    blocks = render_ticket(dataclasses.replace(ticket_ar_fr(), priority="elderly"), "80mm")
+    assert "TICKET PRIORITAIRE" in texts(blocks) and "Personne âgée" in texts(blocks)
+    arabic = [b.source_text for b in rasters(blocks, "text")]
+    assert "تذكرة ذات أولوية" in arabic and "شخص مسن" in arabic
+    normal = render_ticket(ticket_ar_fr(), "80mm")
+    assert "TICKET PRIORITAIRE" not in texts(normal)
+
+
+def test_an_incomplete_deposit_lists_what_to_bring_in_each_language():
+    missing = [{"ar": "شهادة الحياة", "fr": "Certificat de vie", "en": "Life certificate"}]
+    receipt = dataclasses.replace(deposit_ar(), languages=["ar", "fr"], missing=missing)
+    blocks = render_deposit(receipt, "80mm")
+    assert "Dossier incomplet" in texts(blocks)
+    assert "- Certificat de vie" in texts(blocks)
+    arabic = [b.source_text for b in rasters(blocks, "text")]
+    assert "ملف غير مكتمل" in arabic and "• شهادة الحياة" in arabic
+    assert "Dossier incomplet" not in texts(render_deposit(deposit_ar(), "80mm"))
+
+
+def test_tamazight_lines_are_tifinagh_raster_and_never_share_a_line_with_arabic():
+    ticket = dataclasses.replace(ticket_ar_fr(), languages=["zgh", "ar"])
+    blocks = render_ticket(ticket, "80mm")
+    sources = [b.source_text for b in rasters(blocks, "text")]
+    assert "ⴰⵎⴹⴰⵏ ⵏⵏⴽ" in sources and "رقمك" in sources  # one line each, not "x · y"
+    tif = next(b for b in rasters(blocks, "text") if b.source_text == "ⴰⵎⴹⴰⵏ ⵏⵏⴽ")
+    assert ink_box(tif.image) is not None  # drawn (Noto Sans Tifinagh), not blank boxes
