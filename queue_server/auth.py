@@ -32,6 +32,9 @@ _PRINTER = {"printer:jobs"}
 _AGENT |= {"dossiers:deposit", "dossiers:read", "dossiers:manage"}
 _KIOSK |= {"dossiers:deposit"}
 _MANAGER = _AGENT | {"dossiers:counts", "counters:manage", "dashboard:watch", "reports:read", "tickets:cancel"}
+# the managers' pages (issue 10): alerts, and /admin/ within their branch: services,
+# counters, hours, display zones; agents' accounts only (commands/admin.py checks whose)
+_MANAGER |= {"alerts:manage", "admin:read", "config:write", "users:manage"}
 PERMISSIONS: dict[str, frozenset] = {
     "kiosk": frozenset(_KIOSK),
     "display": frozenset(_DISPLAY),
@@ -40,7 +43,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "manager": frozenset(_MANAGER),
     # an admin may do everything an agent, a manager or any device may
     "admin": frozenset(_MANAGER | _KIOSK | _DISPLAY | _PRINTER
-                       | {"config:write", "users:manage", "devices:manage"}),
+                       | {"devices:manage"}),
 }
 
 
@@ -129,6 +132,12 @@ class Auth:
         with self.db.write() as conn:
             conn.execute(update(s.users).where(s.users.c.username == username)
                          .values(password_hash=generate_password_hash(password)))
+
+    def seen(self, token_id: int) -> None:
+        """A device connected or left: its "last seen" on the admin page (not an event)."""
+        with self.db.write() as conn:
+            conn.execute(update(s.tokens).where(s.tokens.c.id == token_id)
+                         .values(last_seen_at=self.clock()))
 
     def has_users(self) -> bool:
         with self.db.read() as conn:
