@@ -33,6 +33,8 @@ def _serve(args) -> int:
     tabour = app.extensions["tabour"]
     tabour.socketio.start_background_task(housekeeping.run_forever, tabour)
     tabour.socketio.start_background_task(_refresh_estimates, tabour)
+    # the managers' alerts (one process holds the lease) and their dashboards' clock
+    tabour.socketio.start_background_task(tabour.dashboard.run_forever)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
