@@ -1,0 +1,55 @@
+"""Strings the administration page's script shows, in the page's language."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def page_strings() -> dict:
+    return {
+        "wrong_login": _("Wrong username or password."),
+        "session_expired": _("Your session has expired: sign in again."),
+        "not_staff": _("Administration is for managers and administrators: sign in with such "
+                       "an account."),
+        "saved": _("Saved: it applies now."),
+        "save": _("Save"),
+        "remove": _("Remove"),
+        "revoke": _("Revoke"),
+        "revoked": _("revoked"),
+        "confirm_revoke": _("Revoke this device? It stops working at once."),
+        "connected_now": _("connected now"),
+        "never_seen": _("never connected"),
+        "code_expires": _("Valid until {time}, once."),
+        "whole_branch": _("The whole branch"),
+        "device_kiosk": _("Kiosk"), "device_display": _("Display"),
+        "device_printer": _("Printer agent"),
+        "printer_online": _("online"), "printer_offline": _("offline"),
+        "printer_paper_out": _("paper out"), "printer_paper_near_end": _("paper running out"),
+        "printer_cover_open": _("cover open"), "printer_error": _("error"),
+        "printer_unknown": _("not connected yet"),
+        "role_agent": _("Agent"), "role_manager": _("Manager"), "role_admin": _("Administrator"),
+        "active": _("active"), "disabled": _("disabled"),
+        "new_password": _("New password"), "disable": _("Disable"), "enable": _("Enable"),
+        "ask_password": _("The new password (at least 8 characters):"),
+        "counter_n": _("Counter {n}"),
+        "move_up": _("Earlier"), "move_down": _("Later"),
+        "add_service": _("Add a service…"),
+        "zone_name": _("Zone name"), "services": _("Services"), "counters": _("Counters"),
+        "no_zones": _("No zone: every display shows the whole branch."),
+        "day_mon": _("Monday"), "day_tue": _("Tuesday"), "day_wed": _("Wednesday"),
+        "day_thu": _("Thursday"), "day_fri": _("Friday"), "day_sat": _("Saturday"),
+        "day_sun": _("Sunday"),
+        "event_service_edited": _("Service edited"),
+        "event_counter_configured": _("Counter set up"),
+        "event_branch_edited": _("Branch edited"),
+        "event_user_created": _("Account created"),
+        "event_user_disabled": _("Account disabled"),
+        "event_user_enabled": _("Account enabled"),
+        "event_user_password_changed": _("Password changed"),
+        "event_device_created": _("Device created"),
+        "event_device_revoked": _("Device revoked"),
+        "event_device_paired": _("Kiosk paired"),
+        "event_pairing_code_created": _("Pairing code made"),
+        "event_alert_acknowledged": _("Alert acknowledged"),
+        "what_schedule": _("opening hours"), "what_display_zones": _("display zones"),
+        "what_policy": _("policy"),
+    }
