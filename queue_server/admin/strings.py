@@ -20,7 +20,7 @@ def page_strings() -> dict:
         "never_seen": _("never connected"),
         "code_expires": _("Valid until {time}, once."),
         "whole_branch": _("The whole branch"),
-        "device_kiosk": _("Kiosk"), "device_display": _("Display"),
+        "device_kiosk": _("Ticket kiosk"), "device_display": _("Display"),
         "device_printer": _("Printer agent"),
         "printer_online": _("online"), "printer_offline": _("offline"),
         "printer_paper_out": _("paper out"), "printer_paper_near_end": _("paper running out"),
@@ -52,4 +52,9 @@ def page_strings() -> dict:
         "event_alert_acknowledged": _("Alert acknowledged"),
         "what_schedule": _("opening hours"), "what_display_zones": _("display zones"),
         "what_policy": _("policy"),
+        "field_names": _("names"), "field_target_wait_minutes": _("target (min)"),
+        "field_icon": _("icon"), "field_active": _("active"),
+        "field_closed_today": _("closed today"), "field_cutoff": _("cut-off"),
+        "field_services": _("services"), "field_name": _("name"),
+        "field_pause_alert_minutes": _("break alert (min)"),
     }

@@ -4,7 +4,6 @@
 (function (global) {
   "use strict";
   var A = global.TABOUR_ADMIN, S = A.strings, LANG = A.lang;
-  var NUM_LOCALE = { ar: "ar-MA", fr: "fr-FR", en: "en-GB" }[LANG] || "en-GB";
   var WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem("tabour.console.token");
@@ -21,11 +20,9 @@
     });
   }
   function name(names) { return (names && (names[LANG] || names.fr || names.en)) || ""; }
-  function when(iso) {
+  function when(iso) { // the branch's own clock, as the server wrote it: "29/11 14:20"
     if (!iso) return "–";
-    var d = new Date(iso);
-    return new Intl.DateTimeFormat(NUM_LOCALE, { day: "2-digit", month: "2-digit", hour: "2-digit",
-                                                 minute: "2-digit", hour12: false }).format(d);
+    return iso.slice(8, 10) + "/" + iso.slice(5, 7) + " " + iso.slice(11, 16);
   }
 
   // --- messages, sign in, requests ---------------------------------------------------------
@@ -187,8 +184,8 @@
       $("devices").tBodies[0].innerHTML = res.body.devices.map(function (d) {
         var seen = d.revoked ? S.revoked : d.connected ? S.connected_now : (d.last_seen_at ? when(d.last_seen_at) : S.never_seen);
         var printer = d.printer ? esc(d.printer.name) + " · " + esc(S["printer_" + d.printer.state] || d.printer.state) : "";
-        return '<tr class="' + (d.revoked ? "revoked" : "") + '"><th scope="row">' + esc(d.name) + "</th><td>" +
-          esc(S["device_" + d.role] || d.role) + '</td><td class="' + (d.connected ? "ok" : "") + '">' + esc(seen) +
+        return '<tr class="' + (d.revoked ? "revoked" : "") + '"><th scope="row" dir="auto">' + esc(d.name) + "</th><td>" +
+          esc(S["device_" + d.role] || d.role) + '</td><td class="' + (d.connected ? "ok" : "") + '"><bdi>' + esc(seen) + "</bdi>" +
           "</td><td>" + printer + "</td><td>" +
           (d.revoked ? "" : '<button type="button" data-revoke="' + d.token_id + '">' + esc(S.revoke) + "</button>") +
           "</td></tr>";
@@ -256,7 +253,7 @@
     $("counters").innerHTML = data.counters.map(function (c) {
       var free = data.services.filter(function (s) { return c.services.indexOf(s.prefix) < 0; });
       return '<article class="counter-edit" data-number="' + c.number + '"><header><b>' + esc(S.counter_n.replace("{n}", c.number)) +
-        '</b> <input data-f="name" value="' + esc(c.name) + '" maxlength="80"></header>' +
+        '</b> <input data-f="name" dir="auto" value="' + esc(c.name) + '" maxlength="80"></header>' +
         '<ol class="chips">' + c.services.map(function (p, i) {
           var s = data.services.find(function (x) { return x.prefix === p; });
           return '<li data-prefix="' + esc(p) + '"><span class="prefix">' + esc(p) + "</span> " + esc(s ? name(s.names) : "") +
@@ -376,7 +373,7 @@
       var x = v[k];
       if (x && typeof x === "object" && !Array.isArray(x) && (x.ar || x.fr || x.en)) x = name(x);
       else if (x && typeof x === "object") x = JSON.stringify(x);
-      return k + ": " + x;
+      return (S["field_" + k] || k) + ": " + x;
     }).join("; ");
   }
   function loadHistory() {
@@ -387,7 +384,7 @@
         var what = (S["event_" + h.type] || h.type) + (d.prefix ? " " + d.prefix : "") +
           (d.counter_number ? " " + d.counter_number : "") + (d.what ? " (" + (S["what_" + d.what] || d.what) + ")" : "") +
           (d.username ? " " + d.username : "") + (d.name ? " " + d.name : "") + (d.device_name ? " " + d.device_name : "");
-        return "<tr><td>" + esc(when(h.at)) + '</td><td dir="auto">' + esc(h.actor) + "</td><td>" + esc(what) +
+        return '<tr><td><bdi dir="ltr">' + esc(when(h.at)) + '</bdi></td><td dir="auto">' + esc(h.actor) + "</td><td>" + esc(what) +
           '</td><td class="json" dir="auto">' + esc(summary(d.before)) + '</td><td class="json" dir="auto">' + esc(summary(d.after)) + "</td></tr>";
       }).join("");
     });

@@ -173,8 +173,9 @@
       figures.trend.map(function (h) {
         var late = h.wait_mean_min !== null && h.wait_mean_min >= target;
         var tip = h.hour + ":00 · " + S.arrivals + " " + n0(h.arrivals) + " · " + S.mean_wait + " " + n1(h.wait_mean_min);
-        return '<span class="bar' + (late ? " late" : "") + '" style="height:' +
-          Math.max(6, Math.round(100 * h.arrivals / max)) + '%" title="' + esc(tip) + '"></span>';
+        return '<span class="bar' + (late ? " late" : "") + (h.arrivals ? "" : " zero") +
+          '" style="height:' + (h.arrivals ? Math.max(8, Math.round(100 * h.arrivals / max)) : 4) +
+          '%" title="' + esc(tip) + '"></span>';
       }).join("") + "</div>";
   }
 
@@ -215,8 +216,9 @@
         '<p class="agent">' + (c.agent ? esc(c.agent) : "&nbsp;") + "</p>" +
         '<p class="ticket">' + (cur ? '<bdi class="code">' + esc(cur.code) + "</bdi> " +
           esc(cur.status === "serving" ? S.status_serving : S.status_called) : "&nbsp;") + "</p>" +
-        '<footer><span>' + esc(S.served_today) + " <b class=\"served\">" + (t ? n0(t.served) : "–") + "</b></span>" +
-        "<span>" + esc(S.mean_service) + " <b>" + (t ? n1(t.service_mean_min) : "–") + "</b></span></footer>" +
+        '<footer><span class="stat"><b class="served">' + (t ? n0(t.served) : "–") + "</b><small>" +
+        esc(S.served_today) + '</small></span><span class="stat"><b>' + (t ? n1(t.service_mean_min) : "–") +
+        "</b><small>" + esc(S.mean_service) + "</small></span></footer>" +
         "</article>";
     }).join("");
   }
@@ -258,7 +260,7 @@
       var ack = a.acknowledged_at
         ? '<span class="acked">' + esc(S.acknowledged_by.replace("{who}", a.acknowledged_by || "")) + "</span>"
         : '<button type="button" class="ack" data-ack="' + a.id + '">' + esc(S.acknowledge) + "</button>";
-      return '<li class="alert' + (a.open ? " open" : "") + '" data-alert="' + a.id + '" data-kind="' + esc(a.kind) + '">' +
+      return '<li class="alert' + (a.open ? " open" : "") + '" data-alert="' + a.id + '" data-kind="' + esc(a.kind) + '" data-key="' + esc(a.key) + '">' +
         '<time dir="ltr">' + esc(when) + "</time> <span class=\"text\" dir=\"auto\">" +
         esc(a.messages[LANG] || a.messages.en) + "</span> " + ack + "</li>";
     }
