@@ -44,7 +44,7 @@ def _serve(args) -> int:
         pages = [(label, base + path) for label, path in (
             ("Kiosk", "/kiosk/"), ("Wall display", "/display/"),
             ("Counter console", "/console/"), ("Back office", "/backoffice/"),
-            ("Dashboard", "/dashboard/"))
+            ("Dashboard", "/dashboard/"), ("Administration", "/admin/"))
             if any(r.rule.startswith(path) for r in app.url_map.iter_rules())]
         lines = [f"Tabour is running ({db}"
                  f"{', message queue ' + settings.message_queue if settings.message_queue else ''})",

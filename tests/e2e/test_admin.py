@@ -140,3 +140,20 @@ def test_a_manager_changes_the_branch_and_is_refused_in_their_language(browser, 
         page.screenshot(path=str(artifacts / "admin-hours-fr.png"), full_page=True)
     finally:
         ctx.close()
+
+
+def test_an_agent_is_turned_away_from_administration(browser, live_server):
+    r = requests.post(live_server.url + "/api/v1/users", timeout=10,
+                      headers={"Authorization": "Bearer " + live_server.token()},
+                      json={"username": "amine", "password": "agent-pass-123", "role": "agent"})
+    assert r.status_code == 201, r.text
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/admin/?lang=ar")
+    page.fill("#username", "amine")
+    page.fill("#password", "agent-pass-123")
+    page.click("#login-submit")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "مخصصة للمسؤولين" in page.inner_text("#message")
+    assert page.is_visible("#login-form") and not page.is_visible("#admin-view")
+    ctx.close()

@@ -93,6 +93,8 @@ def test_a_wait_alert_is_raised_once_per_breach_and_cleared_below_the_target(api
     assert api.patch("/services/A", {"target_wait_minutes": 10}).status_code == 200
     board = connect(api, manager.token, view="dashboard", lang="ar")
     counters_room = connect(api, api.user("amine", "agent").token, view="counter", counter=1)
+    display = connect(api, api.device("display").token, view="display")
+    kiosk = connect(api, api.device("kiosk").token, view="kiosk")
     wait(board, "snapshot")
     api.open(1)
     api.open(2)
@@ -125,7 +127,10 @@ def test_a_wait_alert_is_raised_once_per_breach_and_cleared_below_the_target(api
             schema.events.c.type.like("alert_%")).group_by(schema.events.c.type)).all())
     assert len(rows) == 1 and rows[0].cleared_at is not None
     assert events == {"alert_raised": 1, "alert_cleared": 1}
-    assert "alert_raised" not in inbox(counters_room).names()  # agents' consoles: not theirs
+    for other in (counters_room, display, kiosk):  # consoles, wall displays, kiosks: not theirs
+        names = set(inbox(other).names())
+        assert "snapshot" in names
+        assert not names & {"alert_raised", "alert_cleared", "dashboard_live", "dashboard_today"}
 
 
 def test_a_long_break_raises_an_alert_that_clears_when_the_counter_resumes(api, manager, clock):
