@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-unit bench i18n-extract i18n-update services clean
+.PHONY: setup run test test-unit bench i18n-extract i18n-update services clean topology topology-stop
 
 setup:            ## system packages, .venv/, node_modules/
 	@scripts/setup.sh
@@ -22,6 +22,12 @@ test-unit: setup
 
 bench: setup services  ## figures as JSON, also written to var/bench/latest.json
 	$(PY) tests/bench/__main__.py $(if $(ONLY),--only $(ONLY),)
+
+topology: setup services  ## nginx + 3 server processes + PostgreSQL + Redis on this machine (TOPOLOGY_PORT=8080 to choose nginx's port)
+	@scripts/topology.sh start $(if $(TOPOLOGY_PORT),--port $(TOPOLOGY_PORT))
+
+topology-stop:    ## stop what `make topology` started
+	@scripts/topology.sh stop
 
 i18n-extract:     ## collect msgids from code and templates into the catalogs
 	.venv/bin/pybabel extract -F babel.cfg -k N_ -o var/messages.pot --no-location --ignore-dirs=".venv node_modules var tests" .

@@ -7,6 +7,8 @@
     python run.py migrate              bring the database schema up to date
     python run.py replay --config B.toml --events DAY.csv --out ESTIMATES.csv
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
+    python run.py backup --to /var/backups/tabour/ [--keep 48]
+    python run.py restore --from FILE  (the server stopped)
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -201,6 +203,41 @@ def _export_events(args) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+def _database_url() -> str:
+    from queue_server.settings import Settings
+    return Settings.from_env(async_mode="threading").database_url
+
+
+def _backup(args) -> int:
+    from deploy.backup import BackupError, backup, describe
+    url = _database_url()
+    if args.keep and not args.to.is_dir():
+        sys.exit("--keep needs --to to be a folder (a timestamped file is made inside)")
+    try:
+        path = backup(url, args.to, args.keep)
+    except BackupError as exc:
+        sys.exit(f"backup failed: {exc}")
+    print(f"backed up {describe(url)} to {path} ({path.stat().st_size} bytes)")
+    return 0
+
+
+def _restore(args) -> int:
+    from deploy.backup import BackupError, describe, restore
+    url = _database_url()
+    what = (f"This REPLACES everything in {describe(url)} with the backup {args.source}:\n"
+            "whatever was done after that backup is lost. Stop every server process first.")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            sys.exit(what + "\nRun again with --yes to go ahead.")
+        if input(what + "\nType yes to go ahead: ").strip().lower() != "yes":
+            sys.exit("nothing was changed")
+    try:
+        kept = restore(url, args.source)
+    except BackupError as exc:
+        sys.exit(f"restore failed: {exc}")
+    print(f"restored {describe(url)} from {args.source}"
+          + (f"; the database it replaced is kept as {kept}" if kept else ""))
+    print("Start the server: it brings the schema up to date if the backup is older.")
     return 0
 
 
@@ -231,10 +268,18 @@ def main(argv=None) -> int:
     x.add_argument("--branch", required=True, help="the branch code")
     x.add_argument("--day", required=True, help="the branch day, YYYY-MM-DD")
     x.add_argument("--out", help="a file (default: standard output)")
+    from pathlib import Path
+    b = sub.add_parser("backup", help="copy the database to a file (safe while the server runs)")
+    b.add_argument("--to", type=Path, required=True,
+                   help="a file, or an existing folder (a timestamped file is made inside)")
+    b.add_argument("--keep", type=int, help="with a folder: keep only the newest N backups")
+    rs = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
+    rs.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
+    rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
-               "migrate": _migrate, "replay": _replay,
-               "export-events": _export_events}.get(args.command, _serve)
+               "migrate": _migrate, "replay": _replay, "export-events": _export_events,
+               "backup": _backup, "restore": _restore}.get(args.command, _serve)
     return handler(args)
 
 

@@ -68,9 +68,19 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     commands.dossiers = tabour.dossiers
     if settings.message_queue and settings.message_queue.startswith("redis"):
         from .readmodel.transport import RedisTransport
+        def after_outage():
+            projections.refresh_all()
+            fanout.resync_soon()
+
+        def while_down():  # no batches from the others: read the database instead
+            def poll():
+                while not projections.transport.up:
+                    projections.refresh_all()
+                    socketio.sleep(0.5)
+            socketio.start_background_task(poll)
         projections.transport = RedisTransport(settings.message_queue, settings.channel,
-                                               projections.received, socketio,
-                                               projections.refresh_all)
+                                               projections.received, socketio, after_outage,
+                                               while_down)
 
     if generated:
         # shown once; the operator changes it or creates named accounts

@@ -177,6 +177,35 @@ class FanOut:
             self.emit("counter_queue", {"seq": payload["seq"], **queue},
                       rooms.counter(branch_id, number))
 
+    # --- after the message queue was down -----------------------------------------------------
+
+    RESYNC_AFTER_S = (1.0, 5.0, 15.0, 45.0)
+
+    def resync_soon(self) -> None:
+        """The message queue (Redis) was down: emits made meanwhile by other processes
+        never reached the clients connected here, and theirs missed ours. Ask every
+        client of the deployment to fetch a fresh snapshot, a few times (each server
+        process's Socket.IO listener comes back on its own backoff); clients take one
+        per few seconds."""
+        self.socketio.start_background_task(self._resync_later)
+
+    def _resync_later(self) -> None:
+        waited = 0.0
+        for at in self.RESYNC_AFTER_S:
+            self.socketio.sleep(at - waited)
+            waited = at
+            try:
+                for branch_id in self.projections.loaded():
+                    payload = {"reason": "message_queue"}
+                    for name in ("displays", "kiosks", "counters", "dashboards"):
+                        self.emit("resync", payload, rooms.audience(branch_id, name))
+                    for zone in self._zones(branch_id).values():
+                        self.emit("resync", payload, rooms.zone(branch_id, zone["name"]))
+                    for sid in list(self.watchers.get(branch_id, {})):
+                        self.send_to(sid, "resync", payload)
+            except Exception:
+                log.exception("resync after a message-queue outage failed")
+
     # --- phones following a ticket on this process ------------------------------------------
 
     def watch(self, branch_id: int, sid: str, ticket_id: int, sent: dict | None) -> None:

@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-APT_PACKAGES=(chromium espeak-ng sox fonts-dejavu-core fonts-noto-core libfribidi0 libraqm0)
+# nginx: the load balancer of the national-network shape (make topology, tests/integration/deploy)
+APT_PACKAGES=(chromium espeak-ng sox fonts-dejavu-core fonts-noto-core libfribidi0 libraqm0 nginx)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

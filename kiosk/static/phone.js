@@ -38,6 +38,12 @@
   socket.on("connect_error", function () { document.documentElement.dataset.connection = "reconnecting"; });
   socket.on("snapshot", function (snap) { if (snap.ticket) { ticket = snap.ticket; render(ticket); } });
   socket.on("ticket_position", update);
+  var lastResync = 0;
+  socket.on("resync", function () {  // the server's message queue was down: start afresh
+    if (Date.now() - lastResync < 4000) return;
+    lastResync = Date.now();
+    setTimeout(function () { socket.disconnect(); socket.connect(); }, Math.random() * 1500);
+  });
   socket.on("ticket_called", function (c) { update({ status: "called", counter: c.counter }); });
   socket.on("ticket_changed", function (c) {
     if (STATUS_OF[c.event]) update({ status: STATUS_OF[c.event], counter: c.counter });

@@ -6,15 +6,19 @@ on ``code``. Without a language the message is English.
 """
 from __future__ import annotations
 
+import logging
+
 from flask import jsonify, request
 from flask_babel import force_locale, gettext
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..auth import AuthError
 from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from ..engine.messages import N_, register, render
 
 LANGUAGES = ("ar", "fr", "en")
+log = logging.getLogger("tabour.api")
 
 register({
     "bad_request": N_("The request is not valid: %(problem)s"),
@@ -34,6 +38,14 @@ register({
     "counter_of_another_agent": N_("Counter %(counter)s is opened by another agent: pick your "
                                    "own counter or ask them to close it."),
     "job_status_filter": N_("status is one of %(choices)s."),
+    # the database server is down, restarting or unreachable; whether the request's
+    # transaction committed can be unknown when the cut came during the commit: a retry
+    # with the same Idempotency-Key is safe either way
+    "database_unavailable": N_("The server cannot reach its database right now. Try again "
+                               "in a few seconds (a ticket retried with the same "
+                               "Idempotency-Key is never issued twice). If this lasts more "
+                               "than a minute, tell IT: the database server is down or "
+                               "unreachable."),
 })
 
 
@@ -102,7 +114,7 @@ def kind_of(e: DomainError) -> str:
         return "unauthorized" if e.status == 401 else "forbidden"
     if isinstance(e, ApiError):
         return {400: "bad_request", 403: "forbidden", 404: "not_found",
-                405: "method_not_allowed", 409: "conflict",
+                405: "method_not_allowed", 409: "conflict", 503: "unavailable",
                 429: "too_many_requests", 500: "internal_error"}.get(e.status, "error")
     return e.kind
 
@@ -135,6 +147,17 @@ def install(app) -> None:
         resp.status_code = status_of(e)
         if resp.status_code == 429 and hasattr(e, "retry_after_s"):
             resp.headers["Retry-After"] = str(e.retry_after_s)
+        return resp
+
+    @app.errorhandler(DBAPIError)
+    def _database(e: DBAPIError):
+        if not (isinstance(e, OperationalError) or e.connection_invalidated):
+            log.error("database error", exc_info=e)  # a bug, not an outage
+            return jsonify(error_body(ApiError(500, "internal_error"))), 500
+        log.warning("database unavailable: %s", str(e.orig or e).splitlines()[0])
+        resp = jsonify(error_body(ApiError(503, "database_unavailable")))
+        resp.status_code = 503
+        resp.headers["Retry-After"] = "5"
         return resp
 
     @app.errorhandler(404)

@@ -12,6 +12,7 @@ from ..engine import lifecycle, numbering, schedule
 from ..engine.errors import InvalidTransition, NotAllowed, NotFound
 from ..engine.model import Actor, PriorityClass, Ticket, TicketStatus
 from ..readmodel import presenters
+from .uow import Stale
 
 # visitors' channels: a service nobody staffs is not offered to them
 VISITOR_CHANNELS = ("kiosk", "phone")
@@ -116,6 +117,11 @@ class TicketCommands:
         def step(uow, p, chosen):
             row, ticket = chosen
             if ticket is None:
+                # "nobody waits" writes nothing, so no guard would catch a projection that
+                # missed a ticket (another process's batch still on its way, the message
+                # queue down): ask the database whether anything happened since
+                if repo.current_seq(uow.conn, p.branch.id) > p.seq:
+                    raise Stale("the branch moved since the projection")
                 return None
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket

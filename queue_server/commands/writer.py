@@ -18,7 +18,7 @@ from typing import Callable
 
 from ..db import repo
 from ..db.database import after_commit
-from ..engine.errors import Conflict, NotFound
+from ..engine.errors import Conflict, DomainError, NotFound
 from .uow import Stale, UnitOfWork
 
 MAX_ATTEMPTS = 50
@@ -62,7 +62,16 @@ class Writer:
                         p = self.projections.ensure(branch_id, seq, conn)
                     else:
                         p = self.projections.get(branch_id)
-                    result = fn(uow, p, prepared) if prepare is not None else fn(uow, p)
+                    try:
+                        result = (fn(uow, p, prepared) if prepare is not None
+                                  else fn(uow, p))
+                    except DomainError:
+                        # a refusal decided on a projection that missed a batch (another
+                        # process's, still on its way or lost with the message queue)
+                        # may be wrong: refuse only on the state the database holds
+                        if not exact and repo.current_seq(conn, branch_id) > p.seq:
+                            raise Stale("the branch moved since the projection")
+                        raise
                     batch = uow.finish()
                     after_commit(conn, partial(self.projections.committed, batch))
             except Stale:

@@ -68,7 +68,10 @@ class Database:
                 try:
                     yield conn
                 finally:
-                    conn.info.pop("tabour_after_commit", None)
+                    try:
+                        conn.info.pop("tabour_after_commit", None)
+                    except Exception:  # a connection the database cut: the real error follows
+                        pass
             for fn in hooks:
                 fn()
 

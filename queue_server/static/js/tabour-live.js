@@ -29,6 +29,16 @@
       self._state(refused ? "refused" : "reconnecting", err && err.message,
                   refused ? err.data.code : null);
     });
+    // the server's message queue was down: facts may have been lost on the way; take a
+    // fresh snapshot (reconnect), once per few seconds, after a random moment so a
+    // thousand screens do not all come back at once
+    var lastResync = 0;
+    socket.on("resync", function () {
+      if (Date.now() - lastResync < 4000) return;
+      lastResync = Date.now();
+      setTimeout(function () { socket.disconnect(); socket.connect(); },
+                 Math.random() * 1500);
+    });
     socket.on("snapshot", function (snap) {
       self.seq = snap.seq;
       self.seen = {};

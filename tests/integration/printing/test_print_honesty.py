@@ -7,7 +7,9 @@ dropped silently.
 - a printer switched off for five minutes: its jobs wait, are never "printed" before
   they are, print when it is back, or fail after the configured time;
 - a job no agent takes: "not taken" after the configured time, with a message;
-- a copy reprinted at reception: marked, and audited.
+- a copy reprinted at reception: marked, and audited;
+- an agent re-pointed at a second server mid-day: the first server's paper still prints,
+  the second refuses to count it.
 """
 from __future__ import annotations
 
@@ -234,3 +236,55 @@ def test_a_copy_is_reprinted_at_reception_and_audited(api, tmp_path, tcp_printer
     kiosk_refused = kiosk.post(f"/tickets/{ticket['id']}/reprint", {})
     assert kiosk_refused.status_code == 403  # a kiosk cannot reprint
     agent.close()
+
+
+def test_an_agent_pointed_at_a_second_server_mid_day(tmp_path, tcp_printer, clock):
+    """Mid-day the agent is re-pointed from server A to server B (a failover, a new
+    database) with one of A's jobs still in its spool: that paper is still printed for
+    A's visitor; B, which never issued it, refuses the report with the job's id (it is
+    not counted as B's); B's own jobs print and are confirmed on B."""
+    printer = tcp_printer(vp.ONLINE)
+    spool = tmp_path / "spool.sqlite"
+    servers = []
+    for name in ("a", "b"):
+        app = make_app(f"sqlite:///{tmp_path / f'{name}.sqlite'}", clock)
+        api = Api(app).login("admin", ADMIN_PASSWORD)
+        servers.append((app, api, _paired_kiosk(api, "hall"), Bridge(api, "hall")))
+    (_, api_a, kiosk_a, bridge_a), (_, api_b, kiosk_b, bridge_b) = servers
+    refused: list[tuple[str, str]] = []
+
+    def to_b(event: str, payload: dict) -> None:  # what the socket link does: an answer
+        try:
+            bridge_b.report(event, payload)
+        except Exception as exc:  # the refusal the server sends back in its ack
+            refused.append((payload.get("job_id"), getattr(exc, "code", str(exc))))
+
+    now = [1_000_000.0]
+    agent = Agent("hall", printer.config, spool, report=bridge_a.report, status_timeout=0.3,
+                  backoff_base_s=5, clock=lambda: now[0])
+    printer.power_off()
+    ticket_a = take(kiosk_a, "tap-move-000a")["ticket"]
+    [msg_a] = bridge_a.pending_messages()
+    assert agent.receive(msg_a) == "queued"
+    agent.check_status()
+    agent.work_once(now=now[0])
+    assert _jobs(api_a)[msg_a["job_id"]]["status"] == "retrying"
+    agent.report = to_b  # re-pointed: from now on it speaks to B
+    api_b.issue("A")  # B's kiosk ticket is A-002: the two papers can be told apart
+    ticket_b = take(kiosk_b, "tap-move-000b")["ticket"]
+    [msg_b] = bridge_b.pending_messages()
+    assert agent.receive(msg_b) == "queued"
+    printer.power_on()
+    agent.check_status()
+    now[0] += 60
+    assert agent.work_once(now=now[0]) == 2
+    text = vp.decode(printer.received, 576).text_lines
+    assert (ticket_a["code"], ticket_b["code"]) == ("A-001", "A-002")
+    assert ticket_a["code"] in text and ticket_b["code"] in text  # both papers came out
+    assert _jobs(api_b)[msg_b["job_id"]]["status"] == "printed"
+    assert (msg_a["job_id"], "unknown_job") in refused  # B never counts A's job
+    assert msg_a["job_id"] not in _jobs(api_b)
+    assert _jobs(api_a)[msg_a["job_id"]]["status"] == "retrying"  # A was not told: honest
+    agent.close()
+    for app, *_ in servers:
+        app.extensions["tabour"].db.dispose()

@@ -1,0 +1,160 @@
+"""kill -9 one of three server processes behind nginx in the middle of a load of
+kiosk taps and counter calls: displays reconnect (to another process) and resync,
+the load goes on with a few failed requests that succeed on retry, and no ticket is
+lost or called twice."""
+from __future__ import annotations
+
+import collections
+import threading
+import time
+
+import psycopg
+import pytest
+import requests
+
+from support.topology import Display, Kiosk, Topology, auth, close_all
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+class Agent(threading.Thread):
+    """A counter agent: call next, start, finish, again. Any answer it did not get is
+    resolved by asking the counter what it holds (call-next answers 409 while the
+    counter still has a ticket, so a retried call never calls a second one)."""
+
+    def __init__(self, url, token, counter):
+        super().__init__(name=f"agent-{counter}", daemon=True)
+        self.url, self.h, self.counter = url, auth(token), counter
+        self.stop = threading.Event()
+        self.called: list[str] = []
+        self.failures: list[int | str] = []
+
+    def post(self, s, action, body=None):
+        try:
+            r = s.post(f"{self.url}/api/v1/counters/{self.counter}/{action}", headers=self.h,
+                       json=body or {}, timeout=15)
+        except requests.RequestException as exc:
+            self.failures.append(exc.__class__.__name__)
+            return None
+        if r.status_code >= 500:
+            self.failures.append(r.status_code)
+        return r
+
+    def serve(self, s, ticket_id):
+        self.post(s, "start", {"ticket_id": ticket_id})
+        self.post(s, "finish", {"ticket_id": ticket_id, "outcome": "served"})
+
+    def run(self):
+        with requests.Session() as s:
+            while not self.stop.is_set():
+                r = self.post(s, "call-next")
+                if r is None or r.status_code >= 500:
+                    time.sleep(0.1)
+                elif r.status_code == 200:
+                    self.called.append(r.json()["code"])
+                    self.serve(s, r.json()["id"])
+                elif r.status_code == 204:
+                    time.sleep(0.05)
+                elif r.status_code == 409:  # it still holds a ticket: finish that first
+                    try:
+                        current = self.current(s)
+                    except (requests.RequestException, ValueError, KeyError):
+                        continue
+                    if current:
+                        self.serve(s, current["id"])
+                    else:
+                        time.sleep(0.05)
+
+    def current(self, s) -> dict | None:
+        counters = s.get(f"{self.url}/api/v1/counters", headers=self.h, timeout=15).json()
+        return next(c for c in counters["counters"]
+                    if c["number"] == self.counter)["current_ticket"]
+
+
+def test_kill_9_one_process_behind_nginx(pg_databases, shared_redis, tmp_path):
+    db = pg_databases.new()
+    with Topology(tmp_path / "topology", db) as topo:
+        token = topo.token()
+        h = auth(token)
+        display_token = requests.post(f"{topo.url}/api/v1/devices", headers=h, timeout=5,
+                                      json={"role": "display", "name": "hall"}).json()["token"]
+        displays = [Display(topo.url, display_token, reconnection=True).connect()
+                    for _ in range(6)]
+        try:
+            for n in (1, 2, 3):
+                assert requests.post(f"{topo.url}/api/v1/counters/{n}/open", headers=h,
+                                     timeout=5).status_code == 200
+            kiosks = [Kiosk(topo.url, token, f"kiosk-{i}", services="AB") for i in range(2)]
+            agents = [Agent(topo.url, token, n) for n in (1, 2, 3)]
+            for w in kiosks + agents:
+                w.start()
+            time.sleep(1.5)
+
+            # the process holding the most displays dies without a word
+            held = collections.Counter(d.upstream for d in displays)
+            victim_addr = held.most_common(1)[0][0]
+            victim = topo.by_addr[victim_addr]
+            on_victim = [d for d in displays if d.upstream == victim_addr]
+            topo.servers[victim].kill9()
+            time.sleep(3.0)
+            for w in kiosks + agents:
+                w.stop.set()
+            for w in kiosks + agents:
+                w.join(70)
+
+            # displays came back through nginx, on other processes, with a fresh snapshot
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not all(
+                    d.client.connected and d.snapshots >= 2 for d in on_victim):
+                time.sleep(0.1)
+            for d in on_victim:
+                assert d.snapshots >= 2, "a display of the killed process did not resync"
+                assert d.upstream not in (None, victim_addr)
+            assert all(d.client.connected for d in displays)
+
+            # a call made now reaches every display, wherever it reconnected
+            assert requests.post(f"{topo.url}/api/v1/tickets", headers=h, timeout=5,
+                                 json={"service": "A"}).status_code == 201
+            with requests.Session() as s:
+                current = agents[0].current(s)
+                if current:
+                    agents[0].serve(s, current["id"])
+            called = requests.post(f"{topo.url}/api/v1/counters/1/call-next", headers=h,
+                                   timeout=5)
+            assert called.status_code == 200
+            for d in displays:
+                d.wait("ticket_called", lambda e: e["code"] == called.json()["code"], timeout=10)
+        finally:
+            close_all(displays)
+
+        kiosk_failures = [f for k in kiosks for f in k.failures]
+        agent_failures = [f for a in agents for f in a.failures]
+        acked = {key: t for k in kiosks for key, t in k.acked.items()}
+        print(f"\nkill -9 of process {victim + 1} ({len(on_victim)} of 6 displays on it): "
+              f"{len(acked)} taps acknowledged, {len(kiosk_failures)} failed tap attempts "
+              f"{collections.Counter(f[1] for f in kiosk_failures)} "
+              f"({sum(k.retried_ok for k in kiosks)} taps succeeded on retry), "
+              f"{len(agent_failures)} failed agent requests "
+              f"{collections.Counter(agent_failures)}, "
+              f"{sum(len(a.called) for a in agents)} calls")
+        assert all(k.pending is None for k in kiosks), "a retried tap never got its ticket"
+        assert len(kiosk_failures) <= 10 and len(agent_failures) <= 10, "more than a few failed"
+        assert not [f for f in kiosk_failures if f[1] == 500], "a 500 during the kill"
+        assert sum(len(a.called) for a in agents) > 10
+        assert max(d.snapshots for d in displays) < 10
+
+    with psycopg.connect(db.replace("+psycopg", "")) as conn:
+        rows = dict(conn.execute("SELECT idempotency_key, id FROM tickets "
+                                 "WHERE idempotency_key IS NOT NULL").fetchall())
+        called_twice = conn.execute(
+            "SELECT ticket_id FROM events WHERE type = 'ticket_called' GROUP BY ticket_id "
+            "HAVING count(*) > 1").fetchall()
+        without_issue = conn.execute(
+            "SELECT count(*) FROM tickets t WHERE NOT EXISTS (SELECT 1 FROM events e "
+            "WHERE e.ticket_id = t.id AND e.type = 'ticket_issued')").fetchone()[0]
+        numbers = conn.execute("SELECT count(*), count(DISTINCT (service_id, day, number)) "
+                               "FROM tickets").fetchone()
+    for key, t in acked.items():
+        assert rows.get(key) == t["id"], f"acknowledged ticket {t['code']} lost"
+    assert not called_twice, f"tickets called twice (no recall was made): {called_twice}"
+    assert without_issue == 0 and numbers[0] == numbers[1]

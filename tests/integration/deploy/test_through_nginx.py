@@ -1,0 +1,75 @@
+"""The national-network shape end to end: nginx (deploy/nginx) in front of three
+server processes on PostgreSQL + Redis. A call made through nginx (landing on some
+process) reaches displays that nginx put on OTHER processes; a kiosk ticket reaches
+every display."""
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import requests
+
+from deploy import render
+from support.topology import Display, Topology, auth, close_all
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+@pytest.fixture
+def topology(pg_databases, shared_redis, tmp_path):
+    topo = Topology(tmp_path / "topology", pg_databases.new())
+    with topo:
+        yield topo
+
+
+def test_the_rendered_example_matches_the_template():
+    """deploy/nginx/tabour.conf is what the template renders: edit the template."""
+    ex = render.EXAMPLE
+    assert render.EXAMPLE_SITE.read_text() == render.site(
+        ex["servers"], ex["listen"], ex["server_name"], ex["access_log"]), \
+        "run `.venv/bin/python -m deploy.render site > deploy/nginx/tabour.conf`"
+
+
+def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
+    token = topology.token()
+    h = auth(token)
+    r = requests.post(f"{topology.url}/api/v1/devices", headers=h, timeout=5,
+                      json={"role": "display", "name": "hall"})
+    assert r.status_code == 201
+    display_token = r.json()["token"]
+    displays = []
+    try:
+        for _ in range(6):
+            displays.append(Display(topology.url, display_token).connect())
+        served = {d.upstream for d in displays}
+        assert None not in served, "nginx did not say which process took a websocket"
+        assert len(served) >= 2, f"every display landed on one process: {served}"
+
+        assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
+                             timeout=5).status_code == 200
+        ticket = requests.post(f"{topology.url}/api/v1/tickets", headers=h, timeout=5,
+                               json={"service": "B", "language": "ar"}).json()
+        called = requests.post(f"{topology.url}/api/v1/counters/2/call-next", headers=h,
+                               timeout=5)
+        assert called.status_code == 200 and called.json()["code"] == ticket["code"]
+        caller = called.headers["X-Tabour-Upstream"]
+        elsewhere = [d for d in displays if d.upstream != caller]
+        assert elsewhere, f"no display on a process other than the caller's ({caller})"
+        for d in displays:
+            got = d.wait("ticket_called", lambda e: e["code"] == ticket["code"])
+            assert got["counter"] == 2
+
+        # a kiosk ticket (through nginx) reaches every display, whichever process took it
+        kiosk = requests.post(f"{topology.url}/api/v1/devices", headers=h, timeout=5,
+                              json={"role": "kiosk", "name": "entrance"}).json()["token"]
+        issued = requests.post(f"{topology.url}/api/v1/kiosk/tickets", headers=auth(kiosk),
+                               timeout=5, json={"service": "A", "language": "fr",
+                                                "idempotency_key": uuid.uuid4().hex})
+        assert issued.status_code == 201, issued.text
+
+        def shows_it(summary):
+            return any(s["prefix"] == "A" and s["waiting"] >= 1 for s in summary["services"])
+        for d in displays:
+            d.wait("queue_changed", shows_it)
+    finally:
+        close_all(displays)
