@@ -1,18 +1,13 @@
 // Tabour administration page. Reads /api/v1/admin/overview (what the branch is and what the
 // caller may change) and sends each change as one request; the server checks every rule and
-// answers refusals in the page's language. Staff token in sessionStorage (console's key).
+// answers refusals in the page's language. Sign-in and the staff token: static/js/tabour-staff.js.
 (function (global) {
   "use strict";
   var A = global.TABOUR_ADMIN, S = A.strings, LANG = A.lang;
   var WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   var $ = function (id) { return document.getElementById(id); };
-  var token = sessionStorage.getItem("tabour.console.token");
-  var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
   var data = null, tab = null;
   global.tabourAdmin = { loaded: 0, saved: 0, data: null };
-
-  var params = new URLSearchParams(location.search);
-  if (params.get("lang")) document.cookie = "lang=" + params.get("lang") + "; path=/; max-age=31536000";
 
   function esc(s) {
     return String(s == null ? "" : s).replace(/[&<>"]/g, function (c) {
@@ -25,55 +20,16 @@
     return iso.slice(8, 10) + "/" + iso.slice(5, 7) + " " + iso.slice(11, 16);
   }
 
-  // --- messages, sign in, requests ---------------------------------------------------------
-  var msgTimer = null;
-  function message(text, kind) {
-    var m = $("message");
-    m.textContent = text || ""; m.className = "message " + (kind || "error"); m.hidden = !text;
-    clearTimeout(msgTimer);
-    if (text && kind === "info") msgTimer = setTimeout(function () { m.hidden = true; }, 5000);
-  }
-  function show(view) {
-    $("login-view").hidden = view !== "login";
-    $("admin-view").hidden = view !== "admin";
-    $("logout").hidden = view !== "admin";
-    $("who").textContent = user ? user.display_name : "";
-  }
-  function signOut(text) {
-    sessionStorage.removeItem("tabour.console.token");
-    sessionStorage.removeItem("tabour.console.user");
-    token = null; user = null; data = null;
-    show("login");
-    message(text || "");
-  }
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    fetch("/api/v1/auth/token", {
-      method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": LANG },
-      body: JSON.stringify({ username: $("username").value, password: $("password").value }),
-    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
-      .then(function (res) {
-        if (!res.ok) { message((res.body.error && res.body.error.message) || S.wrong_login); return; }
-        token = res.body.token; user = res.body.user;
-        sessionStorage.setItem("tabour.console.token", token);
-        sessionStorage.setItem("tabour.console.user", JSON.stringify(user));
-        message("");
-        start();
-      });
+  // --- sign in, requests (static/js/tabour-staff.js) --------------------------------------------
+  var staff = new global.TabourStaff({
+    lang: LANG, main: "admin-view",
+    strings: { wrong_login: S.wrong_login, session_expired: S.session_expired,
+               not_staff: S.not_staff },
+    onStart: start,
+    onSignOut: function () { data = null; },
   });
-  $("logout").addEventListener("click", function () { signOut(); });
-
-  function api(method, path, body) {
-    return fetch("/api/v1" + path, {
-      method: method,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token,
-                 "Accept-Language": LANG },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }).then(function (r) {
-      if (r.status === 401) { signOut(S.session_expired); throw new Error("401"); }
-      return r.json().then(function (b) { return { status: r.status, ok: r.ok, body: b }; });
-    });
-  }
+  function message(text, kind) { staff.message(text, kind); }
+  function api(method, path, body) { return staff.api(method, path, body); }
   // a change: on success say so and read the branch again; on refusal show the server's words
   function change(method, path, body, done) {
     return api(method, path, body).then(function (res) {
@@ -87,9 +43,6 @@
 
   // --- start, tabs --------------------------------------------------------------------------
   function start() {
-    if (!token) { show("login"); $("username").focus(); return; }
-    if (user && user.role === "agent") { signOut(S.not_staff); return; }
-    show("admin");
     reload().then(function () {
       var first = Array.prototype.find.call(document.querySelectorAll("[data-tab]"), function (b) {
         return !b.hidden;
@@ -99,7 +52,7 @@
   }
   function reload() {
     return api("GET", "/admin/overview").then(function (res) {
-      if (res.status === 403) { signOut(res.body.error.message); return; }
+      if (res.status === 403) { staff.signOut(res.body.error.message); return; }
       data = res.body; global.tabourAdmin.data = data;
       $("branch-name").textContent = name(data.branch.names);
       document.querySelectorAll("[data-needs]").forEach(function (b) {
@@ -432,5 +385,5 @@
     setCounterServices(card, counterServices(card).concat([sel.value]));
   });
 
-  start();
+  staff.start();
 })(window);

@@ -2,21 +2,16 @@
 // (re)connect, then whole pictures (dashboard_live, dashboard_today) and alert facts. No
 // polling: durations that grow (a wait, a break) count on from the server's time here.
 // The server decides everything (which service is in breach, what an alert says); this page
-// lays it out. Staff token in sessionStorage under the console's key: one sign-in per tab.
+// lays it out. Sign-in and the staff token: static/js/tabour-staff.js.
 (function (global) {
   "use strict";
   var D = global.TABOUR_DASHBOARD, S = D.strings, LANG = D.lang;
   var NUM_LOCALE = { ar: "ar-MA", fr: "fr-FR", en: "en-GB" }[LANG] || "en-GB"; // Latin digits
   var $ = function (id) { return document.getElementById(id); };
-  var token = sessionStorage.getItem("tabour.console.token");
-  var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
   var live = null, branch = null, picture = null, today = null, alerts = {};
   var received = 0; // when the live picture arrived (ms, this browser's clock)
   // what a test reads: how many pictures were applied, and the last ones
   global.tabourDashboard = { live: 0, today: 0, alerts: 0, picture: null, figures: null };
-
-  var params = new URLSearchParams(location.search);
-  if (params.get("lang")) document.cookie = "lang=" + params.get("lang") + "; path=/; max-age=31536000";
 
   var fmt0 = new Intl.NumberFormat(NUM_LOCALE, { maximumFractionDigits: 0 });
   var fmt1 = new Intl.NumberFormat(NUM_LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
@@ -50,65 +45,20 @@
     return (serverNow - Date.parse(iso)) / 1000;
   }
 
-  // --- messages, sign in --------------------------------------------------------------
-  var msgTimer = null;
-  function message(text, kind) {
-    var m = $("message");
-    m.textContent = text || ""; m.className = "message " + (kind || "error"); m.hidden = !text;
-    clearTimeout(msgTimer);
-    if (text && kind === "info") msgTimer = setTimeout(function () { m.hidden = true; }, 6000);
-  }
-  function show(view) {
-    $("login-view").hidden = view !== "login";
-    $("board-view").hidden = view !== "board";
-    $("logout").hidden = view !== "board";
-    $("who").textContent = user ? user.display_name : "";
-  }
-  function signOut(text) {
-    sessionStorage.removeItem("tabour.console.token");
-    sessionStorage.removeItem("tabour.console.user");
-    token = null; user = null;
-    if (live && live.socket) live.socket.disconnect();
-    live = null;
-    show("login");
-    message(text || "");
-  }
-  $("login-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    fetch("/api/v1/auth/token", {
-      method: "POST", headers: { "Content-Type": "application/json", "Accept-Language": LANG },
-      body: JSON.stringify({ username: $("username").value, password: $("password").value }),
-    }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); })
-      .then(function (res) {
-        if (!res.ok) { message((res.body.error && res.body.error.message) || S.wrong_login); return; }
-        token = res.body.token; user = res.body.user;
-        sessionStorage.setItem("tabour.console.token", token);
-        sessionStorage.setItem("tabour.console.user", JSON.stringify(user));
-        message("");
-        start();
-      });
+  // --- sign in (static/js/tabour-staff.js) ------------------------------------------------
+  var staff = new global.TabourStaff({
+    lang: LANG, main: "board-view",
+    strings: { wrong_login: S.wrong_login, session_expired: S.session_expired,
+               not_staff: S.not_manager },
+    onStart: start,
+    onSignOut: function () { if (live && live.socket) live.socket.disconnect(); live = null; },
   });
-  $("logout").addEventListener("click", function () { signOut(); });
-
-  function api(method, path) {
-    return fetch("/api/v1" + path, {
-      method: method,
-      headers: { "Content-Type": "application/json", Authorization: "Bearer " + token,
-                 "Accept-Language": LANG },
-      body: method === "GET" ? undefined : "{}",
-    }).then(function (r) {
-      if (r.status === 401) { signOut(S.session_expired); throw new Error("401"); }
-      return r.json().then(function (b) { return { status: r.status, body: b }; });
-    });
-  }
+  function message(text, kind) { staff.message(text, kind); }
 
   // --- live ------------------------------------------------------------------------------
   function start() {
-    if (!token) { show("login"); $("username").focus(); return; }
-    if (user && user.role === "agent") { signOut(S.not_manager); return; }
-    show("board");
     live = new global.TabourLive({
-      token: token, view: "dashboard", lang: LANG,
+      token: staff.token, view: "dashboard", lang: LANG,
       onSnapshot: function (snap) {
         branch = snap.branch;
         $("branch-name").textContent = name(branch.names);
@@ -126,7 +76,7 @@
         c.textContent = state === "online" ? S.online : state === "refused" ? "" : S.reconnecting;
         if (state === "refused") {
           if (code === "token_invalid" || code === "session_expired" || code === "sign_in_first") {
-            signOut(detail);
+            staff.signOut(detail);
           } else {
             message(detail);
           }
@@ -275,7 +225,7 @@
     var b = e.target.closest("[data-ack]");
     if (!b) return;
     b.disabled = true;
-    api("POST", "/dashboard/alerts/" + b.dataset.ack + "/acknowledge").then(function (res) {
+    staff.api("POST", "/dashboard/alerts/" + b.dataset.ack + "/acknowledge", {}).then(function (res) {
       if (res.status === 200) { alerts[res.body.id] = res.body; renderAlerts(); }
       else { message(res.body.error && res.body.error.message); b.disabled = false; }
     }).catch(function () { b.disabled = false; });
@@ -292,5 +242,5 @@
     });
   }, 1000);
 
-  start();
+  staff.start();
 })(window);
