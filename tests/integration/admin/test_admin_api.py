@@ -3,13 +3,13 @@ after) that applies live; bad input refused with a code and nothing changed; who
 what (the role matrix); on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from queue_server.db import schema
 from support.app import ADMIN_PASSWORD
+from support.branches import second_branch
 from support.sio import inbox
 
 
@@ -23,16 +23,6 @@ def events(api, *types) -> list:
 def event_count(api) -> int:
     with api.tabour.db.read() as conn:
         return conn.execute(select(func.count()).select_from(schema.events)).scalar()
-
-
-def second_branch(api):
-    with api.tabour.db.write() as conn:
-        bid = conn.execute(insert(schema.branches).values(
-            code="alger-centre", names={"fr": "Alger centre"}, timezone="Africa/Algiers",
-            languages=["ar", "fr"], display_languages=["ar", "fr"], policy={},
-            outcomes=["served"])).inserted_primary_key[0]
-    api.tabour.auth.create_user(bid, "nadia", "password-123", "manager", "Nadia")
-    return bid, api.login("nadia", "password-123")
 
 
 def err(r, status: int, code: str) -> dict:

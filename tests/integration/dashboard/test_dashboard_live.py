@@ -3,13 +3,13 @@ live picture, today's figures (the reports' own) and the alert facts; alerts rai
 per breach, cleared 10 % below the target, acknowledged once; on SQLite and PostgreSQL."""
 from __future__ import annotations
 
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from queue_server import reports
 from queue_server.db import schema
+from support.branches import second_branch
 from support.sio import inbox
 
 
@@ -213,14 +213,7 @@ def test_who_may_watch_the_dashboard(api, role):
 
 
 def test_dashboard_routes_for_managers_of_their_own_branch(api, manager):
-    from sqlalchemy import insert
-    with api.tabour.db.write() as conn:
-        bid = conn.execute(insert(schema.branches).values(
-            code="alger-centre", names={"fr": "Alger centre"}, timezone="Africa/Algiers",
-            languages=["ar", "fr"], display_languages=["ar", "fr"], policy={},
-            outcomes=["served"])).inserted_primary_key[0]
-    api.tabour.auth.create_user(bid, "nadia", "password-123", "manager", "Nadia")
-    nadia = api.login("nadia", "password-123")
+    bid, nadia = second_branch(api)
     assert api.as_token(None).get("/dashboard").status_code == 401
     assert manager.get("/dashboard").status_code == 200
     assert api.get("/dashboard").status_code == 200
