@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -102,6 +103,7 @@ class Auth:
         self.db = db
         self.clock = clock
         self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
+        self._seen: dict[int, float] = {}  # device token id -> when its last seen was written
 
     # --- users -------------------------------------------------------------
 
@@ -133,8 +135,16 @@ class Auth:
             conn.execute(update(s.users).where(s.users.c.username == username)
                          .values(password_hash=generate_password_hash(password)))
 
+    SEEN_EVERY_S = 60.0
+
     def seen(self, token_id: int) -> None:
-        """A device connected or left: its "last seen" on the admin page (not an event)."""
+        """A device connected or left: its "last seen" on the admin page (not an event).
+        At most one write a minute per device and process: a thousand screens
+        reconnecting at once (a resync) never queue up behind the write path."""
+        now = time.monotonic()
+        if now - self._seen.get(token_id, -self.SEEN_EVERY_S) < self.SEEN_EVERY_S:
+            return
+        self._seen[token_id] = now
         with self.db.write() as conn:
             conn.execute(update(s.tokens).where(s.tokens.c.id == token_id)
                          .values(last_seen_at=self.clock()))
