@@ -226,3 +226,12 @@ def test_dashboard_routes_for_managers_of_their_own_branch(api, manager):
     board = connect(api, manager.token, view="dashboard")
     assert board.is_connected()
     assert api.tabour.dashboard.watchers(1) and not api.tabour.dashboard.watchers(bid)
+    admin_board = connect(api, api.token)  # an admin's default view is the dashboard
+    assert wait(admin_board, "snapshot")[0]["view"] == "dashboard"
+    # another branch's manager watches their own branch, and gets none of this one's facts
+    theirs = connect(api, nadia.token, view="dashboard")
+    (snap,) = wait(theirs, "snapshot")
+    assert snap["branch"]["code"] == "alger-centre" and snap["dashboard"]["alerts"] == []
+    api.tabour.commands.raise_alert(1, "printer", "p1", {"printer": "p1", "detail": "x"})
+    wait(board, "alert_raised")
+    assert "alert_raised" not in inbox(theirs).names()
