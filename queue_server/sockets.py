@@ -188,7 +188,7 @@ def register(socketio, tabour) -> Sessions:
         sessions.put(request.sid, conn)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
         if view == "dashboard" and tabour.dashboard is not None:
-            tabour.dashboard.connected(b)  # today's figures follow when behind
+            tabour.dashboard.connected(b, request.sid)  # pushes; today's figures if behind
         if principal.kind == "device":
             _seen(tabour, principal)
         if view == "printer":

@@ -59,6 +59,7 @@ class DashboardHub:
         self._today: dict[int, tuple[float, dict]] = {}  # branch -> (monotonic, figures)
         self._today_next_ok: dict[int, float] = {}
         self._live_sent: dict[int, float] = {}
+        self._watch: dict[int, set[str]] = {}  # branch -> sids of this process's dashboards
         self._pending: dict[str, set] = {"live": set(), "today": set(), "alerts": set()}
         self.stats = {"today": 0, "live": 0, "alert_checks": 0}
 
@@ -79,16 +80,20 @@ class DashboardHub:
     # --- who watches here ------------------------------------------------------------------
 
     def watchers(self, branch_id: int) -> list[str]:
-        sessions = self.t.sessions
-        if sessions is None:
+        """This process's dashboard connections of the branch (those that left are
+        dropped here: the socket edge tells who joins, the sessions who is still on)."""
+        sids = self._watch.get(branch_id)
+        if not sids:
             return []
-        return [sid for sid, c in sessions.items()
-                if c.view == "dashboard" and c.principal.branch_id == branch_id]
-
-    def watched(self) -> set[int]:
         sessions = self.t.sessions
-        return {c.principal.branch_id for _sid, c in (sessions.items() if sessions else ())
-                if c.view == "dashboard"}
+        with self._lock:
+            for sid in [sid for sid in sids
+                        if sessions is None or sessions.get(sid) is None]:
+                sids.discard(sid)
+            return list(sids)
+
+    def watched(self) -> list[int]:
+        return [b for b in list(self._watch) if self.watchers(b)]
 
     # --- snapshot (sockets.py, GET /api/v1/dashboard) -------------------------------------------
 
@@ -101,9 +106,11 @@ class DashboardHub:
                 "today": cached[1] if cached else None,
                 "alerts": D.alerts(p)}
 
-    def connected(self, branch_id: int) -> None:
-        """A dashboard of the branch joined (sockets.py, after its snapshot): today's
-        figures follow as ``dashboard_today`` when the kept ones are behind."""
+    def connected(self, branch_id: int, sid: str) -> None:
+        """A dashboard of the branch joined (sockets.py, after its snapshot): it gets the
+        pushes from now on; today's figures follow at once when the kept ones are behind."""
+        with self._lock:
+            self._watch.setdefault(branch_id, set()).add(sid)
         cached = self._today.get(branch_id)
         if cached is None or cached[1].get("as_of_seq") != self.t.view(branch_id).seq:
             self._request(branch_id, "today")
@@ -114,7 +121,7 @@ class DashboardHub:
         only_alerts = all(e.type in ALERT_EVENTS for _s, e in batch.events)
         if self.alerts_owner and not only_alerts:
             self._request(branch_id, "alerts")
-        if self.watchers(branch_id):
+        if self._watch.get(branch_id):  # a set lookup: every batch of every branch comes here
             self._request(branch_id, "live")
             if not only_alerts:
                 self._request(branch_id, "today")
