@@ -150,6 +150,8 @@ class DashboardHub:
         if wait > 0:
             self._sleep(wait)
         self._done("today", branch_id)
+        if not self.watchers(branch_id):
+            return  # its dashboards left meanwhile: nobody to compute for
         started = time.monotonic()
         try:
             self.refresh_today(branch_id)
