@@ -36,6 +36,8 @@ def _serve(args) -> int:
     tabour = app.extensions["tabour"]
     tabour.socketio.start_background_task(housekeeping.run_forever, tabour)
     tabour.socketio.start_background_task(_refresh_estimates, tabour)
+    # the managers' alerts (one process holds the lease) and their dashboards' clock
+    tabour.socketio.start_background_task(tabour.dashboard.run_forever)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
@@ -45,7 +47,7 @@ def _serve(args) -> int:
         pages = [(label, base + path) for label, path in (
             ("Kiosk", "/kiosk/"), ("Wall display", "/display/"),
             ("Counter console", "/console/"), ("Back office", "/backoffice/"),
-            ("Dashboard", "/dashboard/"))
+            ("Dashboard", "/dashboard/"), ("Administration", "/admin/"))
             if any(r.rule.startswith(path) for r in app.url_map.iter_rules())]
         lines = [f"Tabour is running ({db}"
                  f"{', message queue ' + settings.message_queue if settings.message_queue else ''})",

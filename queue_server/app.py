@@ -57,8 +57,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
         commands.printing
     projections.listeners.append(auth.on_batch)
-    fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s,
-                    zones_of=_zones_of(settings))
+    fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s)
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
                     estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
                     clock=clock, printing=printing, shared=shared,
@@ -97,7 +96,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     from .backoffice import register as register_backoffice
     register_backoffice(app)
     from .dashboard import bp as dashboard_bp
-    app.register_blueprint(dashboard_bp)  # /dashboard/reports (the live dashboard later)
+    app.register_blueprint(dashboard_bp)  # /dashboard/ (live) and /dashboard/reports
+    from .admin import bp as admin_bp
+    app.register_blueprint(admin_bp)  # /admin/
     _init_displays(app, tabour, settings)
     errors.install(app)
     tabour.sessions = sockets.register(socketio, tabour)
@@ -105,13 +106,16 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     printer_agents.register(socketio, tabour)
     from . import dossier_fanout
     dossier_fanout.register(tabour)
+    from .dashboard.live import DashboardHub
+    tabour.dashboard = DashboardHub(tabour).register()
 
     @app.get("/")
     def index():
         """What this server offers, for branch IT opening it in a browser."""
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
-                        "reports": "/dashboard/reports",
+                        "dashboard": "/dashboard/", "reports": "/dashboard/reports",
+                        "admin": "/admin/",
                         "api": "/api/v1/openapi.json", "api_docs": "/api/v1/docs",
                         "health": "/api/v1/health"})
 
@@ -135,11 +139,6 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
-
-
-def _zones_of(settings):
-    from display.web import zones
-    return lambda branch_code: zones.zones(settings.config_path, branch_code)
 
 
 def _dossiers(tabour, settings, clock):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -32,6 +33,9 @@ _PRINTER = {"printer:jobs"}
 _AGENT |= {"dossiers:deposit", "dossiers:read", "dossiers:manage"}
 _KIOSK |= {"dossiers:deposit"}
 _MANAGER = _AGENT | {"dossiers:counts", "counters:manage", "dashboard:watch", "reports:read", "tickets:cancel"}
+# the managers' pages (issue 10): alerts, and /admin/ within their branch: services,
+# counters, hours, display zones; agents' accounts only (commands/admin.py checks whose)
+_MANAGER |= {"alerts:manage", "admin:read", "config:write", "users:manage"}
 PERMISSIONS: dict[str, frozenset] = {
     "kiosk": frozenset(_KIOSK),
     "display": frozenset(_DISPLAY),
@@ -40,7 +44,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "manager": frozenset(_MANAGER),
     # an admin may do everything an agent, a manager or any device may
     "admin": frozenset(_MANAGER | _KIOSK | _DISPLAY | _PRINTER
-                       | {"config:write", "users:manage", "devices:manage"}),
+                       | {"devices:manage"}),
 }
 
 
@@ -99,6 +103,7 @@ class Auth:
         self.db = db
         self.clock = clock
         self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
+        self._seen: dict[int, float] = {}  # device token id -> when its last seen was written
 
     # --- users -------------------------------------------------------------
 
@@ -129,6 +134,20 @@ class Auth:
         with self.db.write() as conn:
             conn.execute(update(s.users).where(s.users.c.username == username)
                          .values(password_hash=generate_password_hash(password)))
+
+    SEEN_EVERY_S = 60.0
+
+    def seen(self, token_id: int) -> None:
+        """A device connected or left: its "last seen" on the admin page (not an event).
+        At most one write a minute per device and process: a thousand screens
+        reconnecting at once (a resync) never queue up behind the write path."""
+        now = time.monotonic()
+        if now - self._seen.get(token_id, -self.SEEN_EVERY_S) < self.SEEN_EVERY_S:
+            return
+        self._seen[token_id] = now
+        with self.db.write() as conn:
+            conn.execute(update(s.tokens).where(s.tokens.c.id == token_id)
+                         .values(last_seen_at=self.clock()))
 
     def has_users(self) -> bool:
         with self.db.read() as conn:

@@ -28,6 +28,7 @@ class Tabour:
     limiters: dict = None
     announcer: object = None
     serial_counters: object = None
+    dashboard: object = None  # dashboard.live.DashboardHub: live pushes and the alert watch
     kiosks: dict = field(default_factory=dict)  # kiosk token id -> its kiosk row (cache)
 
     def view(self, branch_id: int):

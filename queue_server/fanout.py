@@ -63,14 +63,12 @@ def leave(room: str) -> None:
 
 
 class FanOut:
-    def __init__(self, socketio, projections, estimator, clock, coalesce_s: float = 0.1,
-                 zones_of: Callable[[str], dict] | None = None):
+    def __init__(self, socketio, projections, estimator, clock, coalesce_s: float = 0.1):
         self.socketio = socketio
         self.projections = projections
         self.estimator = estimator
         self.clock = clock
         self.coalesce_s = coalesce_s
-        self.zones_of = zones_of or (lambda branch_code: {})
         self._pending: set[int] = set()
         self._pending_watch: set[int] = set()
         self._lock = threading.Lock()
@@ -116,7 +114,7 @@ class FanOut:
 
     def _zones(self, branch_id: int) -> dict:
         try:
-            return self.zones_of(self.projections.get(branch_id).branch.code)
+            return self.projections.get(branch_id).branch.zones
         except Exception:
             log.exception("display zones unreadable")
             return {}

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from .db import schema as s
 from .db.database import Database
@@ -55,12 +55,31 @@ def _check_branch(b: dict, path: Path) -> None:
             raise ConfigError(f"{where}: counter {c['number']} serves unknown services {unknown}")
 
 
+def config_zones(b: dict) -> list[dict]:
+    """A branch's [[branch.display]] zones as the database keeps them."""
+    out = []
+    for d in b.get("display") or []:
+        name = str(d.get("zone", "")).strip()
+        if name:
+            out.append({"name": name, "services": [str(x) for x in d.get("services") or []],
+                        "counters": [int(x) for x in d.get("counters") or []]})
+    return out
+
+
 def seed(db: Database, branches: list[dict]) -> list[int]:
-    """Create the branches that are not in the database yet. Returns their ids."""
+    """Create the branches that are not in the database yet. Returns their ids.
+
+    Display zones come from the file once (a database made before they moved there
+    gets them at its next start); after that /admin/ edits them."""
     created = []
     with db.write() as conn:
         for b in branches:
-            if conn.execute(select(s.branches.c.id).where(s.branches.c.code == b["code"])).first():
+            known = conn.execute(select(s.branches.c.id, s.branches.c.display_zones)
+                                 .where(s.branches.c.code == b["code"])).first()
+            if known:
+                if known.display_zones is None:
+                    conn.execute(update(s.branches).where(s.branches.c.id == known.id)
+                                 .values(display_zones=config_zones(b)))
                 continue
             bid = conn.execute(insert(s.branches).values(
                 code=b["code"], names=b["names"], timezone=b["timezone"],
@@ -68,6 +87,7 @@ def seed(db: Database, branches: list[dict]) -> list[int]:
                 display_languages=b.get("display_languages", ["ar", "fr"]),
                 policy=b.get("policy", {}),
                 outcomes=b.get("outcomes", ["served"]),
+                display_zones=config_zones(b),
             )).inserted_primary_key[0]
             svc_ids = {}
             for pos, sv in enumerate(b["service"]):

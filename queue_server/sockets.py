@@ -32,6 +32,7 @@ from .engine.errors import DomainError, NotFound
 from .engine.messages import N_, register as register_messages
 from .i18n import LANGUAGES  # the visitors' languages (Tamazight included)
 from .readmodel import presenters as P
+from .readmodel import zones as display_zones
 from .readmodel.public import public_ticket, public_view
 
 log = logging.getLogger("tabour.sockets")
@@ -47,9 +48,6 @@ register_messages({
     "unknown_view": N_("Unknown view '%(view)s': use one of %(choices)s."),
     "counter_needs_view": N_("'counter' must be a counter number, with view 'counter'."),
     "zone_only_display": N_("'zone' is only for the display view."),
-    "unknown_zone": N_("%(text)s"),
-    "unknown_display_zone": N_("There is no display zone '%(zone)s' in this branch: the zones "
-                               "are %(zones)s (config/branches.toml, [[branch.display]])."),
 })
 
 
@@ -147,6 +145,9 @@ def register(socketio, tabour) -> Sessions:
             raise NotFound("counter_not_found", counter=conn.counter)
         if conn.view == "display":
             snap = zones.filter_snapshot(snap, conn.zone)
+        if conn.view == "dashboard" and tabour.dashboard is not None:
+            with tabour.projections.lock(b):
+                snap["dashboard"] = tabour.dashboard.snapshot(b)
         return snap
 
     @socketio.on("connect")
@@ -170,13 +171,8 @@ def register(socketio, tabour) -> Sessions:
                 raise ApiError(400, "counter_needs_view")
             b = principal.branch_id
             zone = None
-            if view == "display":  # re-read at every connect: a new zone needs no restart
-                try:
-                    zone = zones.resolve(tabour.settings.config_path, tabour.view(b).branch.code,
-                                         auth.get("zone"))
-                except zones.ZoneError as exc:  # told in the display's language
-                    raise ApiError(400, "unknown_display_zone", zone=exc.zone,
-                                   zones=exc.zones or "—") from None
+            if view == "display":  # the projection's zones: a new zone needs no restart
+                zone = display_zones.resolve(tabour.view(b).branch, auth.get("zone"))
             elif auth.get("zone") is not None:
                 raise ApiError(400, "zone_only_display")
             conn = Conn(auth["token"], principal, view, counter, zone, lang)
@@ -191,6 +187,10 @@ def register(socketio, tabour) -> Sessions:
             join_room(rooms.counter(b, counter))
         sessions.put(request.sid, conn)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
+        if view == "dashboard" and tabour.dashboard is not None:
+            tabour.dashboard.connected(b, request.sid)  # pushes; today's figures if behind
+        if principal.kind == "device":
+            _seen(tabour, principal)
         if view == "printer":
             from .printer_agents import agent_connected
             agent_connected(tabour, request.sid, principal)
@@ -199,6 +199,8 @@ def register(socketio, tabour) -> Sessions:
     def on_disconnect(*_args):
         conn = sessions.drop(request.sid)
         tabour.fanout.unwatch(request.sid)
+        if conn is not None and conn.principal.kind == "device":
+            _seen(tabour, conn.principal)
         if conn is not None and conn.view == "printer":
             from .printer_agents import agent_disconnected
             agent_disconnected(tabour, request.sid, conn.principal)
@@ -263,6 +265,13 @@ def register(socketio, tabour) -> Sessions:
             return error(exc, lang)
 
     return sessions
+
+
+def _seen(tabour, principal) -> None:
+    try:
+        tabour.auth.seen(principal.token_id)
+    except Exception:  # a device's "last seen" never fails its connection
+        log.exception("could not note device %s as seen", principal.token_id)
 
 
 # --- visitors' phones ----------------------------------------------------------------

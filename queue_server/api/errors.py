@@ -65,6 +65,8 @@ def status_of(e: DomainError) -> int:
         return e.status
     if e.kind == "too_many_attempts":
         return 429
+    if e.kind == "forbidden":  # a rule about the thing changed (commands/admin.py)
+        return 403
     if e.kind in ("invalid_input", "bad_request"):
         return 400
     return next((v for k, v in STATUS.items() if isinstance(e, k)), 409)

@@ -80,9 +80,11 @@ def kiosk_of(principal) -> dict:
        "devices:manage", PairingCodeIn, {201: "The code (shown once) and when it expires"},
        tag="kiosk")
 def create_pairing_code(p, body: PairingCodeIn):
+    from .admin_routes import branch_of
     t = tabour()
-    made = t.commands.create_pairing_code(p.branch_id, body.kiosk_name, body.printer, p.actor)
-    tz = t.view(p.branch_id).branch.timezone
+    b = branch_of(p)  # /admin/ pairs kiosks of the caller's branch only
+    made = t.commands.create_pairing_code(b, body.kiosk_name, body.printer, p.actor)
+    tz = t.view(b).branch.timezone
     return jsonify(made | {"expires_at": P.local_iso(made["expires_at"], tz)}), 201
 
 

@@ -73,11 +73,15 @@ def list_services(p, _b):
 
 
 @route(bp, "/services/<prefix>", "PATCH", "Edit a service (names, target wait, icon, "
-       "open or closed)", "config:write", S.ServicePatch, tag="config")
+       "open or closed, closed today, daily cut-off)", "config:write", S.ServicePatch,
+       {200: "The service", 404: "No such service",
+        409: "Reopening it would leave it with no counter"}, tag="config")
 def patch_service(p, body: S.ServicePatch, prefix: str):
+    from .admin_routes import branch_of
     t = tabour()
-    t.commands.edit_service(p.branch_id, prefix, body.model_dump(exclude_none=True), p.actor)
-    proj = t.view(p.branch_id)
+    b = branch_of(p)
+    t.commands.edit_service(b, prefix, body.changes(), p.actor)
+    proj = t.view(b)
     return jsonify(P.service_view(proj, proj.service_by_prefix(prefix), t.now(), t.estimator))
 
 
@@ -233,7 +237,7 @@ _ticket_step("return", "Bring a parked ticket back to the front of this counter'
        {201: "Created", 409: "The username is taken"}, tag="admin")
 def create_user(p, body: S.UserIn):
     uid = tabour().commands.create_user(p.branch_id, body.username, body.password, body.role,
-                                        body.display_name, p.actor)
+                                        body.display_name, p.actor, by_role=p.role)
     return jsonify({"id": uid, "username": body.username, "role": body.role}), 201
 
 

@@ -62,10 +62,19 @@ class EmptyIn(Strict):
 
 
 class ServicePatch(Strict):
-    names: dict[VisitorLang, str] | None = None
+    names: dict[VisitorLang, str] | None = Field(None, description="merged with the present names")
     target_wait_minutes: int | None = Field(None, ge=1, le=600)
-    icon: str | None = Field(None, max_length=40)
+    icon: str | None = Field(None, min_length=1, max_length=40)
     active: bool | None = None
+    closed_today: bool | None = Field(None, description="closed for this branch day only")
+    cutoff: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
+                               description="HH:MM local: after it visitors get no ticket of "
+                                           "this service today; null removes it")
+
+    def changes(self) -> dict:
+        """What was sent: ``cutoff: null`` removes the cut-off; other nulls mean "keep"."""
+        sent = self.model_dump(exclude_unset=True)
+        return {k: v for k, v in sent.items() if v is not None or k == "cutoff"}
 
 
 class UserIn(Strict):

@@ -6,11 +6,12 @@ ONE transaction (``writer.py``, ``uow.py``); after the commit the batch reaches
 the read model and the fan-out. A command never raises an HTTP error: it raises
 domain errors with a code.
 
-One module per area: tickets, counters, printing, pairing, dossiers, admin.
+One module per area: tickets, counters, printing, pairing, dossiers, admin, alerts.
 """
 from __future__ import annotations
 
 from .admin import AdminCommands
+from .alerts import AlertCommands
 from .counters import CounterCommands
 from .dossiers import DossierCommands, Deposited
 from .pairing import PairingCommands, TooManyAttempts
@@ -22,7 +23,7 @@ __all__ = ["Commands", "Deposited", "Issued", "PrintTarget", "TooManyAttempts", 
 
 
 class Commands(TicketCommands, CounterCommands, PrintingCommands, PairingCommands,
-               DossierCommands, AdminCommands):
+               DossierCommands, AdminCommands, AlertCommands):
     def __init__(self, writer: Writer, estimator, auth, printing, pairing_limiter,
                  dossiers=None):
         self.writer = writer

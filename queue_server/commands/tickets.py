@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 
 from ..db import repo
-from ..engine import lifecycle, numbering
+from ..engine import lifecycle, numbering, schedule
 from ..engine.errors import InvalidTransition, NotAllowed, NotFound
 from ..engine.model import Actor, PriorityClass, Ticket, TicketStatus
 from ..readmodel import presenters
@@ -51,7 +52,10 @@ class TicketCommands:
             service = p.service_by_prefix(service_prefix)
             if service is None:
                 raise NotFound("service_not_found", service=service_prefix)
-            if channel in VISITOR_CHANNELS and service.active \
+            if channel in VISITOR_CHANNELS and (service.cutoff or p.branch.schedule.set):
+                # opening hours and the service's cut-off: when to come back
+                schedule.check_issue(p.branch.schedule, service, _local(uow.now, p), p.day)
+            if channel in VISITOR_CHANNELS and service.open_on(p.day) \
                     and presenters.staffed(p, service.id) == 0:
                 raise NotAllowed("service_unstaffed", service=service.prefix,
                                  service_name=service.names)
@@ -237,6 +241,10 @@ class TicketCommands:
                     done += 1
             return done
         return self.writer.run(branch_id, step)[0]
+
+
+def _local(now, p):
+    return now.astimezone(ZoneInfo(p.branch.timezone))
 
 
 def _counter_row(p, number: int):

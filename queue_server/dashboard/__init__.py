@@ -1,8 +1,10 @@
-"""The managers' dashboard (/dashboard/): for now the reports page (/dashboard/reports).
+"""The managers' dashboard: the live board (/dashboard/) and the reports page
+(/dashboard/reports).
 
-A normal blueprint with its own templates and static files; the live dashboard will
-live here too. The pages read everything from /api/v1 with the staff token the
-console keeps in sessionStorage (one sign-in per tab, gone when the tab closes).
+A normal blueprint with its own templates and static files. The pages read from
+/api/v1 and Socket.IO (view "dashboard") with the staff token the console keeps in
+sessionStorage (one sign-in per tab, gone when the tab closes). ``live.py`` pushes
+the board's pictures and watches the alerts, off the request path.
 """
 from __future__ import annotations
 
@@ -10,6 +12,12 @@ from flask import Blueprint, render_template
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
                static_folder="static", static_url_path="/static")
+
+
+@bp.get("/")
+def live_page():
+    from .strings import live_strings
+    return render_template("dashboard/live.html", strings=live_strings())
 
 
 @bp.get("/reports")

@@ -5,7 +5,7 @@ write went into building SQL, so the hot path binds parameters only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from ..engine.model import (
     Actor, Counter, CounterState, Event, Policy, PriorityClass, Service, Ticket, TicketStatus,
 )
+from ..engine.schedule import Schedule, ScheduleError
 from . import schema as s
 
 
@@ -27,9 +28,29 @@ class Branch:
     display_languages: list
     policy: Policy
     outcomes: frozenset
+    schedule: Schedule = field(default_factory=Schedule)  # hours, closed days (0007)
+    zones: dict = field(default_factory=dict)  # display zone name -> {name, services, counters}
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("fr") or self.code
+
+
+def zones_from(data) -> dict:
+    """Display zones as stored ([{name, services, counters}]) -> by name."""
+    out = {}
+    for z in data or ():
+        name = str(z.get("name", "")).strip()
+        if name:
+            out[name] = {"name": name, "services": [str(x) for x in z.get("services") or ()],
+                         "counters": [int(x) for x in z.get("counters") or ()]}
+    return out
+
+
+def _schedule(data) -> Schedule:
+    try:
+        return Schedule.from_data(data)
+    except ScheduleError:  # written by the API, checked there: never expected
+        return Schedule()
 
 
 def policy_from(data: dict) -> Policy:
@@ -39,7 +60,8 @@ def policy_from(data: dict) -> Policy:
 
 def _branch(row) -> Branch:
     return Branch(row.id, row.code, row.names, row.timezone, list(row.languages),
-                  list(row.display_languages), policy_from(row.policy), frozenset(row.outcomes))
+                  list(row.display_languages), policy_from(row.policy), frozenset(row.outcomes),
+                  _schedule(row.schedule), zones_from(row.display_zones))
 
 
 _Q_BRANCH = select(s.branches).where(s.branches.c.id == bindparam("id"))
@@ -64,7 +86,8 @@ def branch_by_code(conn: Connection, code: str) -> Branch | None:
 
 def _service(row) -> Service:
     return Service(row.id, row.prefix, row.names, row.target_wait_minutes, row.icon,
-                   bool(row.active), row.prior_minutes, row.prior_sd_minutes)
+                   bool(row.active), row.prior_minutes, row.prior_sd_minutes, row.closed_day,
+                   row.cutoff)
 
 
 _Q_SERVICES = (select(s.services).where(s.services.c.branch_id == bindparam("b"))

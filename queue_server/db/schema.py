@@ -54,6 +54,11 @@ branches = Table(
     Column("policy", JSON, nullable=False),
     Column("outcomes", JSON, nullable=False),  # outcome codes a counter may finish with
     Column("event_seq", Integer, nullable=False, server_default="0"),
+    # opening hours, closed days, special hours (engine/schedule.py); NULL: none set (0007)
+    Column("schedule", JSON, nullable=True),
+    # wall display zones [{name, services, counters}]; NULL: not yet seeded from the
+    # configuration file's [[branch.display]] (0007)
+    Column("display_zones", JSON, nullable=True),
 )
 
 services = Table(
@@ -69,6 +74,10 @@ services = Table(
     # the service time the estimates start from before the day has any (0006)
     Column("prior_minutes", Float, nullable=True),
     Column("prior_sd_minutes", Float, nullable=True),
+    # closed for this one branch day (it reopens at the rollover) and the local time
+    # after which visitors get no more tickets of it that day (0007)
+    Column("closed_day", String(10), nullable=True),
+    Column("cutoff", String(5), nullable=True),
     UniqueConstraint("branch_id", "prefix", name="uq_services_branch_prefix"),
 )
 
@@ -187,6 +196,8 @@ tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=True),
     Column("revoked_at", UTCDateTime, nullable=True),
+    # a device's last socket connection or goodbye (the admin page's "last seen", 0007)
+    Column("last_seen_at", UTCDateTime, nullable=True),
 )
 
 # --- kiosks and receipt printing (migration 0002) ------------------------------
@@ -304,6 +315,28 @@ announcements = Table(
     Column("made_at", UTCDateTime, nullable=False),
     UniqueConstraint("branch_id", "seq", name="uq_announcements_branch_seq"),
 )
+
+# --- alerts (migration 0007) ---------------------------------------------------------
+
+# the managers' alert list: a row per breach, raised, cleared and acknowledged by
+# commands (each an event of the branch); at most one open row per (kind, key)
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("branch_id", ForeignKey("branches.id"), nullable=False),
+    Column("kind", String(40), nullable=False),   # wait_target | counter_paused | ...
+    Column("key", String(120), nullable=False),   # what it is about: a service, a counter
+    Column("data", JSON, nullable=False),         # the figures when it was raised
+    Column("raised_at", UTCDateTime, nullable=False),
+    Column("cleared_at", UTCDateTime, nullable=True),
+    Column("cleared_data", JSON, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", String(120), nullable=True),
+)
+Index("ix_alerts_open", alerts.c.branch_id, alerts.c.kind, alerts.c.key, unique=True,
+      sqlite_where=alerts.c.cleared_at.is_(None),
+      postgresql_where=alerts.c.cleared_at.is_(None))
+Index("ix_alerts_branch_raised", alerts.c.branch_id, alerts.c.raised_at)
 
 # --- reports (migration 0005) ------------------------------------------------------
 

@@ -116,7 +116,7 @@ def _ticket_data(t: Ticket) -> dict:
 
 def issue(service: Service, number: int, day: str, priority: PriorityClass, channel: str,
           language: str, now: datetime, actor: Actor) -> Change:
-    if not service.active:
+    if not service.open_on(day):
         raise NotAllowed("service_closed", service=service.prefix, service_name=service.names)
     ticket = Ticket(
         id=None, service_id=service.id, number=number, code=ticket_code(service.prefix, number),

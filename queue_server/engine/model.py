@@ -70,9 +70,15 @@ class Service:
     # what a visit usually takes before the day has taught it (the branch file)
     prior_minutes: float | None = None
     prior_sd_minutes: float | None = None
+    closed_day: str | None = None  # closed for this branch day only (reopens the next)
+    cutoff: str | None = None  # "HH:MM": visitors' tickets end for the day (schedule.py)
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names.get("fr") or self.prefix
+
+    def open_on(self, day: str) -> bool:
+        """Active, and not closed for this branch day."""
+        return self.active and self.closed_day != day
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,7 @@ class Policy:
     service_time_window: int = 20  # finished tickets used for the mean
     rollover_hour: int = 4  # branch day starts at this local hour
     keep_overnight: bool = False  # keep waiting tickets across the rollover
+    pause_alert_minutes: int = 20  # a counter on a break longer than this raises an alert
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,8 @@ def service_view(p: BranchProjection, svc: Service, now: datetime, est: Estimato
     return {
         "prefix": svc.prefix, "names": svc.names, "icon": svc.icon,
         "target_wait_minutes": svc.target_wait_minutes, "active": svc.active,
-        "open": svc.active and n > 0, "counters_open": n,
+        "closed_today": svc.closed_day == p.day, "cutoff": svc.cutoff,
+        "open": svc.open_on(p.day) and n > 0, "counters_open": n,
         "waiting": p.index.waiting(svc.id),
         "estimated_wait_minutes": est.minutes(p, t, ahead, now),
     }

@@ -23,12 +23,15 @@ from ..engine import numbering
 from ..engine.forecast import Learned
 from ..engine.model import Counter, CounterState, Event, Service, Ticket, TicketStatus
 from ..engine.queue_index import QueueIndex
+from .alerts import ALERT_EVENTS, AlertBook
 
 CALLS_KEPT = 12
 DURATIONS_KEPT = 500
 LIVE = (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.PARKED)
-# event types that change configuration rows (services, counters' skills, the branch)
-CONFIG_EVENTS = frozenset({"service_edited", "counter_configured", "branch_edited"})
+# event types that change configuration rows (services, the branch: its policy, hours,
+# display zones; users' names); a counter's skills travel as its row in the batch
+CONFIG_EVENTS = frozenset({"service_edited", "counter_configured", "branch_edited",
+                           "user_created", "user_edited"})
 CALL_EVENTS = ("ticket_called", "ticket_recalled")
 
 
@@ -81,7 +84,7 @@ class BranchProjection:
     def __init__(self, config: Config, seq: int, counters: list[CounterRow],
                  waiting: list[Ticket], live: list[Ticket], calls: list[Call],
                  durations: dict[int, list[tuple[datetime, float]]], printers: list[dict],
-                 now: datetime):
+                 now: datetime, alerts: list[dict] | None = None):
         self.seq = seq
         self.config = config
         self._services = {s.id: s for s in config.services}
@@ -97,6 +100,7 @@ class BranchProjection:
         self.durations: dict[int, collections.deque] = {
             sid: collections.deque(ds, maxlen=DURATIONS_KEPT) for sid, ds in durations.items()}
         self.printers: dict[str, dict] = {p["name"]: p for p in printers}
+        self.alerts = AlertBook(alerts)  # the managers' alert list (readmodel/alerts.py)
         # what today taught the estimator: service times, arrivals, breaks
         self.learned = self.new_learned(now)
 
@@ -229,6 +233,8 @@ class BranchProjection:
                 seq, "recalled" if e.type == "ticket_recalled" else "called", e.ticket_id,
                 e.data.get("code", ""), e.data.get("counter_number"), e.service_id,
                 e.data.get("language"), e.at))
+        elif e.type in ALERT_EVENTS:
+            self.alerts.apply(e)
         elif e.type == "ticket_finished" and e.service_id is not None:
             served = e.data.get("served_s")
             if served is not None:

@@ -37,6 +37,7 @@ from ..engine.model import Event, TicketStatus
 from .projection import (
     CALLS_KEPT, CONFIG_EVENTS, BranchProjection, Call, Committed, Config,
 )
+from . import alerts as alert_book
 from . import wire
 
 log = logging.getLogger("tabour.readmodel")
@@ -97,6 +98,7 @@ class Projections:
             return p.at(self.clock())
 
     def loaded(self) -> list[int]:
+        """The branches this process holds a projection of."""
         return list(self._by_branch)
 
     def forget(self, branch_id: int) -> None:
@@ -251,7 +253,8 @@ class Projections:
         p = BranchProjection(
             config, seq, repo.load_counter_rows(conn, branch_id),
             repo.waiting_tickets(conn, branch_id), repo.live_tickets(conn, branch_id), calls,
-            _durations(conn, branch_id, now), _printers(conn, branch_id), now)
+            _durations(conn, branch_id, now), _printers(conn, branch_id), now,
+            alert_book.load(conn, branch_id))
         _learn_today(conn, p)
         return p
 

@@ -484,8 +484,7 @@ def today(conn, branch_id: int, now: datetime) -> dict:
     code as the reports (the report of today at the same ``now`` gives the same
     numbers). Bounded by today's tickets and events: cheap enough every few seconds."""
     ctx = context(conn, branch_id, now)
-    fig = compute_days(conn, ctx.branch, ctx.services, ctx.today, ctx.today, now,
-                       hourly=False)[ctx.today]
+    fig = compute_days(conn, ctx.branch, ctx.services, ctx.today, ctx.today, now)[ctx.today]
     st_all = fig.get("all")
     totals = row_of("periods", st_all)
     priority = sum(st.arrivals for (dim, key), st in fig.stats.items()
@@ -494,12 +493,22 @@ def today(conn, branch_id: int, now: datetime) -> dict:
                 if dim == "outcome"}
     transfers = sum(st.transfers_out for (dim, _k), st in fig.stats.items() if dim == "transfer")
     dossiers = _dossiers(dossier_rows(conn, branch_id, ctx.today, ctx.today))
+    # the trend of the day: arrivals and mean wait by local hour of issue, per service
+    rollover = ctx.branch.policy.rollover_hour
+    hours = sorted({k for (dim, k) in fig.stats if dim == "hour"},
+                   key=lambda h: (int(h) - rollover) % 24)
     services = []
     for sv in ctx.services:
         st = fig.stats.get(("service", str(sv.id)), Stats())
+        trend = []
+        for h in hours:
+            hs = fig.stats.get(("hour_service", f"{h}:{sv.id}"), Stats())
+            mean = hs.wait.mean_s()
+            trend.append({"hour": h, "arrivals": hs.arrivals,
+                          "wait_mean_min": None if mean is None else round(mean / 60, 1)})
         services.append({"prefix": sv.prefix, "names": sv.names,
                          "target_min": sv.target_wait_minutes, **row_of("service", st, {
-                             "target_min": sv.target_wait_minutes})})
+                             "target_min": sv.target_wait_minutes}), "trend": trend})
     counters = []
     for cid, (number, name) in sorted(ctx.counters.items(), key=lambda kv: kv[1][0]):
         st = fig.stats.get(("counter", str(cid)), Stats())
@@ -519,6 +528,7 @@ def today(conn, branch_id: int, now: datetime) -> dict:
             "dossiers_deposited": dossiers["deposited"],
             "dossiers_incomplete": dossiers["incomplete"],
         },
+        "hours": hours,
         "services": services,
         "counters": counters,
     }

@@ -14,6 +14,8 @@ Parts (``--only part,part`` runs some):
   printing     ticket render + encode, tap to printed on a virtual network printer
   pages        click to display in Chromium, first announcement audio
   reports      report_year_ms on SQLite and PostgreSQL (reports.py)
+  dashboard    the live dashboard's snapshot at 50 waiting (connect to snapshot, real
+               server), its parts' build costs and today's figures (dashboard.py)
 
 Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
 installed by a dependency would shadow ``python -m tests.bench``.
@@ -40,7 +42,7 @@ PASSWORD = "bench-admin-password"
 BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
 CALLS = 120
-PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports")
+PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard")
 
 
 def bench_config(path: Path) -> None:
@@ -210,6 +212,11 @@ def part_pages(work: Path) -> dict:
 def part_reports(_work: Path) -> dict:
     from bench.reports import measure_reports
     return measure_reports()
+
+
+def part_dashboard(work: Path) -> dict:
+    from bench.dashboard import measure_dashboard
+    return measure_dashboard(work)
 
 
 def main(argv=None) -> int:

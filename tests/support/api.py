@@ -48,6 +48,11 @@ class Api:
         return self.client.post("/api/v1" + path, data=json.dumps(body or {}), headers=headers,
                                 content_type="application/json", **kw)
 
+    def put(self, path: str, body=None, **kw):
+        return self.client.put("/api/v1" + path, data=json.dumps(body or {}),
+                               headers=self._headers(kw.pop("headers", None)),
+                               content_type="application/json", **kw)
+
     def patch(self, path: str, body=None):
         return self.client.patch("/api/v1" + path, data=json.dumps(body or {}),
                                  headers=self._headers(), content_type="application/json")
