@@ -22,6 +22,7 @@ from ..engine.messages import N_, register
 from ..engine.model import SYSTEM, Event
 from ..readmodel import documents
 from ..readmodel.registry import printer_dict
+from .alerts import clear_in, raise_in
 
 PRINTER_STATES = ("online", "offline", "paper_out", "paper_near_end", "cover_open", "error",
                   "unknown")
@@ -33,6 +34,35 @@ RESULTS = ("queued", "retrying", "waiting_paper", "printed", "printed_unconfirme
 FINAL = ("printed", "printed_unconfirmed", "failed", "refused")
 # a job still to print: re-sent to an agent that (re)connects
 OPEN = ("pending", "queued", "retrying", "waiting_paper")
+# a printer in one of these states needs a person (the managers' alert list says so)
+NEEDS_ATTENTION = ("offline", "paper_out", "cover_open", "error")
+
+
+def _paper(job) -> str:
+    """What the visitor holds (or does not): a ticket's code, a receipt's tracking number."""
+    doc = job["document"] or {}
+    return str(doc.get("code") or doc.get("tracking_number") or job["job_id"])
+
+
+def _printer_alert(uow, p, row) -> None:
+    """Paper out, cover open, off or its agent gone: an alert until it is back online."""
+    state = row.state if row.connected else "offline"
+    if state in NEEDS_ATTENTION:
+        raise_in(uow, p, "printer", row.name,
+                 {"printer": row.name, "detail": row.detail or state, "state": state})
+    elif state == "online":
+        clear_in(uow, p, "printer", row.name, {"state": state})
+
+
+def _job_alert(uow, p, job, status: str) -> None:
+    """A job that gave up or that no agent took is an alert (the visitor has no paper);
+    printed at last, the alert clears itself."""
+    if status in ("failed", "refused", "not_taken"):
+        minutes = max(1, round((uow.now - job["created_at"]).total_seconds() / 60))
+        raise_in(uow, p, "print_job", job["job_id"],
+                 {"ticket": _paper(job), "printer": job["printer"], "minutes": minutes})
+    elif status in ("printed", "printed_unconfirmed"):
+        clear_in(uow, p, "print_job", job["job_id"], {"status": status})
 
 register({
     "job_not_taken": N_("No printer agent took this job within %(seconds)s seconds: the "
@@ -150,6 +180,7 @@ class PrintingCommands:
                               data={"job_id": job_id, "printer": printer,
                                     "status": after["status"], "attempts": after["attempts"],
                                     "error": after["error"], "kind": job["kind"]}))
+                _job_alert(uow, p, job, after["status"])
             return job_view(after)
         return self.writer.run(branch_id, step)[0]
 
@@ -192,6 +223,7 @@ class PrintingCommands:
                 uow.add(Event("printer_changed", uow.now, SYSTEM,
                               data={"printer": name, "state": after.state,
                                     "connected": bool(after.connected)}))
+                _printer_alert(uow, p, after)
             return printer_dict(after)
         return self.writer.run(branch_id, step)[0]
 
@@ -226,6 +258,7 @@ class PrintingCommands:
                                     "status": "not_taken", "attempts": job["attempts"],
                                     "error": err, "kind": job["kind"],
                                     "code": "job_not_taken"}))
+                _job_alert(uow, p, job, "not_taken")
             gone = uow.now - timedelta(seconds=cfg.presence_timeout_s)
             silent = list(uow.conn.execute(select(P).where(
                 P.c.branch_id == branch_id, P.c.connected.is_(True), P.c.last_seen_at < gone)))
@@ -237,6 +270,7 @@ class PrintingCommands:
                 uow.printers.append(after)
                 uow.add(Event("printer_changed", uow.now, SYSTEM,
                               data={"printer": row.name, "state": "offline", "connected": False}))
+                _printer_alert(uow, p, uow.conn.execute(select(P).where(P.c.id == row.id)).first())
             return len(stale) + len(silent)
         return self.writer.run(branch_id, step)[0]
 

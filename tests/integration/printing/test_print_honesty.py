@@ -33,6 +33,11 @@ def _paired_kiosk(api: Api, printer: str) -> Api:
                         .get_json()["token"])
 
 
+def _open_alerts(api: Api, kind: str) -> list[str]:
+    return [a["key"] for a in api.get("/dashboard/alerts").get_json()["alerts"]
+            if a["kind"] == kind and a["open"]]
+
+
 def _jobs(api: Api) -> dict:
     return {j["job_id"]: j for j in api.get("/print-jobs").get_json()["jobs"]}
 
@@ -127,8 +132,10 @@ def test_a_printer_off_for_five_minutes(api, tmp_path, tcp_printer):
     assert set(statuses) == {"retrying"}, statuses
     me = kiosk.get("/kiosk/me").get_json()
     assert me["printer_state"]["state"] == "offline"  # the kiosk's banner says so
+    assert _open_alerts(api, "printer") == ["hall"]  # and the managers' alert list
     printer.power_on()
     assert agent.check_status().state == "online"  # back: waiting jobs are due at once
+    assert _open_alerts(api, "printer") == []  # cleared by itself
     assert agent.work_once(now=now[0]) == 1
     assert first["code"] in vp.decode(printer.received, 576).text_lines
     assert _jobs(api)[msg["job_id"]]["status"] == "printed"
@@ -203,6 +210,13 @@ def test_a_job_no_agent_takes_is_not_taken_and_said_so(app, api, clock):
     (changed,) = inbox(sio).wait("print_job_changed", predicate=lambda p: p["job_id"] == job_id)
     assert changed["status"] == "not_taken"
     assert t.commands.sweep_printing(1) == 0  # said once
+    # the managers' alert list says it, in their languages, with the visitor's code
+    alerts = [a for a in api.get("/dashboard/alerts").get_json()["alerts"]
+              if a["kind"] == "print_job" and a["key"] == job_id]
+    assert len(alerts) == 1 and alerts[0]["open"]
+    code = body["ticket"]["code"]
+    assert code in alerts[0]["messages"]["fr"] and "nobody" in alerts[0]["messages"]["fr"]
+    assert "\u2068" + code + "\u2069" in alerts[0]["messages"]["ar"]  # isolated in Arabic
     # an agent that connects later does not print it behind the visitor's back
     bridge = Bridge(api, "nobody")
     assert bridge.pending_messages() == []
