@@ -10,16 +10,16 @@ from __future__ import annotations
 import re
 from xml.sax.saxutils import escape
 
-# ---------------------------------------------------------------------------
-# ANNOUNCEMENT STRINGS -- the only place they live for now.
-# The rest of the product uses gettext catalogs; move these there when the
-# display part gets its catalog. {letters}, {number}, {counter} are filled in.
-# ---------------------------------------------------------------------------
+from printers.catalogs import N_, text
+
+# What is said, in the product's one set of catalogs (queue_server/translations, like the
+# pages and the receipts); {letters}, {number}, {counter} are filled in. The languages
+# espeak-ng voices here (Tamazight has no voice yet: its visitors hear the branch's other
+# languages).
+PHRASE = N_("ticket {letters} {number}, counter {counter}")
+VOICED = ("ar", "fr", "en")
 PHRASE_TEMPLATES: dict[str, str] = {
-    "ar": "التذكرة {letters} {number}، الشباك {counter}",
-    "fr": "ticket {letters} {number}, guichet {counter}",
-    "en": "ticket {letters} {number}, counter {counter}",
-}
+    lang: phrase for lang in VOICED if (phrase := text(PHRASE, lang)) is not None}
 
 # In Arabic speech in Morocco and Algeria, Latin letters are named the French way
 # ("bé", "cé"): the letters of an Arabic phrase are spoken with this voice.

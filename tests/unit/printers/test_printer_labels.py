@@ -22,3 +22,13 @@ def test_minutes_agree_with_the_number():
     assert minutes(2, "ar") == "دقيقتان"
     assert minutes(5, "ar") == "5 دقائق"
     assert minutes(15, "ar") == "15 دقيقة"
+    assert minutes(1, "ar") == "دقيقة واحدة"
+    assert minutes(11, "ar") == "11 دقيقة" and minutes(103, "ar") == "103 دقائق"
+    assert minutes(0, "fr") == "0 minute" and minutes(2, "zgh") == "2 ⵜⵓⵙⴷⵉⴷⵉⵏ"
+
+
+def test_labels_come_from_the_one_catalog():
+    """The receipts, the pages and the announcements share the catalogs: a label the
+    kiosk page translates is printed with the same words."""
+    from printers.catalogs import text
+    assert label("tracking_number", "ar") == text("Tracking number", "ar") == "رقم التتبع"
