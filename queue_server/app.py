@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import i18n, sockets, web
+from . import i18n, security_headers, sockets, web
 from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
@@ -101,6 +101,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(admin_bp)  # /admin/
     _init_displays(app, tabour, settings)
     errors.install(app)
+    security_headers.install(app)  # CSP and friends on every answer
     tabour.sessions = sockets.register(socketio, tabour)
     from . import printer_agents
     printer_agents.register(socketio, tabour)
