@@ -11,13 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
-from ..auth import AuthError
-from ..auth import Principal
+from ..auth import AuthError, Principal
 from ..engine.messages import N_, register
 from .errors import ApiError, validation_error
 
