@@ -77,7 +77,8 @@ def dossier_types(_p, _b):
 
 @route(bp, "/dossiers/check", "POST", "Validate a drop-off before confirming: missing "
        "documents and past deadlines (records nothing)", "dossiers:deposit", DossierIn,
-       {200: "What is missing or late", 404: "Unknown dossier type"}, tag="dossiers",
+       {200: "What is missing or late", 404: "Unknown dossier type",
+        409: "A document code the dossier type does not have"}, tag="dossiers",
        out=R.DossierCheckOut)
 def check_dossier(p, body: DossierIn):
     return jsonify(_d().check(p.branch_id, body.type, body.insured_number, body.national_id,
@@ -87,7 +88,9 @@ def check_dossier(p, body: DossierIn):
 @route(bp, "/dossiers", "POST", "Deposit a dossier (kiosk or counter); prints the receipt",
        "dossiers:deposit", DepositIn,
        {201: "Deposited", 200: "Already deposited for this idempotency key",
-        404: "Unknown dossier type or ticket"}, tag="dossiers", out=R.DepositOut)
+        404: "Unknown dossier type or ticket",
+        409: "A document code the dossier type does not have"}, tag="dossiers",
+       out=R.DepositOut)
 def deposit(p, body: DepositIn):
     t = current_app.extensions["tabour"]
     channel = "kiosk" if p.role == "kiosk" else "counter"
