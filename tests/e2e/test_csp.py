@@ -47,9 +47,9 @@ class Watched:
         self.page.on("response", lambda r: self.documents.append(r)
                      if r.request.resource_type == "document" else None)
 
-    def goto(self, url):
+    def goto(self, url, status=200):
         response = self.page.goto(url)
-        assert response.ok, (url, response.status)
+        assert response.status == status, (url, response.status)
         headers = response.headers
         csp = headers.get("content-security-policy", "")
         assert "script-src 'self'" in csp and "unsafe-inline" not in csp, (url, csp)
@@ -74,10 +74,10 @@ class Watched:
         return found
 
 
-def _one(browser, artifacts, name, url, ready, **kw) -> list[str]:
+def _one(browser, artifacts, name, url, ready, status=200, **kw) -> list[str]:
     w = Watched(browser, artifacts, name, **kw)
     try:
-        w.goto(url)
+        w.goto(url, status)
         ready(w.page)
     finally:
         problems = w.close()
@@ -139,6 +139,12 @@ def test_visitor_pages_under_the_csp(branch, browser, artifacts):
     problems += _one(browser, artifacts, "phone-dossier",
                      f"{server.url}/d/{branch['tracking']}?lang=ar", online,
                      viewport=(390, 844), is_mobile=True)
+
+    for name, path in (("phone-ticket-missing", "/t/nope?lang=fr"),
+                       ("phone-dossier-missing", "/d/2345-6789?lang=ar")):
+        problems += _one(browser, artifacts, name, server.url + path,
+                         lambda p: p.wait_for_selector("h1"), status=404,
+                         viewport=(390, 844), is_mobile=True)
 
     display = admin.post("/devices", {"role": "display", "name": "csp"}).json()["token"]
 
