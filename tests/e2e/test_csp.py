@@ -153,6 +153,8 @@ def test_visitor_pages_under_the_csp(branch, browser, artifacts):
         admin.post("/tickets", {"service": "A", "language": "fr"})
         admin.post("/counters/1/call-next")
         page.wait_for_function("() => window.tabourDisplay.shown.length >= 1")
+        # the call is announced: its audio (same origin) plays under media-src 'self'
+        page.wait_for_function("() => window.tabourDisplay.played.length >= 1")
     problems += _one(browser, artifacts, "display-pairing", server.url + "/display/",
                      lambda p: p.wait_for_selector("#pairing:not([hidden])"),
                      viewport=(1920, 1080))
