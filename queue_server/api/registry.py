@@ -150,10 +150,10 @@ def route(bp, path: str, method: str, summary: str, permission: str | None,
     def wrap(fn):
         @functools.wraps(fn)
         def view(**kwargs):
-            for name, v in kwargs.items():
+            principal = _principal(permission) if permission else None
+            for name, v in kwargs.items():  # a number in the path the database cannot hold
                 if isinstance(v, int) and not 0 <= v <= INT_MAX:
                     raise ApiError(400, "number_out_of_range", name=name, high=INT_MAX)
-            principal = _principal(permission) if permission else None
             parsed = _body(body) if body is not None else None
             return fn(principal, parsed, **kwargs)
         bp.add_url_rule(path, endpoint=fn.__name__, view_func=view, methods=[method])
