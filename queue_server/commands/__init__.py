@@ -16,6 +16,7 @@ from .counters import CounterCommands
 from .dossiers import DossierCommands, Deposited
 from .pairing import PairingCommands, TooManyAttempts
 from .printing import PrintingCommands
+from .sync import SyncCommands
 from .tickets import Issued, PrintTarget, TicketCommands
 from .writer import Writer
 
@@ -23,7 +24,7 @@ __all__ = ["Commands", "Deposited", "Issued", "PrintTarget", "TooManyAttempts", 
 
 
 class Commands(TicketCommands, CounterCommands, PrintingCommands, PairingCommands,
-               DossierCommands, AdminCommands, AlertCommands):
+               DossierCommands, AdminCommands, AlertCommands, SyncCommands):
     def __init__(self, writer: Writer, estimator, auth, printing, pairing_limiter,
                  dossiers=None):
         self.writer = writer
