@@ -364,7 +364,8 @@ class SyncCommands:
         with self.writer.db.write() as conn:
             link = conn.execute(select(site_link).where(site_link.c.branch_id == branch_id)).first()
             events: list[Event] = []
-            if down.get("config"):
+            from ..readmodel.sync import config_of
+            if down.get("config") and down["config"] != config_of(conn, branch_id):
                 _config(conn, branch_id, down["config"])
                 applied["config"] = True
                 events.append(Event("branch_edited", now, actor, data={"from": "centre"}))

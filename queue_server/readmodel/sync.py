@@ -121,19 +121,7 @@ def down(db, branch_id: int, after: int) -> dict:
     """What a site gets from the centre: its configuration, its staff and every decision
     the back office made on its dossiers after ``after`` (the centre's sequence)."""
     with db.read() as conn:
-        b = conn.execute(select(s.branches).where(s.branches.c.id == branch_id)).first()
-        svc = list(conn.execute(select(s.services).where(s.services.c.branch_id == branch_id)
-                                .order_by(s.services.c.position, s.services.c.prefix)))
-        prefix = {r.id: r.prefix for r in svc}
-        skills: dict[int, list] = {}
-        for r in conn.execute(select(s.counter_services).join(
-                s.counters, s.counters.c.id == s.counter_services.c.counter_id)
-                .where(s.counters.c.branch_id == branch_id)
-                .order_by(s.counter_services.c.rank)):
-            skills.setdefault(r.counter_id, []).append(prefix.get(r.service_id))
-        counters = [{"number": r.number, "name": r.name, "services": skills.get(r.id, [])}
-                    for r in conn.execute(select(s.counters).where(
-                        s.counters.c.branch_id == branch_id).order_by(s.counters.c.number))]
+        config = config_of(conn, branch_id)
         users = [{"username": r.username, "password_hash": r.password_hash, "role": r.role,
                   "display_name": r.display_name, "active": bool(r.active)}
                  for r in conn.execute(select(s.users).where(s.users.c.branch_id == branch_id))]
@@ -157,6 +145,27 @@ def down(db, branch_id: int, after: int) -> dict:
                     **{k: _plain(getattr(x, k)) for k in
                        ("received_at", "review_at", "decided_at", "paid_at", "closed_at")}})
         site = conn.execute(select(sites).where(sites.c.branch_id == branch_id)).first()
+    return {"branch": config["code"], "tag": site.tag if site else None,
+            "acked_seq": site.acked_seq if site else 0, "cursor": cursor,
+            "config": config, "users": users,
+            "decisions": sorted(decisions, key=lambda x: x["seq"])}
+
+
+def config_of(conn, branch_id: int) -> dict:
+    """A branch's configuration as it travels down (and as the site compares it)."""
+    b = conn.execute(select(s.branches).where(s.branches.c.id == branch_id)).first()
+    svc = list(conn.execute(select(s.services).where(s.services.c.branch_id == branch_id)
+                            .order_by(s.services.c.position, s.services.c.prefix)))
+    prefix = {r.id: r.prefix for r in svc}
+    skills: dict[int, list] = {}
+    for r in conn.execute(select(s.counter_services).join(
+            s.counters, s.counters.c.id == s.counter_services.c.counter_id)
+            .where(s.counters.c.branch_id == branch_id)
+            .order_by(s.counter_services.c.rank)):
+        skills.setdefault(r.counter_id, []).append(prefix.get(r.service_id))
+    counters = [{"number": r.number, "name": r.name, "services": skills.get(r.id, [])}
+                for r in conn.execute(select(s.counters).where(
+                    s.counters.c.branch_id == branch_id).order_by(s.counters.c.number))]
     config = {
         "code": b.code, "names": b.names, "timezone": b.timezone,
         "languages": list(b.languages), "display_languages": list(b.display_languages),
@@ -168,10 +177,7 @@ def down(db, branch_id: int, after: int) -> dict:
                       "prior_sd_minutes": r.prior_sd_minutes, "cutoff": r.cutoff}
                      for r in svc],
         "counters": counters}
-    return {"branch": b.code, "tag": site.tag if site else None,
-            "acked_seq": site.acked_seq if site else 0, "cursor": cursor,
-            "config": config, "users": users,
-            "decisions": sorted(decisions, key=lambda x: x["seq"])}
+    return config
 
 
 def seed_entry(config: dict) -> dict:

@@ -25,3 +25,107 @@ def valid_insured(n: int) -> str:
     from queue_server.dossiers import ids
     body = f"{10000000 + n:08d}"
     return body + ids.luhn_digit(body)
+
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+class CuttingProxy:
+    """The link between a site and its centre, which the test can break: on the n-th
+    sync batch it cuts the request half-way ("cut_request": the centre never gets it
+    whole), drops the answer after the centre applied it ("cut_response"), or holds the
+    request until told (``hold``: the site process is killed meanwhile), then forwards
+    it and drops the answer. One request per upstream connection (Connection: close)."""
+
+    BATCH = b"POST /api/v1/sync/batches "
+
+    def __init__(self, target_port: int):
+        self.target = ("127.0.0.1", target_port)
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.batches = 0
+        self.rule: tuple[int, str] | None = None
+        self.held = threading.Event()
+        self.release = threading.Event()
+        self.forwarded_bytes = 0
+        self._stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def on_batch(self, n_from_now: int, action: str) -> None:
+        self.rule = (self.batches + n_from_now, action)
+
+    def close(self) -> None:
+        self._stop = True
+        self.release.set()
+        self.sock.close()
+
+    def _accept(self) -> None:
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn) -> None:
+        with conn:
+            f = conn.makefile("rb")
+            while True:
+                line = f.readline()
+                if not line:
+                    return
+                headers, length = [], 0
+                while True:
+                    h = f.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    name = h.split(b":", 1)[0].strip().lower()
+                    if name == b"content-length":
+                        length = int(h.split(b":", 1)[1])
+                    if name != b"connection":
+                        headers.append(h)
+                body = f.read(length) if length else b""
+                action = None
+                if line.startswith(self.BATCH):
+                    self.batches += 1
+                    if self.rule and self.rule[0] == self.batches:
+                        action, self.rule = self.rule[1], None
+                request = line + b"".join(headers) + b"Connection: close\r\n\r\n"
+                if action == "cut_request":
+                    with socket.create_connection(self.target) as up:
+                        up.sendall(request + body[:len(body) // 2])
+                    return  # both connections closed: the request never arrived whole
+                if action == "hold":
+                    self.held.set()
+                    self.release.wait(60)
+                try:
+                    answer = self._forward(request + body)
+                except OSError:
+                    return
+                if action in ("cut_response", "hold"):
+                    return  # the centre applied it; the site never hears
+                head, _, rest = answer.partition(b"\r\n\r\n")
+                head = b"\r\n".join(x for x in head.split(b"\r\n")
+                                    if not x.lower().startswith(b"connection:"))
+                try:
+                    conn.sendall(head + b"\r\nConnection: close\r\n\r\n" + rest)
+                except OSError:
+                    pass
+                return
+
+    def _forward(self, raw: bytes) -> bytes:
+        self.forwarded_bytes += len(raw)
+        with socket.create_connection(self.target, timeout=60) as up:
+            up.sendall(raw)
+            chunks = []
+            while True:
+                got = up.recv(65536)
+                if not got:
+                    break
+                chunks.append(got)
+        return b"".join(chunks)
