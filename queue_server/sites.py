@@ -171,6 +171,10 @@ class SiteLink:
         state = self._get("/api/v1/sync/state")
         acked = int(state["acked_seq"])
         cmd.note_sync(branch_id, acked_seq=acked)
+        link = sync_read.link(self.t.db, branch_id)
+        if link is not None and link.down_seq > int(state.get("cursor", link.down_seq)):
+            # the centre went back in time (restored from a backup): its decisions again
+            cmd.note_sync(branch_id, down_seq=0)
         sent = {"batches": 0, "events": 0, "bytes": 0, "duplicates": 0}
         warnings: list[dict] = []
         resent_from = None

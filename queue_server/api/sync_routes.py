@@ -80,8 +80,10 @@ def sync_state(_p, _b):
     site = sync_read.site_of(_t().db, p.branch_id)
     if site is None:
         raise ApiError(404, "site_not_registered", branch=_code(p.branch_id))
+    with _t().db.read() as conn:
+        cursor = repo.current_seq(conn, p.branch_id)
     return jsonify({"branch": _code(p.branch_id), "acked_seq": site.acked_seq,
-                    "centre_now": _t().clock().isoformat()})
+                    "cursor": cursor, "centre_now": _t().clock().isoformat()})
 
 
 @route(bp, "/sync/batches", "POST", "A site sends a batch of its events (idempotent on the "
