@@ -12,79 +12,17 @@ document brought later at the site reaches the centre as an event of that dossie
 centre's status standing."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 
 import requests
 from sqlalchemy import create_engine, func, select
 
-from queue_server.db import schema as s
 from queue_server.db.sites_schema import site_batches, site_rows, sites as sites_table
-from queue_server.dossiers.schema import dossiers
-from support.server import ROOT, ServerProcess
-from support.sites import SITE, CuttingProxy, centre_config, valid_insured
-
-PASSWORD = "market-day-admin"
-MANAGER = ("nadia", "nadia-password-1")
-KEPT = ("ticket_", "counter_", "dossier_")
-
-
-def run(env: dict, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "run.py"), *args], cwd=ROOT,
-                          env={**os.environ, **env}, capture_output=True, text=True,
-                          timeout=120)
-
-
-def auth(token):
-    return {"Authorization": f"Bearer {token}"}
-
-
-class Http:
-    def __init__(self, server: ServerProcess, token: str):
-        self.base = server.url + "/api/v1"
-        self.h = auth(token)
-
-    def post(self, path, body=None, ok=(200, 201)):
-        r = requests.post(self.base + path, json=body or {}, headers=self.h, timeout=60)
-        if ok:
-            assert r.status_code in ok, (path, r.status_code, r.text)
-        return r
-
-    def get(self, path, **params):
-        r = requests.get(self.base + path, params=params, headers=self.h, timeout=30)
-        assert r.status_code == 200, (path, r.status_code, r.text)
-        return r.json()
-
-
-def counts(url: str) -> dict:
-    """What a database holds of the site's branch."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            b = conn.execute(select(s.branches.c.id).where(s.branches.c.code == SITE)).scalar()
-            events = conn.execute(select(s.events.c.type, s.events.c.data).where(
-                s.events.c.branch_id == b)).all()
-            return {
-                "tickets": sorted(conn.execute(select(s.tickets.c.day, s.tickets.c.code,
-                                                      s.tickets.c.status)
-                                               .where(s.tickets.c.branch_id == b)).all()),
-                "dossiers": sorted(conn.execute(select(dossiers.c.tracking, dossiers.c.status)
-                                                .where(dossiers.c.branch_id == b)).all()),
-                "events": events,
-                "seq": conn.execute(select(s.branches.c.event_seq)
-                                    .where(s.branches.c.id == b)).scalar(),
-                "branch_id": b,
-            }
-    finally:
-        engine.dispose()
-
-
-def site_events(c: dict) -> list[str]:
-    return [t for t, _d in c["events"] if t.startswith(KEPT) and t not in (
-        "counter_configured", "dossier_centre_decision")]
-
+from support.server import ServerProcess
+from support.sites import (
+    MANAGER, PASSWORD, SITE, CuttingProxy, Http, centre_config, counts, run, site_events,
+    valid_insured,
+)
 
 def test_a_market_day_offline_then_synced_with_nothing_lost_or_doubled(tmp_path, pg_databases):
     cfg = centre_config(tmp_path / "branches.toml")
