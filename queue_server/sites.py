@@ -108,6 +108,7 @@ class SiteLink:
         self.timeout = timeout
         self.batch_events = batch_events
         self._lock = threading.Lock()
+        self.received_bytes = 0  # answers of the centre's GETs (the bench reads it)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {token}"
 
@@ -133,6 +134,7 @@ class SiteLink:
             raise SyncFailed(f"the centre is unreachable ({exc.__class__.__name__})",
                              "centre_unreachable") from None
         _raise_for(r)
+        self.received_bytes += len(r.content)
         return r.json()
 
     def _post(self, path: str, body: bytes):
