@@ -164,10 +164,13 @@ def _link():
     return link
 
 
-@route(bp, "/site/status", "GET", "At a site: when it last synced and what is pending",
-       "admin:read", tag="sites")
+@route(bp, "/site/status", "GET", "At a site: when it last synced and what is pending "
+       "({\"site\": false} on a server that is not a site)", "admin:read", tag="sites")
 def site_status(_p, _b):
-    return jsonify(_link().status())
+    link = getattr(_t(), "site", None)
+    if link is None:
+        return jsonify({"site": False})
+    return jsonify({"site": True, **link.status()})
 
 
 @route(bp, "/site/sync", "POST", "At a site: sync with the centre now", "config:write",
@@ -180,7 +183,7 @@ def site_sync(_p, _b):
     except SyncFailed as exc:
         raise ApiError(502 if exc.code == "centre_unreachable" else 409, "sync_failed",
                        reason=str(exc)) from None
-    return jsonify({"result": result, "status": link.status()})
+    return jsonify({"result": result, "status": {"site": True, **link.status()}})
 
 
 @route(bp, "/dossiers/<tracking>/documents", "POST", "Documents a visitor brought after the "

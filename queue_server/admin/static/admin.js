@@ -340,7 +340,7 @@
   }
   function loadSync() {
     return api("GET", "/site/status").then(function (res) {
-      if (!res.ok) return;
+      if (!res.ok || !res.body.site) return;
       $("sync-tab").hidden = false;
       renderSync(res.body);
     });

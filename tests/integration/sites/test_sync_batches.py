@@ -55,7 +55,7 @@ class Pair:
             r = self.staff.post("/tickets", {"service": "AB"[i % 2], "language": "fr"})
             assert r.status_code == 201, r.get_json()
             self.site_clock.advance(minutes=1)
-        for n in (1, 2):
+        for n in (1, 2)[:tickets]:
             assert self.staff.post(f"/counters/{n}/call-next").status_code == 200
         for i in range(dossiers):
             r = self.staff.post("/dossiers", {
@@ -202,3 +202,35 @@ def test_a_site_clock_hours_wrong_keeps_its_times_and_its_order_with_a_warning(
         assert skew == 3 * 3600
     finally:
         pair.close()
+
+
+def test_the_sites_admin_page_shows_its_sync_and_a_centre_is_not_a_site(pair):
+    pair.work(tickets=2, dossiers=0)
+    status = pair.staff.get("/site/status").get_json()
+    assert status["site"] is True and status["pending_events"] > 0
+    assert status["last_sync_at"] is None and status["tag"] == pair.tag
+    page = pair.site.test_client().get("/admin/").get_data(as_text=True)
+    assert 'id="sync-tab"' in page and 'id="sync-now"' in page
+    assert pair.admin.get("/site/status").get_json() == {"site": False}
+    r = pair.admin.post("/site/sync")
+    assert r.status_code == 404 and error(r)["code"] == "not_a_site"
+    # the centre's list of its sites
+    listed = pair.admin.get("/sites").get_json()["sites"]
+    assert [x["branch"] for x in listed] == [SITE] and listed[0]["acked_seq"] == 0
+
+
+def test_documents_brought_later_change_the_missing_list_not_the_status(pair):
+    pair.work(tickets=0, dossiers=1)
+    listed = pair.staff.get("/dossiers").get_json()["dossiers"]
+    tracking_no = listed[0]["tracking"]
+    assert pair.send(pair.batch()).status_code == 200
+    r = pair.staff.post(f"/dossiers/{tracking_no}/documents", {"documents": ["bank_details"]})
+    assert r.status_code == 200 and "bank_details" not in r.get_json()["missing"]
+    r = pair.staff.post(f"/dossiers/{tracking_no}/documents", {"documents": ["passport"]})
+    assert r.status_code == 409 and error(r)["code"] == "unknown_documents"
+    first = pair.centre_counts()["acked"] + 1
+    assert pair.send(pair.batch(first=first)).status_code == 200
+    with pair.centre.extensions["tabour"].db.read() as conn:
+        row = conn.execute(select(dossiers.c.status, dossiers.c.missing).where(
+            dossiers.c.tracking == tracking_no)).first()
+    assert row.status == "deposited" and "bank_details" not in row.missing
