@@ -90,6 +90,12 @@ DECISIONS = ("dossier_received", "dossier_in_review", "dossier_incomplete",
              "dossier_accepted", "dossier_paid", "dossier_closed", "dossier_rejected")
 
 
+_U_TICKET_SYNC = (update(s.tickets).where(s.tickets.c.id == bindparam("c_id"))
+                  .values(version=s.tickets.c.version + 1,
+                          **{f: bindparam(f) for f in (*TICKET_FIELDS, "service_id",
+                                                       "counter_id", "target_counter_id")}))
+
+
 def parse_time(value):
     if value is None:
         return None
@@ -226,46 +232,49 @@ class SyncCommands:
         def counter_of(site_id):
             return None if site_id is None else ctr.get(int(site_id))
 
-        def mapped(kind, site_id, centre_id):
-            conn.execute(insert(site_rows).values(
-                branch_id=branch_id, kind=kind, site_id=site_id, centre_id=centre_id,
-                first_synced_at=now, synced_at=now))
-            maps[kind][site_id] = centre_id
-
         touched = {"ticket": [], "dossier": []}
         days: set[str] = set()
+        fresh, stale = [], []
         for raw in payload.get("tickets", []):
             row = _times(raw)
-            site_id = int(row["id"])
             values = {f: row.get(f) for f in TICKET_FIELDS}
             values.update(service_id=service_of(row["service_id"]),
                           counter_id=counter_of(row.get("counter_id")),
                           target_counter_id=counter_of(row.get("target_counter_id")))
             days.add(values["day"])
+            site_id = int(row["id"])
             centre_id = maps["ticket"].get(site_id)
             if centre_id is None:
-                centre_id = conn.execute(insert(s.tickets).values(
-                    branch_id=branch_id, **values).returning(s.tickets.c.id)).scalar_one()
-                mapped("ticket", site_id, centre_id)
+                fresh.append((site_id, values))
             else:  # the site's queue belongs to the site: its latest state
-                conn.execute(update(s.tickets).where(s.tickets.c.id == centre_id)
-                             .values(version=s.tickets.c.version + 1, **values))
+                stale.append({"c_id": centre_id, **values})
                 touched["ticket"].append(site_id)
+        # a few statements per batch, not a few per row: one round trip each
+        if fresh:
+            got = conn.execute(insert(s.tickets).values(branch_id=branch_id).returning(
+                s.tickets.c.id, sort_by_parameter_order=True), [v for _i, v in fresh]).all()
+            self._mapped(conn, branch_id, "ticket", maps,
+                         [(i, r.id) for (i, _v), r in zip(fresh, got)], now)
+        if stale:
+            conn.execute(_U_TICKET_SYNC, stale)
+        fresh = []
         for raw in payload.get("dossiers", []):
             row = _times(raw)
             site_id = int(row["id"])
-            centre_id = maps["dossier"].get(site_id)
-            if centre_id is None:
+            if maps["dossier"].get(site_id) is None:
                 values = {f: row.get(f) for f in DOSSIER_FIELDS}
                 values["ticket_id"] = maps["ticket"].get(row.get("ticket_id")) \
                     if row.get("ticket_id") is not None else None
-                centre_id = conn.execute(insert(d).values(branch_id=branch_id, **values)
-                                         .returning(d.c.id)).scalar_one()
-                mapped("dossier", site_id, centre_id)
+                fresh.append((site_id, values))
             else:
                 # the centre's review status wins: a synced dossier changes at the centre
                 # only through the events the site records about it (documents brought)
                 touched["dossier"].append(site_id)
+        if fresh:
+            got = conn.execute(insert(d).values(branch_id=branch_id).returning(
+                d.c.id, sort_by_parameter_order=True), [v for _i, v in fresh]).all()
+            self._mapped(conn, branch_id, "dossier", maps,
+                         [(i, r.id) for (i, _v), r in zip(fresh, got)], now)
         for kind, ids in touched.items():
             if ids:
                 conn.execute(update(site_rows).where(
@@ -321,6 +330,13 @@ class SyncCommands:
             conn.execute(delete(report_days).where(report_days.c.branch_id == branch_id,
                                                    report_days.c.day.in_(sorted(days))))
         return stored
+
+    @staticmethod
+    def _mapped(conn, branch_id: int, kind: str, maps: dict, pairs: list, now) -> None:
+        conn.execute(insert(site_rows), [
+            {"branch_id": branch_id, "kind": kind, "site_id": site_id, "centre_id": centre_id,
+             "first_synced_at": now, "synced_at": now} for site_id, centre_id in pairs])
+        maps[kind].update(pairs)
 
     @staticmethod
     def _documents_brought(conn, data: dict) -> None:
