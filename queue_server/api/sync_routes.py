@@ -151,6 +151,31 @@ def revoke_site(p, _b, code):
     return jsonify({"revoked": site.token_id, "branch": code})
 
 
+def _site_branch(p, code):
+    with _t().db.read() as conn:
+        b = repo.branch_by_code(conn, code)
+    if b is None or sync_read.site_of(_t().db, b.id) is None:
+        raise ApiError(404, "site_not_registered", branch=code)
+    if p.branch_id != b.id and p.role != "admin":
+        raise AuthError("role_forbidden", 403, role=p.role, permission="devices:manage")
+    return b
+
+
+@route(bp, "/sites/<code>/devices", "GET", "A site's own devices, as its last sync listed "
+       "them", "devices:manage", tag="sites")
+def site_devices(p, _b, code):
+    return jsonify({"devices": sync_read.devices_of(_t().db, _site_branch(p, code).id)})
+
+
+@route(bp, "/sites/<code>/devices/<int:site_token_id>/revoke", "POST", "Revoke one of a "
+       "site's devices: done at the site's next sync", "devices:manage",
+       responses={200: "Asked", 404: "No such site or device"}, tag="sites")
+def revoke_site_device(p, _b, code, site_token_id: int):
+    b = _site_branch(p, code)
+    _t().commands.revoke_site_device(b.id, site_token_id, p.actor)
+    return jsonify({"asked": site_token_id, "branch": code})
+
+
 @route(bp, "/sites", "GET", "The sites: what each sent, when, its clock", "devices:manage",
        tag="sites")
 def list_sites(_p, _b):

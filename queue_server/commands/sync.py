@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import repo
 from ..db import schema as s
-from ..db.sites_schema import site_batches, site_link, site_rows, sites
+from ..db.sites_schema import site_batches, site_devices, site_link, site_rows, sites
 from ..dossiers import store, tracking
 from ..dossiers.schema import dossiers as d
 from ..engine import syncrules
@@ -291,6 +291,8 @@ class SyncCommands:
                 updated_at=parse_time(raw.get("updated_at")),
                 version=s.counters.c.version + 1))
 
+        self._devices(conn, branch_id, payload.get("devices") or [], now)
+
         kept: list[Event] = []
         for e in payload["events"]:
             if int(e["seq"]) <= acked:
@@ -350,6 +352,34 @@ class SyncCommands:
         conn.execute(update(d).where(d.c.id == data["dossier_id"])
                      .values(declared=declared, missing=missing))
 
+    @staticmethod
+    def _devices(conn, branch_id: int, devices: list, now) -> None:
+        known = {r.site_token_id for r in conn.execute(select(site_devices.c.site_token_id)
+                 .where(site_devices.c.branch_id == branch_id))}
+        for dev in devices:
+            values = {"role": str(dev["role"])[:16], "name": str(dev["name"])[:120],
+                      "revoked_at": parse_time(dev.get("revoked_at")), "synced_at": now}
+            if int(dev["id"]) in known:
+                conn.execute(update(site_devices).where(
+                    site_devices.c.branch_id == branch_id,
+                    site_devices.c.site_token_id == int(dev["id"])).values(**values))
+            else:
+                conn.execute(insert(site_devices).values(
+                    branch_id=branch_id, site_token_id=int(dev["id"]), **values))
+
+    def revoke_site_device(self, branch_id: int, site_token_id: int, actor: Actor) -> None:
+        """The centre asks a site to revoke one of its devices (done at its next sync)."""
+        now = self.writer.clock()
+        with self.writer.db.write() as conn:
+            done = conn.execute(update(site_devices).where(
+                site_devices.c.branch_id == branch_id,
+                site_devices.c.site_token_id == site_token_id).values(revoke_asked_at=now))
+            if done.rowcount != 1:
+                raise NotFound("device_not_found", token_id=site_token_id)
+            repo.append_events(conn, branch_id, [Event(
+                "site_device_revoke_asked", now, actor,
+                data={"site_token_id": site_token_id})])
+
     def note_pull(self, branch_id: int) -> None:
         with self.writer.db.write() as conn:
             conn.execute(update(sites).where(sites.c.branch_id == branch_id)
@@ -376,7 +406,7 @@ class SyncCommands:
     def apply_down(self, branch_id: int, down: dict, actor: Actor) -> dict:
         """The centre's word on the site's branch: configuration, users, decisions."""
         now = self.writer.clock()
-        applied = {"decisions": 0, "users": 0, "config": False}
+        applied = {"decisions": 0, "users": 0, "config": False, "devices_revoked": 0}
         with self.writer.db.write() as conn:
             link = conn.execute(select(site_link).where(site_link.c.branch_id == branch_id)).first()
             events: list[Event] = []
@@ -412,12 +442,22 @@ class SyncCommands:
             if down.get("cursor") is not None:
                 conn.execute(update(site_link).where(site_link.c.branch_id == branch_id)
                              .values(down_seq=int(down["cursor"])))
+            revoked = []
             if down.get("revoked_site_tokens"):
-                conn.execute(update(s.tokens).where(
+                revoked = [r.id for r in conn.execute(select(s.tokens.c.id).where(
                     s.tokens.c.branch_id == branch_id, s.tokens.c.revoked_at.is_(None),
-                    s.tokens.c.id.in_([int(x) for x in down["revoked_site_tokens"]]))
-                    .values(revoked_at=now))
+                    s.tokens.c.kind == "device", s.tokens.c.role != "site",
+                    s.tokens.c.id.in_([int(x) for x in down["revoked_site_tokens"]])))]
+            if revoked:
+                conn.execute(update(s.tokens).where(s.tokens.c.id.in_(revoked))
+                             .values(revoked_at=now))
+                # every process of the site forgets them (auth.on_batch)
+                events += [Event("device_revoked", now, actor,
+                                 data={"token_id": x, "from": "centre"}) for x in revoked]
+                applied["devices_revoked"] = len(revoked)
             repo.append_events(conn, branch_id, events)
+        for x in revoked:
+            self.auth.forget(token_id=x)
         self.writer.projections.forget(branch_id)
         return applied
 

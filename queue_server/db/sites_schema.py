@@ -57,6 +57,20 @@ site_rows = Table(
 )
 Index("ix_site_rows_centre", site_rows.c.kind, site_rows.c.centre_id, unique=True)
 
+# the site's own devices (kiosks, displays, printer agents paired at the site), as its last
+# batch listed them; the centre's admin may ask for one to be revoked (it is, at the
+# site's next sync)
+site_devices = Table(
+    "site_devices", metadata,
+    Column("branch_id", ForeignKey("branches.id"), primary_key=True),
+    Column("site_token_id", Integer, primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=True),  # at the site
+    Column("revoke_asked_at", UTCDateTime, nullable=True),  # by the centre
+    Column("synced_at", UTCDateTime, nullable=False),
+)
+
 site_link = Table(
     "site_link", metadata,
     Column("branch_id", ForeignKey("branches.id"), primary_key=True),

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from ..db import repo
 from ..db import schema as s
-from ..db.sites_schema import site_batches, site_link, site_rows, sites
+from ..db.sites_schema import site_batches, site_devices, site_link, site_rows, sites
 from ..dossiers.schema import dossiers as d
 from ..engine import syncrules
 
@@ -92,7 +92,12 @@ def build_batch(db, branch_id: int, first: int, last: int) -> dict:
         services = {str(r.id): r.prefix for r in conn.execute(
             select(s.services.c.id, s.services.c.prefix)
             .where(s.services.c.branch_id == branch_id))}
-    return {"branch": branch.code, "first_seq": first, "last_seq": last, "events": events,
+        devices = [{"id": r.id, "role": r.role, "name": r.name,
+                    "revoked_at": _plain(r.revoked_at)}
+                   for r in conn.execute(select(s.tokens).where(
+                       s.tokens.c.branch_id == branch_id, s.tokens.c.kind == "device",
+                       s.tokens.c.role != "site").order_by(s.tokens.c.id))]
+    return {"devices": devices, "branch": branch.code, "first_seq": first, "last_seq": last, "events": events,
             "tickets": tickets, "dossiers": dossiers, "counter_rows": counter_rows,
             "services": services,
             "counters_by_id": {str(c["id"]): c["number"] for c in counter_rows}}
@@ -145,7 +150,11 @@ def down(db, branch_id: int, after: int) -> dict:
                     **{k: _plain(getattr(x, k)) for k in
                        ("received_at", "review_at", "decided_at", "paid_at", "closed_at")}})
         site = conn.execute(select(sites).where(sites.c.branch_id == branch_id)).first()
-    return {"branch": config["code"], "tag": site.tag if site else None,
+        revoke = [r.site_token_id for r in conn.execute(select(site_devices.c.site_token_id)
+                  .where(site_devices.c.branch_id == branch_id,
+                         site_devices.c.revoke_asked_at.is_not(None),
+                         site_devices.c.revoked_at.is_(None)))]
+    return {"revoked_site_tokens": revoke, "branch": config["code"], "tag": site.tag if site else None,
             "acked_seq": site.acked_seq if site else 0, "cursor": cursor,
             "config": config, "users": users,
             "decisions": sorted(decisions, key=lambda x: x["seq"])}
@@ -212,6 +221,17 @@ def sites_overview(db) -> list[dict]:
                         "clock_off": r.clock_skew_s is not None
                         and syncrules.clock_off(r.clock_skew_s)})
         return out
+
+
+def devices_of(db, branch_id: int) -> list[dict]:
+    """A site's devices as its last batch listed them (the centre's admin page, API)."""
+    with db.read() as conn:
+        return [{"site_token_id": r.site_token_id, "role": r.role, "name": r.name,
+                 "revoked": r.revoked_at is not None,
+                 "revoke_asked_at": _plain(r.revoke_asked_at), "synced_at": _plain(r.synced_at)}
+                for r in conn.execute(select(site_devices).where(
+                    site_devices.c.branch_id == branch_id)
+                    .order_by(site_devices.c.site_token_id))]
 
 
 def arrived(conn, kind: str, centre_id: int):

@@ -234,3 +234,29 @@ def test_documents_brought_later_change_the_missing_list_not_the_status(pair):
         row = conn.execute(select(dossiers.c.status, dossiers.c.missing).where(
             dossiers.c.tracking == tracking_no)).first()
     assert row.status == "deposited" and "bank_details" not in row.missing
+
+
+def test_the_centre_revokes_a_sites_device_at_its_next_sync(pair):
+    kiosk = pair.staff.device("kiosk", "souk kiosk")
+    assert kiosk.get("/services").status_code == 200
+    pair.work(tickets=1, dossiers=0)
+    assert pair.send(pair.batch()).status_code == 200
+    listed = pair.admin.get(f"/sites/{SITE}/devices").get_json()["devices"]
+    mine = [x for x in listed if x["name"] == "souk kiosk"]
+    assert len(mine) == 1 and mine[0]["role"] == "kiosk" and not mine[0]["revoked"]
+    r = pair.admin.post(f"/sites/{SITE}/devices/{mine[0]['site_token_id']}/revoke")
+    assert r.status_code == 200
+    r = pair.admin.post(f"/sites/{SITE}/devices/99999/revoke")
+    assert r.status_code == 404 and error(r)["code"] == "device_not_found"
+    down = pair.link.get("/sync/down").get_json()
+    assert down["revoked_site_tokens"] == [mine[0]["site_token_id"]]
+    got = pair.t.commands.apply_down(pair.t.site.branch_id, down, sites.SYNC_ACTOR)
+    assert got["devices_revoked"] == 1
+    r = kiosk.get("/services")
+    assert r.status_code == 401 and error(r)["code"] == "token_invalid"
+    # the next batch tells the centre it is done
+    first = pair.centre_counts()["acked"] + 1
+    assert pair.send(pair.batch(first=first)).status_code == 200
+    listed = pair.admin.get(f"/sites/{SITE}/devices").get_json()["devices"]
+    assert [x["revoked"] for x in listed if x["name"] == "souk kiosk"] == [True]
+    assert pair.link.get("/sync/down").get_json()["revoked_site_tokens"] == []

@@ -63,6 +63,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_site_rows_centre', 'site_rows', ['kind', 'centre_id'], unique=True)
     op.create_table(
+        'site_devices',
+        sa.Column('branch_id', sa.Integer(), nullable=False),
+        sa.Column('site_token_id', sa.Integer(), nullable=False),
+        sa.Column('role', sa.String(length=16), nullable=False),
+        sa.Column('name', sa.String(length=120), nullable=False),
+        sa.Column('revoked_at', UTC(), nullable=True),
+        sa.Column('revoke_asked_at', UTC(), nullable=True),
+        sa.Column('synced_at', UTC(), nullable=False),
+        sa.ForeignKeyConstraint(['branch_id'], ['branches.id'],
+                                name=op.f('fk_site_devices_branch_id_branches')),
+        sa.PrimaryKeyConstraint('branch_id', 'site_token_id', name=op.f('pk_site_devices')),
+    )
+    op.create_table(
         'site_link',
         sa.Column('branch_id', sa.Integer(), nullable=False),
         sa.Column('centre_url', sa.String(length=300), nullable=False),
@@ -81,6 +94,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('site_link')
+    op.drop_table('site_devices')
     op.drop_index('ix_site_rows_centre', table_name='site_rows')
     op.drop_table('site_rows')
     op.drop_table('site_batches')
