@@ -28,6 +28,8 @@ register({
                      "(run.py site-join)."),
     "sync_failed": N_("The sync stopped: %(reason)s"),
     "sync_after": N_("after is a sequence number (0 or more)."),
+    "centre_unreachable": N_("The centre is unreachable: the day stays here and is sent at "
+                             "the next sync."),
 })
 
 
@@ -206,8 +208,9 @@ def site_sync(_p, _b):
     try:
         result = link.sync()
     except SyncFailed as exc:
-        raise ApiError(502 if exc.code == "centre_unreachable" else 409, "sync_failed",
-                       reason=str(exc)) from None
+        if exc.code == "centre_unreachable":
+            raise ApiError(502, "centre_unreachable") from None
+        raise ApiError(409, "sync_failed", reason=str(exc)) from None
     return jsonify({"result": result, "status": {"site": True, **link.status()}})
 
 

@@ -17,6 +17,7 @@ from ..db import schema as s
 from ..db.sites_schema import site_batches, site_devices, site_link, site_rows, sites
 from ..dossiers.schema import dossiers as d
 from ..engine import syncrules
+from .presenters import local_iso
 
 DECISIONS = ("dossier_received", "dossier_in_review", "dossier_incomplete",
              "dossier_accepted", "dossier_paid", "dossier_closed", "dossier_rejected")
@@ -108,10 +109,13 @@ def site_status(db, branch_id: int) -> dict | None:
     row = link(db, branch_id)
     if row is None:
         return None
+    with db.read() as conn:
+        tz = repo.load_branch(conn, branch_id).timezone
     return {"centre": row.centre_url, "tag": row.tag, "acked_seq": row.acked_seq,
             "pending_events": pending(db, branch_id, row.acked_seq),
-            "last_sync_at": _plain(row.last_sync_at),
-            "last_attempt_at": _plain(row.last_attempt_at), "last_error": row.last_error,
+            # in the branch's own time, as every staff page shows times
+            "last_sync_at": local_iso(row.last_sync_at, tz),
+            "last_attempt_at": local_iso(row.last_attempt_at, tz), "last_error": row.last_error,
             "last_result": row.last_result, "down_seq": row.down_seq}
 
 

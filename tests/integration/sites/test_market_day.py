@@ -88,7 +88,7 @@ def test_a_market_day_offline_then_synced_with_nothing_lost_or_doubled(tmp_path,
 
         # no centre: the sync says so, and the day is kept
         r = staff.post("/site/sync", ok=(502,))
-        assert r.json()["error"]["code"] == "sync_failed"
+        assert r.json()["error"]["code"] == "centre_unreachable"
         status = staff.get("/site/status")
         assert status["pending_events"] > 100 and "unreachable" in status["last_error"]
         assert status["last_sync_at"] is None
