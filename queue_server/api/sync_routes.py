@@ -97,10 +97,13 @@ def sync_batch(_p, body: BatchIn):
     p = _site("sync:push")
     own = _code(p.branch_id)
     branch = body.payload.get("branch")
-    if branch != own:
-        raise AuthError("sync_other_branch", 403, own=own, branch=str(branch))
     if body.site_now.tzinfo is None:
         raise ApiError(400, "sync_malformed", problem="site_now needs its time zone")
+    if not isinstance(branch, str) or not branch:
+        raise ApiError(400, "sync_malformed", problem="payload.branch (the site's code) is "
+                                                      "missing")
+    if branch != own:
+        raise AuthError("sync_other_branch", 403, own=own, branch=branch)
     answer = _t().commands.apply_batch(p.branch_id, body.site_now, body.checksum,
                                        body.payload)
     from ..sites import clock_warning

@@ -21,7 +21,7 @@ import secrets
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from ..db import repo
 from ..db import schema as s
@@ -195,6 +195,13 @@ class SyncCommands:
         except IntegrityError as exc:
             raise Conflict("sync_conflict", problem=str(exc.orig).splitlines()[0][:200]) \
                 from None
+        except DataError as exc:  # a value the column cannot hold (PostgreSQL)
+            raise SyncRefused("sync_malformed",
+                              problem=str(exc.orig).splitlines()[0][:200]) from None
+        except StatementError as exc:
+            if isinstance(exc, DBAPIError):
+                raise  # the database itself (down, restarting): 503 like any request
+            raise SyncRefused("sync_malformed", problem=str(exc.orig)[:200]) from None
         self.writer.projections.forget(branch_id)  # rebuilt from the database when read
         log.info("site batch %s..%s of branch %s applied (%d events kept, clock %+ds)",
                  first, last, branch_id, len(stored), skew)

@@ -260,3 +260,36 @@ def test_the_centre_revokes_a_sites_device_at_its_next_sync(pair):
     listed = pair.admin.get(f"/sites/{SITE}/devices").get_json()["devices"]
     assert [x["revoked"] for x in listed if x["name"] == "souk kiosk"] == [True]
     assert pair.link.get("/sync/down").get_json()["revoked_site_tokens"] == []
+
+
+def test_a_malformed_batch_is_refused_with_what_is_wrong_and_nothing_applied(pair):
+    pair.work(tickets=2, dossiers=0)
+    before = pair.centre_counts()
+    cases = []
+    bad = pair.batch()
+    bad["events"][0]["at"] = "yesterday"
+    cases.append(bad)
+    bad = pair.batch()
+    del bad["tickets"][0]["code"]
+    bad["tickets"][0]["issued_at"] = "2026-11-23T08:30:00"  # no time zone
+    cases.append(bad)
+    bad = pair.batch()
+    bad["events"] = bad["events"][1:]  # not the run it says
+    cases.append(bad)
+    bad = pair.batch()
+    bad["tickets"][0]["service_id"] = 9999  # a service the centre does not know
+    cases.append(bad)
+    for payload in cases:
+        r = pair.send(payload)
+        assert r.status_code == 400, r.get_json()
+        assert error(r)["code"] == "sync_malformed" and "Nothing was applied" in \
+            error(r)["message"]
+    for body in ({"site_now": "2026-11-23T08:30:00+00:00", "checksum": "0" * 64,
+                  "payload": {}},
+                 {"site_now": "2026-11-23T08:30:00", "checksum": "0" * 64,
+                  "payload": {"branch": SITE}},
+                 {"site_now": "now", "checksum": "0", "payload": []}):
+        r = pair.link.post("/sync/batches", body)
+        assert r.status_code == 400, r.get_json()
+    assert pair.centre_counts() == before
+    assert pair.send(pair.batch()).status_code == 200
