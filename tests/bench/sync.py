@@ -5,7 +5,8 @@ The centre is a real server process on PostgreSQL; the site is the app in this p
 SQLite (its day made through the API by Flask's test client, then its ``SiteLink`` talks
 HTTP to the centre). Figures:
 
-- ``sync_day_s``, ``sync_day_bytes_up`` / ``_down``, ``sync_day_batches``: one busy day
+- ``sync_day_s``, ``sync_day_bytes_up`` (gzip, on the wire; ``_uncompressed``: the JSON)
+  / ``_down``, ``sync_day_batches``: one busy day
   (1,500 tickets called, served or not, 50 dossiers) from nothing at the centre;
 - ``sync_resume_s``: the same day to a second centre, the link cut in the middle of a
   batch half-way; the time of the sync that resumes and finishes it, and what it sent.
@@ -143,7 +144,9 @@ def measure_sync(work: Path, tickets: int = 1500, dossiers: int = 50) -> dict:
         return {"sync": {
             "day": day, "make_day_s": round(make_s, 1),
             "sync_day_s": {"max": round(day_s, 3), "n": 1},
-            "sync_day_bytes_up": full["sent"]["bytes"], "sync_day_bytes_down": down_bytes,
+            "sync_day_bytes_up": full["sent"]["bytes"],
+            "sync_day_bytes_up_uncompressed": full["sent"]["json_bytes"],
+            "sync_day_bytes_down": down_bytes,
             "sync_day_batches": batches, "batch_events": t.site.batch_events,
             "sync_resume_s": {"max": round(resume_s, 3), "n": 1},
             "sync_resume_events": resumed["sent"]["events"],

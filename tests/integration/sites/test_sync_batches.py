@@ -293,3 +293,22 @@ def test_a_malformed_batch_is_refused_with_what_is_wrong_and_nothing_applied(pai
         assert r.status_code == 400, r.get_json()
     assert pair.centre_counts() == before
     assert pair.send(pair.batch()).status_code == 200
+
+
+def test_a_batch_travels_gzip_compressed_and_a_bomb_is_refused(pair):
+    import gzip
+    pair.work(tickets=3, dossiers=1)
+    payload = pair.batch()
+    body = json.dumps({"site_now": pair.site_clock().isoformat(),
+                       "checksum": syncrules.checksum(payload), "payload": payload}).encode()
+    wire = gzip.compress(body)
+    assert len(wire) < len(body) / 3
+    headers = {"Authorization": f"Bearer {pair.token}", "Content-Encoding": "gzip"}
+    client = pair.centre.test_client()
+    r = client.post("/api/v1/sync/batches", data=wire, headers=headers,
+                    content_type="application/json")
+    assert r.status_code == 200 and r.get_json()["acked_seq"] == payload["last_seq"]
+    for bad in (b"not gzip at all", gzip.compress(b"{" * 100), gzip.compress(b"\0" * 70_000_000)):
+        r = client.post("/api/v1/sync/batches", data=bad, headers=headers,
+                        content_type="application/json")
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == "malformed_json"
