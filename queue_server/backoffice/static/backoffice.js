@@ -186,7 +186,14 @@
     e.preventDefault();  // a QR scanner types the URL and Enter: the API accepts both
     var v = $("lookup").value; if (v.trim()) open(v); $("lookup").value = "";
   });
-  $("logout").addEventListener("click", signOut);
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+  $("logout").addEventListener("click", function () { logoutOnServer(token); signOut(); });
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
     fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json",
