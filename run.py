@@ -280,6 +280,9 @@ def _restore(args) -> int:
 
 
 def main(argv=None) -> int:
+    import os
+    from queue_server.private import UMASK
+    os.umask(UMASK)  # what the server and its printer agent create is owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="run.py", description="Tabour queue server")

@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from .private import private_dir
+    private_dir(settings.var_dir, tighten=True)  # receipts, audio, spool, keys: owner-only
     db = Database(settings.database_url)
     generated = None
     auth = Auth(db, clock)
