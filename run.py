@@ -285,6 +285,8 @@ def main(argv=None) -> int:
     os.umask(UMASK)  # what the server and its printer agent create is owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from queue_server.private import redact_logs
+    redact_logs()  # no tracking number or insured number in any log line
     parser = argparse.ArgumentParser(prog="run.py", description="Tabour queue server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)

@@ -103,6 +103,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(admin_bp)  # /admin/
     _init_displays(app, tabour, settings)
     errors.install(app)
+    from . import no_store
+    no_store.install(app)  # Cache-Control: no-store on answers that may hold personal data
     tabour.sessions = sockets.register(socketio, tabour)
     from . import printer_agents
     printer_agents.register(socketio, tabour)

@@ -6,7 +6,9 @@ process's umask to 077, so what the server and its printer agent create later (r
 files, audio) is owner-only too."""
 from __future__ import annotations
 
+import logging
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -41,3 +43,41 @@ def private_file(path: Path) -> Path:
         except FileNotFoundError:
             pass
     return path
+
+
+# --- logs: no tracking number, no insured number ---------------------------------------------
+#
+# An access log (nginx's: deploy/nginx redacts them itself; werkzeug's or gevent's when
+# one is turned on) writes request paths, and a dossier's tracking number in a path
+# opens its status page; the back office searches ?insured=<number>. Every record that
+# reaches run.py's log handlers goes through ``RedactFilter``.
+
+_TRACKING_PATH = re.compile(
+    r"(/d/|/api/v1/public/dossiers/|/api/v1/dossiers/(?!(?:check|counts)\b))[^/?#\s\"']+")
+_INSURED_QUERY = re.compile(r"([?&]insured=)[^&#\s\"']*", re.IGNORECASE)
+REDACTED = "[redacted]"
+
+
+def redact(text: str) -> str:
+    text = _TRACKING_PATH.sub(lambda m: m.group(1) + REDACTED, text)
+    return _INSURED_QUERY.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+class RedactFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record that cannot format: leave it to the handler
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+def redact_logs(logger: logging.Logger | None = None) -> None:
+    """Put ``RedactFilter`` on every handler of ``logger`` (the root logger): records of
+    every library's loggers pass through them."""
+    for handler in (logger or logging.getLogger()).handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
