@@ -10,6 +10,7 @@
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
     python run.py backup --to /var/backups/tabour/ [--keep 48]
     python run.py restore --from FILE  (the server stopped)
+    python run.py purge                anonymise personal data past its retention period
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -241,6 +242,26 @@ def _export_events(args) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+def _purge(args) -> int:
+    """Anonymise the personal data past its retention period (config/retention.toml),
+    in every branch; each branch's purge is an audited event."""
+    from queue_server.engine.model import Actor
+    from queue_server.retention import RetentionError, load
+    try:
+        retention = load(args.config)
+    except (OSError, RetentionError) as exc:
+        sys.exit(f"purge: {exc}")
+    tabour = _tabour()
+    actor = Actor("system", None, "purge")
+    for i, branch_id in enumerate(tabour.branch_ids()):
+        # the var dir's files (receipts, the agent's spool) are counted with the first branch
+        counts = tabour.commands.purge_personal_data(
+            branch_id, retention, actor, tabour.settings.var_dir if i == 0 else None)
+        print(f"branch {branch_id}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("retention (days): " + ", ".join(f"{k} {v}" for k, v in retention.as_dict().items()))
+    return 0
+
+
 def _database_url() -> str:
     from queue_server.settings import Settings
     return Settings.from_env(async_mode="threading").database_url
@@ -326,11 +347,15 @@ def main(argv=None) -> int:
     rs = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     rs.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    pg = sub.add_parser("purge", help="anonymise personal data past its retention period "
+                                      "(config/retention.toml); audited")
+    pg.add_argument("--config", type=Path, default=None,
+                    help="the retention file (default: TABOUR_RETENTION or config/retention.toml)")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
                "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
                "export-events": _export_events,
-               "backup": _backup, "restore": _restore}.get(args.command, _serve)
+               "backup": _backup, "restore": _restore, "purge": _purge}.get(args.command, _serve)
     return handler(args)
 
 
