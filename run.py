@@ -253,11 +253,14 @@ def _purge(args) -> int:
         sys.exit(f"purge: {exc}")
     tabour = _tabour()
     actor = Actor("system", None, "purge")
+    # the var dirs' files (receipts, the agent's spool) are counted with the first branch
+    var_dirs = args.var_dir or [tabour.settings.var_dir]
     for i, branch_id in enumerate(tabour.branch_ids()):
-        # the var dir's files (receipts, the agent's spool) are counted with the first branch
-        counts = tabour.commands.purge_personal_data(
-            branch_id, retention, actor, tabour.settings.var_dir if i == 0 else None)
-        print(f"branch {branch_id}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for var_dir in (var_dirs if i == 0 else [None]):
+            counts = tabour.commands.purge_personal_data(branch_id, retention, actor, var_dir)
+            where = f" ({var_dir})" if var_dir and len(var_dirs) > 1 else ""
+            print(f"branch {branch_id}{where}: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()))
     print("retention (days): " + ", ".join(f"{k} {v}" for k, v in retention.as_dict().items()))
     return 0
 
@@ -351,6 +354,9 @@ def main(argv=None) -> int:
                                       "(config/retention.toml); audited")
     pg.add_argument("--config", type=Path, default=None,
                     help="the retention file (default: TABOUR_RETENTION or config/retention.toml)")
+    pg.add_argument("--var-dir", type=Path, action="append", default=None,
+                    help="where receipts and the printer agent's spool are (default: "
+                         "TABOUR_VAR_DIR); repeat for several")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
                "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
