@@ -10,6 +10,7 @@
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
     python run.py backup --to /var/backups/tabour/ [--keep 48]
     python run.py restore --from FILE  (the server stopped)
+    python run.py purge                anonymise personal data past its retention period
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -241,6 +242,29 @@ def _export_events(args) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+def _purge(args) -> int:
+    """Anonymise the personal data past its retention period (config/retention.toml),
+    in every branch; each branch's purge is an audited event."""
+    from queue_server.engine.model import Actor
+    from queue_server.retention import RetentionError, load
+    try:
+        retention = load(args.config)
+    except (OSError, RetentionError) as exc:
+        sys.exit(f"purge: {exc}")
+    tabour = _tabour()
+    actor = Actor("system", None, "purge")
+    # the var dirs' files (receipts, the agent's spool) are counted with the first branch
+    var_dirs = args.var_dir or [tabour.settings.var_dir]
+    for i, branch_id in enumerate(tabour.branch_ids()):
+        for var_dir in (var_dirs if i == 0 else [None]):
+            counts = tabour.commands.purge_personal_data(branch_id, retention, actor, var_dir)
+            where = f" ({var_dir})" if var_dir and len(var_dirs) > 1 else ""
+            print(f"branch {branch_id}{where}: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("retention (days): " + ", ".join(f"{k} {v}" for k, v in retention.as_dict().items()))
+    return 0
+
+
 def _database_url() -> str:
     from queue_server.settings import Settings
     return Settings.from_env(async_mode="threading").database_url
@@ -280,8 +304,13 @@ def _restore(args) -> int:
 
 
 def main(argv=None) -> int:
+    import os
+    from queue_server.private import UMASK
+    os.umask(UMASK)  # what the server and its printer agent create is owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from queue_server.private import redact_logs
+    redact_logs()  # no tracking number or insured number in any log line
     parser = argparse.ArgumentParser(prog="run.py", description="Tabour queue server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
@@ -321,11 +350,18 @@ def main(argv=None) -> int:
     rs = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     rs.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    pg = sub.add_parser("purge", help="anonymise personal data past its retention period "
+                                      "(config/retention.toml); audited")
+    pg.add_argument("--config", type=Path, default=None,
+                    help="the retention file (default: TABOUR_RETENTION or config/retention.toml)")
+    pg.add_argument("--var-dir", type=Path, action="append", default=None,
+                    help="where receipts and the printer agent's spool are (default: "
+                         "TABOUR_VAR_DIR); repeat for several")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
                "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
                "export-events": _export_events,
-               "backup": _backup, "restore": _restore}.get(args.command, _serve)
+               "backup": _backup, "restore": _restore, "purge": _purge}.get(args.command, _serve)
     return handler(args)
 
 

@@ -37,6 +37,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from .private import private_dir
+    private_dir(settings.var_dir, tighten=True)  # receipts, audio, spool, keys: owner-only
     db = Database(settings.database_url)
     generated = None
     auth = Auth(db, clock)
@@ -101,6 +103,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(admin_bp)  # /admin/
     _init_displays(app, tabour, settings)
     errors.install(app)
+    from . import no_store
+    no_store.install(app)  # Cache-Control: no-store on answers that may hold personal data
     tabour.sessions = sockets.register(socketio, tabour)
     from . import printer_agents
     printer_agents.register(socketio, tabour)

@@ -25,7 +25,7 @@ DEVICE_ROLES = ("kiosk", "display", "printer")
 SESSION_HOURS = 12
 
 _AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
-          "counters:operate", "queue:watch"}
+          "counters:operate", "queue:watch", "account:self"}  # sign out, own password
 _KIOSK = {"services:read", "tickets:issue", "tickets:read", "kiosk:watch"}
 _DISPLAY = {"services:read", "display:watch", "tickets:read"}
 _PRINTER = {"printer:jobs"}
@@ -69,6 +69,8 @@ class Principal:
 
 register({
     "wrong_login": N_("Wrong username or password."),
+    "account_disabled": N_("This account is disabled: ask a manager or an administrator "
+                           "to enable it."),
     "sign_in_first": N_("Sign in first: this needs a bearer token (POST /api/v1/auth/token) "
                         "or a device token."),
     "token_invalid": N_("This token is not valid (unknown or revoked): sign in again or ask "
@@ -120,6 +122,10 @@ class Auth:
             raise ValueError("a password needs at least 8 characters")
         return generate_password_hash(password)
 
+    @staticmethod
+    def check_password(password_hash: str, password: str) -> bool:
+        return check_password_hash(password_hash, password)
+
     def insert_user(self, conn, branch_id: int, username: str, password_hash: str, role: str,
                     display_name: str = "") -> int:
         if role not in STAFF_ROLES:
@@ -158,8 +164,10 @@ class Auth:
             user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
         # check a hash even for an unknown user, so timing does not tell who exists
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-        if user is None or not ok or not user.active:
+        if user is None or not ok:
             raise AuthError("wrong_login", 401)
+        if not user.active:  # said only to whoever knows the password
+            raise AuthError("account_disabled", 403)
         now = self.clock()
         token = self._issue(user.branch_id, "session", user.role, user.display_name,
                             user.id, now + timedelta(hours=SESSION_HOURS))

@@ -40,6 +40,8 @@ TICKET_CHANGED = {"ticket_started", "ticket_finished", "ticket_no_show", "ticket
                   "ticket_transferred", "ticket_parked", "ticket_returned", "ticket_cancelled",
                   "ticket_requeued"}
 COUNTER_EVENTS = ("counter_opened", "counter_paused", "counter_closed")
+# events that end tokens: their sockets are cut in every process
+CUTS = ("device_revoked", "session_revoked", "user_disabled", "user_password_changed")
 
 Handler = Callable[["FanOut", int, int, Event], None]
 
@@ -85,6 +87,12 @@ class FanOut:
             self.on(kind, FanOut._counter)
         self.on("printer_changed", FanOut._printer)
         self.on("print_job_updated", FanOut._job)
+        # a revoked token, a disabled account, a changed password, a logout: every process
+        # cuts the sockets it holds for them (a batch from another process comes over the
+        # message queue), so a revoked display stops receiving calls within a second
+        for kind in CUTS:
+            self.on(kind, FanOut._cut, everywhere=True)
+        self.connections = None  # sockets.Sessions of this process (set by sockets.register)
         projections.listeners.append(self.on_batch)
 
     def on(self, event_type: str, handler: Handler, everywhere: bool = False) -> None:
@@ -118,6 +126,33 @@ class FanOut:
         except Exception:
             log.exception("display zones unreadable")
             return {}
+
+    def disconnect(self, sid: str) -> None:
+        """Cut one connection of THIS process (its disconnect handler runs)."""
+        self.socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+    def _cut(self, branch_id: int, seq: int, e: Event) -> None:
+        """The sockets of this process that a token-ending event names: its token(s),
+        or every token of its user but the one it keeps (a password changed by its
+        owner keeps the session that changed it)."""
+        if self.connections is None:
+            return
+        d = e.data
+        tokens = set(d.get("token_ids") or ())
+        if d.get("token_id") is not None:
+            tokens.add(d["token_id"])
+        user = d.get("user_id") if e.type in ("user_disabled", "user_password_changed") \
+            else None
+        keep = d.get("kept_token_id")
+        for sid, conn in self.connections.items():
+            pr = conn.principal
+            if pr.token_id == keep:
+                continue
+            if pr.token_id in tokens or (user is not None and pr.user_id == user):
+                try:
+                    self.disconnect(sid)
+                except Exception:
+                    log.exception("could not disconnect %s", sid)
 
     # --- batches ---------------------------------------------------------------------------
 

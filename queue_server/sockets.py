@@ -125,6 +125,7 @@ def refuse(exc: DomainError, lang: str) -> ConnectionRefusedError:
 
 def register(socketio, tabour) -> Sessions:
     sessions = Sessions()
+    tabour.fanout.connections = sessions  # revocations cut these sockets (fanout._cut)
 
     def current(permission: str | None = None) -> Conn:
         conn = sessions.get(request.sid)

@@ -35,6 +35,7 @@ register({
 ADMIN_EVENTS = ("service_edited", "counter_configured", "branch_edited", "user_created",
                 "user_disabled", "user_enabled", "user_password_changed", "device_created",
                 "device_revoked", "device_paired", "pairing_code_created",
+                "session_revoked", "personal_data_purged",
                 "alert_acknowledged")
 PREFIX = r"^[A-Za-z0-9]{1,3}$"
 ZONE_NAME = r"^[A-Za-z0-9_-]{1,40}$"

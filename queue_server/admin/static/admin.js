@@ -156,6 +156,7 @@
   });
   function loadUsers() {
     if (!data || !data.may.users) return;
+    loadSessions();
     api("GET", "/admin/users").then(function (res) {
       if (!res.ok) return;
       $("users").tBodies[0].innerHTML = res.body.users.map(function (u) {
@@ -167,6 +168,17 @@
         return '<tr class="' + (u.active ? "" : "revoked") + '" data-user="' + esc(u.username) + '"><th scope="row" dir="ltr">' +
           esc(u.username) + "</th><td>" + esc(u.display_name) + "</td><td>" + esc(S["role_" + u.role]) +
           "</td><td>" + esc(u.active ? S.active : S.disabled) + "</td><td>" + actions + "</td></tr>";
+      }).join("");
+    });
+  }
+  function loadSessions() {
+    api("GET", "/admin/sessions").then(function (res) {
+      if (!res.ok) return;
+      $("sessions").tBodies[0].innerHTML = res.body.sessions.map(function (x) {
+        return '<tr data-session-of="' + esc(x.username) + '"><th scope="row" dir="ltr">' + esc(x.username) +
+          '</th><td><bdi dir="ltr">' + esc(when(x.created_at)) + '</bdi></td><td><bdi dir="ltr">' + esc(when(x.expires_at)) +
+          "</bdi></td><td>" + (x.yours ? esc(S.this_session) : '<button type="button" data-end-session="' + x.token_id + '">' +
+          esc(S.end_session) + "</button>") + "</td></tr>";
       }).join("");
     });
   }
@@ -352,6 +364,7 @@
       change("POST", "/devices/" + b.dataset.revoke + "/revoke", {}, loadDevices); return;
     }
     if ((b = t.closest("[data-disable]"))) { change("POST", "/admin/users/" + b.dataset.disable + "/disable", {}, loadUsers); return; }
+    if ((b = t.closest("[data-end-session]"))) { change("POST", "/admin/sessions/" + b.dataset.endSession + "/revoke", {}, loadSessions); return; }
     if ((b = t.closest("[data-enable]"))) { change("POST", "/admin/users/" + b.dataset.enable + "/enable", {}, loadUsers); return; }
     if ((b = t.closest("[data-password]"))) {
       var pw = prompt(S.ask_password);

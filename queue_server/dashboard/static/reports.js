@@ -93,7 +93,14 @@
         start();
       });
   });
-  $("logout").addEventListener("click", function () { signOut(); });
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+  $("logout").addEventListener("click", function () { logoutOnServer(token); signOut(); });
 
   function start() {
     if (!token) { show("login"); $("username").focus(); return; }
