@@ -20,7 +20,7 @@ from .fanout import FanOut, make_socketio
 from .printing_config import PrintingConfig
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
-from .seed import ensure_admin, load_config, seed
+from .seed import ensure_admin, load_config, load_regions, seed, seed_regions
 from .settings import Settings
 from .shared import Leases, Limiter, counters_for
 
@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     if settings.migrate:
         # several processes may start at once: one migrates and seeds, the others wait
         with upgrade_locked(db):
-            seed(db, load_config(settings.config_path))
+            branches = load_config(settings.config_path)
+            seed(db, branches)
+            seed_regions(db, load_regions(settings.config_path), branches)
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)

@@ -15,7 +15,6 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 from sqlalchemy import select
 
-from ..auth import AuthError
 from ..db import repo
 from ..db import schema as s
 from ..engine.messages import N_, register
@@ -46,7 +45,8 @@ def tabour():
 
 
 def branch_of(principal) -> int:
-    """The branch a request acts on: the caller's own (``?branch=`` may only name it)."""
+    """The branch a request acts on: the caller's own (``?branch=`` may only name it; a
+    supervisor's, any branch of its scope: they hold read permissions only)."""
     code = request.args.get("branch")
     if code is None or code == "":
         return principal.branch_id
@@ -54,8 +54,7 @@ def branch_of(principal) -> int:
         branch = repo.branch_by_code(conn, code[:40])
     if branch is None:
         raise ApiError(400, "unknown_branch", branch=code[:40])
-    if branch.id != principal.branch_id:
-        raise AuthError("other_branch_admin", 403, branch=branch.code)
+    tabour().auth.require_branch(principal, branch, "other_branch_admin")  # supervisors: scope
     return branch.id
 
 
