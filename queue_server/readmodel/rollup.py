@@ -49,7 +49,9 @@ def severity(row: dict, now: datetime) -> tuple:
 
 
 def worst_first(rows: list[dict], now: datetime) -> list[dict]:
-    return sorted(rows, key=lambda r: (tuple(-x for x in severity(r, now)), r["branch"]))
+    """Rows built at ``now`` (their ``worst_ratio`` is severity's first term then)."""
+    return sorted(rows, key=lambda r: (-r["worst_ratio"], -r["alerts"], -r["waiting"],
+                                       r["branch"]))
 
 
 class Rollups:
@@ -128,12 +130,15 @@ class Rollups:
         waiting = 0
         waits = []
         longest = 0
+        ratio = 0.0
         for svc in p.services:
             n = p.index.waiting(svc.id)
             waiting += n
             oldest = p.index.oldest(svc.id) if n else None
             if oldest is not None:
-                longest = max(longest, int((now - oldest).total_seconds()))
+                age = (now - oldest).total_seconds()
+                longest = max(longest, int(age))  # as the dashboard's longest_wait_s
+                ratio = max(ratio, age / (60.0 * max(1, svc.target_wait_minutes)))
                 waits.append({"service": svc.prefix, "since": P.local_iso(oldest, tz),
                               "target_min": svc.target_wait_minutes})
         counters = list(p.counters.values())
@@ -148,8 +153,7 @@ class Rollups:
             "served": self.served(p),
             "alerts": len([a for a in p.alerts.by_id.values() if a["cleared_at"] is None]),
         }
-        sev = severity(row, now)
-        row["worst_ratio"] = sev[0]
+        row["worst_ratio"] = round(ratio, 6)  # = severity(row, now)[0]
         return row
 
 

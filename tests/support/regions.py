@@ -13,9 +13,10 @@ RABAT = "rabat-agdal"
 EXTRA = {RABAT: ("rabat-sale-kenitra", "Agence Agdal", "وكالة أكدال")}
 
 
-def network_config(folder: Path, extra: dict | None = None) -> Path:
-    """Write the configuration (the shipped one + ``extra`` branches) and return its path."""
-    text = (ROOT / "config" / "branches.toml").read_text(encoding="utf-8")
+def network_config(folder: Path, extra: dict | None = None, source: Path | None = None) -> Path:
+    """Write the configuration (the shipped one, or ``source``, + ``extra`` branches) and
+    return its path."""
+    text = Path(source or ROOT / "config" / "branches.toml").read_text(encoding="utf-8")
     head, branch = text.split("[[branch]]", 1)
     out = [head, "[[branch]]", branch]
     for code, (region, name, ar) in (extra or EXTRA).items():
