@@ -214,6 +214,17 @@ class Auth:
             raise AuthError("out_of_scope", 403, branch=branch.code)
         raise AuthError(other_code, 403, branch=branch.code)
 
+    def own_branch(self, principal: Principal) -> int:
+        """The branch a request names by default (no ``?branch=``): the principal's own;
+        a supervisor's account branch only when its scope holds it."""
+        if principal.role == "supervisor":
+            B = s.branches.c
+            with self.db.read() as conn:
+                row = conn.execute(select(B.id, B.code, B.region)
+                                   .where(B.id == principal.branch_id)).first()
+            self.require_branch(principal, row, "out_of_scope")
+        return principal.branch_id
+
     def branches_in_scope(self, principal: Principal) -> list:
         """The rows (id, code, names, region) of the branches ``principal`` may see,
         in the branches' order."""

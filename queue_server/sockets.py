@@ -194,6 +194,8 @@ def register(socketio, tabour) -> Sessions:
                 row = _branch_by_code(tabour, auth.get("branch"))
                 tabour.auth.require_branch(principal, row, "other_branch_admin")
                 branch = b = row.id
+            elif view == "dashboard":
+                tabour.auth.own_branch(principal)  # a supervisor's account branch: in scope?
             zone = None
             if view == "display":  # the projection's zones: a new zone needs no restart
                 zone = display_zones.resolve(tabour.view(b).branch, auth.get("zone"))

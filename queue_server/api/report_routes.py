@@ -89,7 +89,7 @@ def _query(model):
 def _branch_id(principal, code: str | None) -> int:
     """The branch asked for: the caller's own (a supervisor: one of its scope), or refused."""
     if code is None:
-        return principal.branch_id
+        return _tabour().auth.own_branch(principal)
     with _tabour().db.read() as conn:
         branch = repo.branch_by_code(conn, code)
     if branch is None:

@@ -13,6 +13,11 @@
   // the server checks the supervisor's scope)
   var BRANCH = new URLSearchParams(location.search).get("branch") || undefined;
   var readonly = false;
+  if (BRANCH) { // the bar's links stay on that branch (its reports)
+    document.querySelectorAll(".bar .links a").forEach(function (a) {
+      if (a.pathname.indexOf("/dashboard/reports") === 0) a.search = "?branch=" + encodeURIComponent(BRANCH);
+    });
+  }
   var received = 0; // when the live picture arrived (ms, this browser's clock)
   // what a test reads: how many pictures were applied, and the last ones
   global.tabourDashboard = { live: 0, today: 0, alerts: 0, picture: null, figures: null };

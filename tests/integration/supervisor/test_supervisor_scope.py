@@ -277,3 +277,35 @@ def test_the_role_matrix_of_the_supervisors_routes_and_view(api):
         page = api.client.get(f"/supervisor/?lang={lang}")
         assert page.status_code == 200 and word in page.get_data(as_text=True)
         assert "<script>" not in page.get_data(as_text=True)  # no inline script
+
+
+def test_an_admin_creates_supervisors_at_admin_users(api):
+    """POST /api/v1/admin/users with role supervisor and a scope (an admin only); its
+    account branch is the admin's, which need not be in its scope."""
+    r = api.post("/admin/users", {"username": "rachid", "password": "password-123",
+                                  "role": "supervisor",
+                                  "scope": {"regions": ["rabat-sale-kenitra"]}})
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["scope"] == {"regions": ["rabat-sale-kenitra"]}
+    rachid = api.login("rachid", "password-123")
+    assert [x["branch"] for x in rachid.get("/supervisor").get_json()["rows"]] == [RABAT]
+    assert rachid.get(f"/dashboard?branch={RABAT}").status_code == 200
+    # its account's branch (casa, the admin's) is not in its scope: refused by default too
+    r = rachid.get("/dashboard")
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "out_of_scope"
+    assert not connect(api, rachid.token, view="dashboard").is_connected()
+    assert connect(api, rachid.token, view="dashboard", branch=RABAT).is_connected()
+
+    for body, status, code in (
+            ({"role": "supervisor"}, 400, "supervisor_needs_scope"),
+            ({"role": "supervisor", "scope": {"regions": ["r1"], "national": True}}, 400,
+             "supervisor_needs_scope"),
+            ({"role": "supervisor", "scope": {"regions": ["atlantis"]}}, 400, "unknown_region"),
+            ({"role": "supervisor", "scope": {"branches": ["nowhere"]}}, 400, "unknown_branch"),
+            ({"role": "agent", "scope": {"national": True}}, 400, "scope_only_supervisor")):
+        r = api.post("/admin/users", {"username": "x-sup", "password": "password-123", **body})
+        assert (r.status_code, r.get_json()["error"]["code"]) == (status, code), body
+    manager = api.user("salma", "manager")
+    r = manager.post("/admin/users", {"username": "x-sup", "password": "password-123",
+                                      "role": "supervisor", "scope": {"national": True}})
+    assert r.status_code == 403 and r.get_json()["error"]["code"] == "manager_agents_only"
