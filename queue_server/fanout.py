@@ -258,6 +258,10 @@ class FanOut:
                         self.emit("resync", payload, rooms.zone(branch_id, zone["name"]))
                     for sid in list(self.watchers.get(branch_id, {})):
                         self.send_to(sid, "resync", payload)
+                if self.rollups is not None:  # supervisors: every region's room once
+                    regions = {self.rollups.region_of(b) for b in self.projections.loaded()}
+                    for region in regions:
+                        self.emit("resync", {"reason": "message_queue"}, rooms.region(region))
             except Exception:
                 log.exception("resync after a message-queue outage failed")
 
