@@ -14,6 +14,7 @@ import time
 import requests
 
 from support.regions import CASA, RABAT, network_config
+from support.screens import axe, contrasts, serious
 from support.server import ROOT
 
 SUPERVISOR = ("sara", "supervisor-pass-1")
@@ -41,7 +42,8 @@ class Client:
 
 
 def _page(browser, server, lang):
-    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    # bypass_csp: axe-core is injected (as in test_accessibility.py)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900}, bypass_csp=True)
     page = ctx.new_page()
     page.goto(f"{server.url}/supervisor/?lang={lang}")
     page.fill("#username", SUPERVISOR[0])
@@ -119,6 +121,9 @@ def test_a_supervisor_watches_two_branches_live_and_opens_one(browser, make_serv
 
         ar.screenshot(path=str(artifacts / "supervisor-ar.png"), full_page=True)
         fr.screenshot(path=str(artifacts / "supervisor-fr.png"), full_page=True)
+        for page in (ar, fr):  # accessible: no serious axe finding, buttons at 4.5:1
+            assert serious(axe(page)) == []
+            assert [c for c in contrasts(page, "button, .langs a") if c["ratio"] < 4.5] == []
 
         # a click on a row opens that branch's dashboard, read-only
         fr.click(f'#branches tr[data-branch="{RABAT}"] td.waiting')
