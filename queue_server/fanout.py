@@ -195,6 +195,8 @@ class FanOut:
         ``SUPERVISOR_EVERY_S``, with the other rows of the region that changed meanwhile.
         The process that committed sends (as the summaries): each change is sent once."""
         try:
+            if not self.rollups.audience()[0]:
+                return  # no supervisor in this deployment: nothing to send
             region = self.rollups.region_of(branch_id)
         except Exception:
             log.exception("region of branch %s unreadable", branch_id)
@@ -225,8 +227,10 @@ class FanOut:
         at = presenters.local_iso(now, "UTC")
         self.emit("supervisor_rows", {"now": at, "rows": [r for _b, r in rows]},
                   rooms.region(region))
+        listed = self.rollups.audience()[1]  # branches a scope names by code
         for b, row in rows:
-            self.emit("supervisor_rows", {"now": at, "rows": [row]}, rooms.supervised(b))
+            if b in listed:
+                self.emit("supervisor_rows", {"now": at, "rows": [row]}, rooms.supervised(b))
         self.stats["supervisor_emits"] += 1
         self.stats["supervisor_rows"] += len(rows)
         return rows

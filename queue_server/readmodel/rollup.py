@@ -20,6 +20,7 @@ worst first with the same rule as ``severity``.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -54,10 +55,16 @@ def worst_first(rows: list[dict], now: datetime) -> list[dict]:
                                        r["branch"]))
 
 
+USER_EVENTS = frozenset({"user_created", "user_edited", "user_disabled", "user_enabled"})
+
+
 class Rollups:
+    AUDIENCE_S = 10.0  # who may listen is read again at least this often
+
     def __init__(self, db, projections):
         self.db = db
         self.projections = projections
+        self._audience: tuple[float, bool, frozenset] | None = None
         self._served: dict[int, _Served] = {}
         self._meta: dict[int, tuple[str | None, dict]] = {}  # branch -> (region, its names)
         self._lock = threading.Lock()
@@ -67,6 +74,8 @@ class Rollups:
     # --- kept as events arrive ---------------------------------------------------------------
 
     def on_batch(self, branch_id: int, batch: Committed, _local: bool) -> None:
+        if any(e.type in USER_EVENTS for _s, e in batch.events):
+            self._audience = None  # a supervisor may have come or gone
         with self._lock:
             st = self._served.get(branch_id)
             if st is None or not batch.events:
@@ -116,6 +125,31 @@ class Rollups:
 
     def region_of(self, branch_id: int) -> str | None:
         return self._region(branch_id)
+
+    # --- who may listen ------------------------------------------------------------------------
+
+    def audience(self) -> tuple[bool, frozenset]:
+        """(is there any supervisor account, the branch ids a scope names by code): the
+        fan-out sends nothing when nobody could listen (a deployment without supervisors
+        pays nothing), and a branch's own room only when a scope names it. Read again
+        after a user event and at least every ``AUDIENCE_S``."""
+        now = time.monotonic()
+        got = self._audience
+        if got is None or now - got[0] > self.AUDIENCE_S:
+            U, B = s.users.c, s.branches.c
+            with self.db.read() as conn:
+                scopes = [r[0] for r in conn.execute(select(U.scope).where(
+                    U.role == "supervisor", U.active == True))]  # noqa: E712
+                codes = {c for sc in scopes if isinstance(sc, dict)
+                         for c in sc.get("branches") or ()}
+                ids = frozenset(r[0] for r in conn.execute(
+                    select(B.id).where(B.code.in_(codes)))) if codes else frozenset()
+            got = self._audience = (now, bool(scopes), ids)
+        return got[1], got[2]
+
+    def forget_audience(self) -> None:
+        """A supervisor connected here: read who listens again at the next batch."""
+        self._audience = None
 
     # --- a row -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ def supervisor_snapshot(tabour, principal) -> dict:
     regions (national: every region, and the branches with none), or of each branch
     its scope names. O(branches in scope)."""
     now = tabour.now()
+    tabour.rollups.forget_audience()  # a supervisor is here: who listens is read again
     in_scope = tabour.auth.branches_in_scope(principal)
     rows = [tabour.rollups.row(r.id, now) for r in in_scope]
     regions = tabour.auth.regions()

@@ -309,3 +309,23 @@ def test_an_admin_creates_supervisors_at_admin_users(api):
     r = manager.post("/admin/users", {"username": "x-sup", "password": "password-123",
                                       "role": "supervisor", "scope": {"national": True}})
     assert r.status_code == 403 and r.get_json()["error"]["code"] == "manager_agents_only"
+
+
+def test_without_supervisors_the_fan_out_sends_nothing(api):
+    """A deployment with no supervisor pays nothing; one created (an event) is heard at
+    the next batch; a branch's own room is used only when a scope names the branch."""
+    fo = api.tabour.fanout
+    api.open(1)
+    api.issue("A")
+    # (the fan-out runs within the request: nothing was even scheduled)
+    assert not fo._sup_pending and not fo._sup_dirty and fo.stats["supervisor_emits"] == 0
+    assert api.tabour.rollups.audience() == (False, frozenset())
+    r = api.post("/admin/users", {"username": "lina", "password": "password-123",
+                                  "role": "supervisor", "scope": {"branches": [CASA]}})
+    assert r.status_code == 201, r.get_json()
+    lina = connect(api, api.login("lina", "password-123").token, view="supervisor")
+    wait(lina, "snapshot")
+    api.issue("A")
+    got = wait(lina, "supervisor_rows", predicate=lambda p: p["rows"][0]["waiting"] == 2)
+    assert got[0]["rows"][0]["branch"] == CASA and fo.stats["supervisor_emits"] >= 1
+    assert api.tabour.rollups.audience() == (True, frozenset({branch_id(api, CASA)}))
