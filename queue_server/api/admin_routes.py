@@ -69,7 +69,10 @@ def branch_of(principal) -> int:
 def _may(p) -> dict:
     return {"config": p.can("config:write"), "users": p.can("users:manage"),
             "devices": p.can("devices:manage"),
-            "roles": ["agent", "manager", "admin"] if p.role == "admin" else ["agent"]}
+            "roles": ["agent", "manager", "admin", "supervisor"] if p.role == "admin"
+            else ["agent"],
+            # a supervisor's scope names these (an admin creates supervisors)
+            "regions": tabour().auth.regions() if p.role == "admin" else {}}
 
 
 @route(bp, "/admin/overview", "GET", "The branch as the administration pages show it: "

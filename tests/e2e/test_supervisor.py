@@ -137,3 +137,35 @@ def test_a_supervisor_watches_two_branches_live_and_opens_one(browser, make_serv
     finally:
         fr_ctx.close()
         ar_ctx.close()
+
+
+def test_an_admin_creates_a_supervisor_at_admin(browser, make_server, tmp_path, artifacts):
+    """/admin/ (users): the supervisor role shows what it watches; the account made
+    watches that region only."""
+    from .conftest import ADMIN_PASSWORD
+    server = make_server(TABOUR_CONFIG=str(network_config(tmp_path)))
+    ctx = browser.new_context(viewport={"width": 1366, "height": 900})
+    page = ctx.new_page()
+    try:
+        page.goto(f"{server.url}/admin/?lang=fr#users")
+        page.fill("#username", "admin")
+        page.fill("#password", ADMIN_PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_function("window.tabourAdmin && window.tabourAdmin.loaded >= 1")
+        page.click('[data-tab="users"]')
+        assert not page.is_visible("#new-scope-kind")
+        page.fill("#new-username", "rachid")
+        page.select_option("#new-role", "supervisor")
+        assert page.is_visible("#new-scope-kind") and page.is_visible("#new-scope-codes")
+        page.select_option("#new-scope-kind", "regions")
+        page.fill("#new-scope-codes", "rabat-sale-kenitra")
+        page.fill("#new-password", "password-123")
+        page.click("#user-form button[type=submit]")
+        page.wait_for_selector('#users tr[data-user="rachid"]')
+        assert "Superviseur" in page.inner_text('#users tr[data-user="rachid"]')
+        page.screenshot(path=str(artifacts / "supervisor-admin-fr.png"), full_page=True)
+    finally:
+        ctx.close()
+    h = {"Authorization": "Bearer " + server.token("rachid", "password-123")}
+    rows = requests.get(server.url + "/api/v1/supervisor", headers=h, timeout=10).json()["rows"]
+    assert [r["branch"] for r in rows] == [RABAT]
