@@ -3,6 +3,8 @@
     python run.py                      run the server on the embedded default
     python run.py --host 0.0.0.0 --port 8080
     python run.py create-user NAME --role agent [--password ...]
+    python run.py create-user NAME --role supervisor --region CODE [--region CODE2]
+                                    (or --branches CODE,CODE, or --national)
     python run.py create-device --role kiosk --name "Kiosk entrance"
     python run.py pairing-code --role display --name "Hall TV"   a code typed on the device
     python run.py migrate              bring the database schema up to date
@@ -173,18 +175,51 @@ def _branch_id(tabour, code):
     sys.exit(f"No branch '{code}': known branches are {', '.join(b.code for b in branches)}")
 
 
+def _scope(args):
+    """A supervisor's scope from --region / --branches / --national (exactly one kind)."""
+    from queue_server.auth import Scope
+    regions = [r for r in (args.region or []) if r]
+    branches = [b.strip() for b in (args.branches or "").split(",") if b.strip()]
+    kinds = sum(bool(x) for x in (regions, branches, args.national))
+    if args.role != "supervisor":
+        if kinds:
+            sys.exit("--region, --branches and --national are for --role supervisor")
+        return None
+    if kinds != 1:
+        sys.exit("a supervisor watches one of: --region CODE (repeatable), --branches "
+                 "CODE,CODE or --national")
+    return Scope(args.national, frozenset(regions), frozenset(branches))
+
+
+def _home_branch(tabour, args, scope) -> int:
+    """A supervisor's account belongs to a branch of its scope (the first one)."""
+    if args.branch or scope is None or scope.national:
+        return _branch_id(tabour, args.branch)
+    from queue_server.db import schema as s
+    from sqlalchemy import select
+    with tabour.db.read() as conn:
+        rows = conn.execute(select(s.branches.c.id, s.branches.c.code, s.branches.c.region)
+                            .order_by(s.branches.c.id)).all()
+    for r in rows:
+        if scope.covers(r.code, r.region):
+            return r.id
+    return _branch_id(tabour, None)
+
+
 def _create_user(args) -> int:
     tabour = _tabour()
+    scope = _scope(args)
     password = args.password or getpass.getpass(f"Password for {args.username}: ")
     try:
-        uid = tabour.auth.create_user(_branch_id(tabour, args.branch), args.username, password,
-                                      args.role, args.display_name or "")
+        uid = tabour.auth.create_user(_home_branch(tabour, args, scope), args.username,
+                                      password, args.role, args.display_name or "", scope)
     except ValueError as exc:
         sys.exit(str(exc))
     except Exception as exc:  # the username is taken
         sys.exit(f"Could not create {args.username}: {exc.__class__.__name__}: "
                  "is the username already taken?")
-    print(f"created {args.role} '{args.username}' (id {uid})")
+    print(f"created {args.role} '{args.username}' (id {uid})"
+          + (f", watching {scope.data()}" if scope is not None else ""))
     return 0
 
 
@@ -317,10 +352,14 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command")
     u = sub.add_parser("create-user", help="create a staff account")
     u.add_argument("username")
-    u.add_argument("--role", choices=["agent", "manager", "admin"], required=True)
+    u.add_argument("--role", choices=["agent", "manager", "admin", "supervisor"], required=True)
     u.add_argument("--password", help="prompted for when omitted")
     u.add_argument("--display-name")
     u.add_argument("--branch", help="branch code (default: the first branch)")
+    u.add_argument("--region", action="append", help="supervisor: a region code of "
+                   "config/branches.toml's [regions] (repeat for several)")
+    u.add_argument("--branches", help="supervisor: branch codes, comma-separated")
+    u.add_argument("--national", action="store_true", help="supervisor: every branch")
     d = sub.add_parser("create-device", help="create a kiosk, display or printer-agent token")
     d.add_argument("--role", choices=["kiosk", "display", "printer"], required=True)
     d.add_argument("--name", required=True)

@@ -20,7 +20,7 @@ from .fanout import FanOut, make_socketio
 from .printing_config import PrintingConfig
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
-from .seed import ensure_admin, load_config, seed
+from .seed import ensure_admin, load_config, load_regions, seed, seed_regions
 from .settings import Settings
 from .shared import Leases, Limiter, counters_for
 
@@ -45,7 +45,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     if settings.migrate:
         # several processes may start at once: one migrates and seeds, the others wait
         with upgrade_locked(db):
-            seed(db, load_config(settings.config_path))
+            branches = load_config(settings.config_path)
+            seed(db, branches)
+            seed_regions(db, load_regions(settings.config_path), branches)
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
@@ -60,11 +62,13 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         commands.printing
     projections.listeners.append(auth.on_batch)
     fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s)
+    from .readmodel.rollup import Rollups
+    fanout.rollups = Rollups(db, projections)  # the supervisors' rows, kept per branch
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
                     estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
                     clock=clock, printing=printing, shared=shared,
                     leases=Leases(db, clock, ttl_s=float(os.environ.get("TABOUR_LEASE_S", 30))),
-                    limiters=limiters)
+                    limiters=limiters, rollups=fanout.rollups)
     app.extensions["tabour"] = tabour
     tabour.dossiers = _dossiers(tabour, settings, clock)
     commands.dossiers = tabour.dossiers
@@ -101,6 +105,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(dashboard_bp)  # /dashboard/ (live) and /dashboard/reports
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)  # /admin/
+    from .supervisor import bp as supervisor_bp
+    app.register_blueprint(supervisor_bp)  # /supervisor/ (regional and national views)
     _init_displays(app, tabour, settings)
     errors.install(app)
     from . import no_store
@@ -119,7 +125,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
                         "dashboard": "/dashboard/", "reports": "/dashboard/reports",
-                        "admin": "/admin/",
+                        "admin": "/admin/", "supervisor": "/supervisor/",
                         "api": "/api/v1/openapi.json", "api_docs": "/api/v1/docs",
                         "health": "/api/v1/health"})
 

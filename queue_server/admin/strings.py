@@ -27,6 +27,7 @@ def page_strings() -> dict:
         "printer_cover_open": _("cover open"), "printer_error": _("error"),
         "printer_unknown": _("not connected yet"),
         "role_agent": _("Agent"), "role_manager": _("Manager"), "role_admin": _("Administrator"),
+        "role_supervisor": _("Supervisor"),
         "active": _("active"), "disabled": _("disabled"),
         "new_password": _("New password"), "disable": _("Disable"), "enable": _("Enable"),
         "ask_password": _("The new password (at least 8 characters):"),

@@ -237,17 +237,21 @@ class AdminCommands:
             raise Forbidden("manager_agents_only", username=username, role_name=role)
 
     def create_user(self, branch_id: int, username: str, password: str, role: str,
-                    display_name: str, actor, by_role: str | None = None) -> int:
+                    display_name: str, actor, by_role: str | None = None,
+                    scope=None) -> int:
+        """``scope``: a supervisor's (auth.Scope; the route checked what it names)."""
         self._may_manage(by_role, username, role)
         hashed = self.auth.hash_password(password)  # slow: before the transaction
 
         def step(uow, p):
             uid = self.auth.insert_user(uow.conn, branch_id, username, hashed, role,
-                                        display_name)
+                                        display_name, scope)
             uow.config = True  # the read model names agents
-            uow.add(Event("user_created", uow.now, actor,
-                          data={"user_id": uid, "username": username, "role": role,
-                                "display_name": display_name or username}))
+            data = {"user_id": uid, "username": username, "role": role,
+                    "display_name": display_name or username}
+            if scope is not None:
+                data["scope"] = scope.data()
+            uow.add(Event("user_created", uow.now, actor, data=data))
             return uid
         try:
             return self.writer.run(branch_id, step)[0]

@@ -87,6 +87,10 @@
     $("new-role").innerHTML = data.may.roles.map(function (r) {
       return '<option value="' + r + '">' + esc(S["role_" + r]) + "</option>";
     }).join("");
+    $("region-codes").innerHTML = Object.keys(data.may.regions || {}).map(function (c) {
+      return '<option value="' + esc(c) + '">' + esc((data.may.regions[c] || {})[LANG] || c) + "</option>";
+    }).join("");
+    scopeFields();
     if (tab === "devices") loadDevices();
     if (tab === "users") loadUsers();
     if (tab === "history") loadHistory();
@@ -149,11 +153,26 @@
   // --- users ---------------------------------------------------------------------------------
   $("user-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    change("POST", "/admin/users", {
+    var body = {
       username: $("new-username").value.trim(), display_name: $("new-display").value.trim(),
       role: $("new-role").value, password: $("new-password").value,
-    }).then(function (res) { if (res && res.ok) { $("user-form").reset(); loadUsers(); } });
+    };
+    if (body.role === "supervisor") { // a supervisor watches regions, branches or the network
+      var kind = $("new-scope-kind").value, codes = $("new-scope-codes").value.split(",")
+        .map(function (c) { return c.trim(); }).filter(Boolean);
+      body.scope = kind === "national" ? { national: true } : {};
+      if (kind !== "national") body.scope[kind] = codes;
+    }
+    change("POST", "/admin/users", body)
+      .then(function (res) { if (res && res.ok) { $("user-form").reset(); scopeFields(); loadUsers(); } });
   });
+  function scopeFields() {
+    var sup = $("new-role").value === "supervisor";
+    $("scope-kind-label").hidden = !sup;
+    $("scope-codes-label").hidden = !sup || $("new-scope-kind").value === "national";
+  }
+  $("new-role").addEventListener("change", scopeFields);
+  $("new-scope-kind").addEventListener("change", scopeFields);
   function loadUsers() {
     if (!data || !data.may.users) return;
     loadSessions();

@@ -128,7 +128,9 @@
 
   function query() {
     return "from=" + encodeURIComponent($("from").value) + "&to=" + encodeURIComponent($("to").value) +
-      "&grain=" + encodeURIComponent($("grain").value) + "&lang=" + LANG;
+      "&grain=" + encodeURIComponent($("grain").value) + "&lang=" + LANG +
+      // ?branch=<code>: a supervisor's branch (the server checks its scope)
+      (params.get("branch") ? "&branch=" + encodeURIComponent(params.get("branch")) : "");
   }
   function get(path) {
     return fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {

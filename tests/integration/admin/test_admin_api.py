@@ -89,9 +89,11 @@ def test_role_matrix(api, method, path, body, who):
 def test_the_admin_page_is_told_what_the_caller_may_do(api):
     manager = api.user("salma", "manager")
     may = manager.get("/admin/overview").get_json()["may"]
-    assert may == {"config": True, "users": True, "devices": False, "roles": ["agent"]}
+    assert may == {"config": True, "users": True, "devices": False, "roles": ["agent"],
+                   "regions": {}}
     may = api.get("/admin/overview").get_json()["may"]
-    assert may["devices"] and may["roles"] == ["agent", "manager", "admin"]
+    assert may["devices"] and may["roles"] == ["agent", "manager", "admin", "supervisor"]
+    assert may["regions"]["casa-settat"]["fr"] == "Casablanca-Settat"  # a supervisor's scope
 
 
 # --- services ------------------------------------------------------------------------------
