@@ -20,7 +20,7 @@ from .fanout import FanOut, make_socketio
 from .printing_config import PrintingConfig
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
-from .seed import ensure_admin, load_config, seed
+from .seed import ensure_admin, load_config, load_regions, seed, seed_regions
 from .settings import Settings
 from .shared import Leases, Limiter, counters_for
 
@@ -37,13 +37,18 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from .private import private_dir
+    private_dir(settings.var_dir, tighten=True)  # receipts, audio, spool, keys: owner-only
     db = Database(settings.database_url)
     generated = None
     auth = Auth(db, clock)
     if settings.migrate:
         # several processes may start at once: one migrates and seeds, the others wait
         with upgrade_locked(db):
-            seed(db, _branches(settings))
+            branches = _branches(settings)
+            seed(db, branches)
+            if not _is_site(settings):  # a site holds its own branch only
+                seed_regions(db, load_regions(settings.config_path), branches)
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
@@ -58,11 +63,13 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         commands.printing
     projections.listeners.append(auth.on_batch)
     fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s)
+    from .readmodel.rollup import Rollups
+    fanout.rollups = Rollups(db, projections)  # the supervisors' rows, kept per branch
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
                     estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
                     clock=clock, printing=printing, shared=shared,
                     leases=Leases(db, clock, ttl_s=float(os.environ.get("TABOUR_LEASE_S", 30))),
-                    limiters=limiters)
+                    limiters=limiters, rollups=fanout.rollups)
     app.extensions["tabour"] = tabour
     tabour.dossiers = _dossiers(tabour, settings, clock)
     commands.dossiers = tabour.dossiers
@@ -100,8 +107,12 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(dashboard_bp)  # /dashboard/ (live) and /dashboard/reports
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)  # /admin/
+    from .supervisor import bp as supervisor_bp
+    app.register_blueprint(supervisor_bp)  # /supervisor/ (regional and national views)
     _init_displays(app, tabour, settings)
     errors.install(app)
+    from . import no_store
+    no_store.install(app)  # Cache-Control: no-store on answers that may hold personal data
     tabour.sessions = sockets.register(socketio, tabour)
     from . import printer_agents
     printer_agents.register(socketio, tabour)
@@ -116,7 +127,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
                         "dashboard": "/dashboard/", "reports": "/dashboard/reports",
-                        "admin": "/admin/",
+                        "admin": "/admin/", "supervisor": "/supervisor/",
                         "api": "/api/v1/openapi.json", "api_docs": "/api/v1/docs",
                         "health": "/api/v1/health"})
 
@@ -140,6 +151,11 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
+
+
+def _is_site(settings) -> bool:
+    from . import sites
+    return sites.site_config(settings.var_dir) is not None
 
 
 def _branches(settings) -> list[dict]:

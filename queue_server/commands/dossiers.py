@@ -102,14 +102,15 @@ class DossierCommands:
 
     def dossier_transition(self, branch_id: int, value: str, action: str, actor: Actor,
                            missing: list[str] | None = None,
-                           reason: str | None = None) -> Dossier:
+                           reason: str | None = None, note: str | None = None) -> Dossier:
         q = self.dossiers
 
         def step(uow, p):
             _b, before = q.find(uow.conn, branch_id, value)
             t = q.config.types.get(before.type_code)
             known = {d.code for d in t.documents} if t else None
-            change = lifecycle.transition(before, action, uow.now, actor, missing, reason, known)
+            change = lifecycle.transition(before, action, uow.now, actor, missing, reason, known,
+                                          note)
             if not store.save(uow.conn, before, change.dossier):
                 raise InvalidTransition("dossier_changed", tracking=before.tracking)
             uow.add(*change.events)

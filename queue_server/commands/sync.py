@@ -84,7 +84,7 @@ DOSSIER_FIELDS = ("tracking", "type_code", "status", "insured_number", "insured_
                   "national_id_hash", "national_id_masked", "language", "channel", "day",
                   "declared", "missing", "event_date", "deadlines", "box", "deposited_at",
                   "received_at", "review_at", "decided_at", "paid_at", "closed_at",
-                  "updated_at", "reason", "idempotency_key")
+                  "updated_at", "reason", "internal_note", "idempotency_key")
 # the centre's decisions on a dossier the site learns at its next sync
 DECISIONS = ("dossier_received", "dossier_in_review", "dossier_incomplete",
              "dossier_accepted", "dossier_paid", "dossier_closed", "dossier_rejected")

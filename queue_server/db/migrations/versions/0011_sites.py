@@ -2,14 +2,14 @@
 for its rows (centre); the link to the centre (site)
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 import queue_server.db.schema
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
