@@ -12,6 +12,9 @@
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
     python run.py backup --to /var/backups/tabour/ [--keep 48]
     python run.py restore --from FILE  (the server stopped)
+    python run.py site-register --branch CODE [--name NAME]   at the centre: a site's credential
+    python run.py site-join --centre URL --token-file FILE    at the site: first contact
+    python run.py sync                 at a site: sync with the centre now
     python run.py purge                anonymise personal data past its retention period
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
@@ -41,6 +44,8 @@ def _serve(args) -> int:
     tabour.socketio.start_background_task(_refresh_estimates, tabour)
     # the managers' alerts (one process holds the lease) and their dashboards' clock
     tabour.socketio.start_background_task(tabour.dashboard.run_forever)
+    if tabour.site is not None:  # a site: sync on a schedule and when the link returns
+        tabour.socketio.start_background_task(tabour.site.run_forever, tabour.socketio.sleep)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
@@ -277,6 +282,66 @@ def _export_events(args) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+def _site_register(args) -> int:
+    tabour = _tabour()
+    from queue_server.engine.model import Actor
+    made = tabour.commands.register_site(_branch_id(tabour, args.branch), args.name,
+                                         Actor("system", None, "cli"))
+    if args.token_file:
+        from queue_server.sites import _write_private
+        from pathlib import Path
+        _write_private(Path(args.token_file), made["token"])
+        print(f"site '{args.branch}' (tag {made['tag']}): its credential is in {args.token_file}")
+    else:
+        print(f"site '{args.branch}' (tag {made['tag']}): its credential (shown once):\n"
+              f"{made['token']}")
+    return 0
+
+
+def _site_join(args) -> int:
+    import os
+    from pathlib import Path
+
+    from queue_server import sites
+    from queue_server.settings import Settings
+    settings = Settings.from_env(async_mode="threading")
+    token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    try:
+        down = sites.join(settings.var_dir, args.centre, token)
+    except sites.SyncFailed as exc:
+        sys.exit(f"site-join: {exc}")
+    except Exception as exc:  # the centre is unreachable
+        sys.exit(f"site-join: cannot reach the centre at {args.centre}: {exc}")
+    tabour = _tabour()
+    tabour.commands.apply_down(tabour.site.branch_id, down, sites.SYNC_ACTOR)
+    url = settings.database_url
+    if url.startswith("sqlite:///"):  # the site's laptop holds personal data: owner only
+        path = Path(url.split("///", 1)[1])
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists():
+                os.chmod(p, 0o600)
+    print(f"joined the centre {args.centre} as site '{down['branch']}' (tag {down['tag']}); "
+          f"{len(down['users'])} staff accounts")
+    return 0
+
+
+def _sync(_args) -> int:
+    import json
+
+    from queue_server.sites import SyncFailed
+    tabour = _tabour()
+    if tabour.site is None:
+        sys.exit("This server is not a site: run.py site-join --centre URL --token-file FILE")
+    try:
+        result = tabour.site.sync()
+    except SyncFailed as exc:
+        sys.exit(f"sync stopped: {exc}")
+    print(json.dumps(result, ensure_ascii=False))
+    for w in result.get("warnings", []):
+        print(f"warning: {w['message']}", file=sys.stderr)
+    return 0
+
+
 def _purge(args) -> int:
     """Anonymise the personal data past its retention period (config/retention.toml),
     in every branch; each branch's purge is an audited event."""
@@ -389,6 +454,15 @@ def main(argv=None) -> int:
     rs = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     rs.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sr = sub.add_parser("site-register", help="at the centre: make a branch a site that works "
+                                              "offline and print its credential")
+    sr.add_argument("--branch", required=True, help="the site's branch code")
+    sr.add_argument("--name", default="site")
+    sr.add_argument("--token-file", help="write the credential to this file (owner only)")
+    sj = sub.add_parser("site-join", help="at a site: first contact with the centre")
+    sj.add_argument("--centre", required=True, help="the centre's address, http(s)://...")
+    sj.add_argument("--token-file", required=True, help="the site's credential")
+    sub.add_parser("sync", help="at a site: sync with the centre now")
     pg = sub.add_parser("purge", help="anonymise personal data past its retention period "
                                       "(config/retention.toml); audited")
     pg.add_argument("--config", type=Path, default=None,
@@ -400,7 +474,9 @@ def main(argv=None) -> int:
     handler = {"create-user": _create_user, "create-device": _create_device,
                "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
                "export-events": _export_events,
-               "backup": _backup, "restore": _restore, "purge": _purge}.get(args.command, _serve)
+               "backup": _backup, "restore": _restore, "purge": _purge,
+               "site-register": _site_register, "site-join": _site_join,
+               "sync": _sync}.get(args.command, _serve)
     return handler(args)
 
 

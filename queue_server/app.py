@@ -45,9 +45,10 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     if settings.migrate:
         # several processes may start at once: one migrates and seeds, the others wait
         with upgrade_locked(db):
-            branches = load_config(settings.config_path)
+            branches = _branches(settings)
             seed(db, branches)
-            seed_regions(db, load_regions(settings.config_path), branches)
+            if not _is_site(settings):  # a site holds its own branch only
+                seed_regions(db, load_regions(settings.config_path), branches)
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.extensions["tabour"] = tabour
     tabour.dossiers = _dossiers(tabour, settings, clock)
     commands.dossiers = tabour.dossiers
+    _site(tabour, settings)
     if settings.message_queue and settings.message_queue.startswith("redis"):
         from .readmodel.transport import RedisTransport
         def after_outage():
@@ -149,6 +151,40 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
+
+
+def _is_site(settings) -> bool:
+    from . import sites
+    return sites.site_config(settings.var_dir) is not None
+
+
+def _branches(settings) -> list[dict]:
+    """What to seed: a site's own branch as the centre sent it (run.py site-join), else
+    the configuration file."""
+    from . import sites
+    if sites.site_config(settings.var_dir) is not None:
+        return sites.seed_branches(settings.var_dir)
+    return load_config(settings.config_path)
+
+
+def _site(tabour, settings) -> None:
+    """A site that works offline: its link to the centre, and its own tracking numbers
+    (its tag first: they never meet the centre's or another site's)."""
+    from functools import partial
+
+    from . import sites
+    from .dossiers import tracking
+    link = sites.SiteLink.from_var(tabour, settings.var_dir)
+    if link is None:
+        return
+    tabour.site = link
+    tabour.commands.new_tracking = partial(tracking.new, tag=link.tag)
+    with tabour.db.read() as conn:
+        from .db.sites_schema import site_link
+        from sqlalchemy import select
+        known = conn.execute(select(site_link.c.branch_id)).first()
+    if known is None:
+        tabour.commands.link_site(link.branch_id, link.centre, link.tag)
 
 
 def _dossiers(tabour, settings, clock):

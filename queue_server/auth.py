@@ -21,7 +21,7 @@ from .engine.messages import N_, register
 from .engine.model import Actor
 
 STAFF_ROLES = ("agent", "manager", "admin", "supervisor")
-DEVICE_ROLES = ("kiosk", "display", "printer")
+DEVICE_ROLES = ("kiosk", "display", "printer", "site")
 SESSION_HOURS = 12
 
 _AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
@@ -29,6 +29,10 @@ _AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
 _KIOSK = {"services:read", "tickets:issue", "tickets:read", "kiosk:watch"}
 _DISPLAY = {"services:read", "display:watch", "tickets:read"}
 _PRINTER = {"printer:jobs"}
+# a site that works offline (README "Sites that work offline"): it sends its branch's
+# events up and pulls its branch's configuration and the centre's decisions down, for
+# its own branch only (api/sync_routes.py checks the branch)
+_SITE = {"sync:push", "sync:pull"}
 # dossiers: a kiosk and an agent take a deposit; staff move it through review
 _AGENT |= {"dossiers:deposit", "dossiers:read", "dossiers:manage"}
 _KIOSK |= {"dossiers:deposit"}
@@ -45,6 +49,7 @@ PERMISSIONS: dict[str, frozenset] = {
     "kiosk": frozenset(_KIOSK),
     "display": frozenset(_DISPLAY),
     "printer": frozenset(_PRINTER),
+    "site": frozenset(_SITE),
     "agent": frozenset(_AGENT),
     "manager": frozenset(_MANAGER),
     "supervisor": frozenset(_SUPERVISOR),
@@ -346,6 +351,16 @@ class Auth:
         for _seq, e in batch.events:
             if e.type in self.FORGET_ON:
                 self.forget(e.data.get("token_id"), e.data.get("user_id"))
+
+    def revoked_device(self, token: str | None):
+        """The token's row when it is a revoked device (to say "revoked" rather than
+        "unknown" to a site whose credential was withdrawn), else None."""
+        if not token:
+            return None
+        with self.db.read() as conn:
+            row = conn.execute(select(s.tokens).where(
+                s.tokens.c.token_hash == _digest(token))).first()
+        return row if row is not None and row.revoked_at is not None else None
 
     def authenticate(self, token: str | None) -> Principal:
         if not token:

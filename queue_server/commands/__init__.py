@@ -18,6 +18,7 @@ from .dossiers import DossierCommands, Deposited
 from .pairing import PairingCommands, TooManyAttempts
 from .printing import PrintingCommands
 from .retention import RetentionCommands
+from .sync import SyncCommands
 from .tickets import Issued, PrintTarget, TicketCommands
 from .writer import Writer
 
@@ -25,7 +26,8 @@ __all__ = ["Commands", "Deposited", "Issued", "PrintTarget", "TooManyAttempts", 
 
 
 class Commands(TicketCommands, CounterCommands, PrintingCommands, PairingCommands,
-               DossierCommands, AdminCommands, AlertCommands, RetentionCommands):
+               DossierCommands, AdminCommands, AlertCommands, RetentionCommands,
+               SyncCommands):
     def __init__(self, writer: Writer, estimator, auth, printing, pairing_limiter,
                  dossiers=None):
         self.writer = writer

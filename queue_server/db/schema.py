@@ -401,3 +401,4 @@ report_days = Table(
 # the dossier tables are declared beside their rules; this import makes ``metadata``
 # the whole schema wherever it is used (migrations, the drift test)
 from ..dossiers import schema as _dossier_tables  # noqa: E402,F401
+from . import sites_schema as _site_tables  # noqa: E402,F401

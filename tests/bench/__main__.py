@@ -18,6 +18,8 @@ Parts (``--only part,part`` runs some):
                server), its parts' build costs and today's figures (dashboard.py)
   supervisor   the supervisors' roll-up refresh over 150 branches (national), a region's
                flush, one row at 10 and 1,000 waiting (supervisor.py, in-process)
+  sync         a site's busy day (1,500 tickets, 50 dossiers) sent to its centre over
+               loopback, time and bytes, and the resume after a cut link (sync.py)
 
 Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
 installed by a dependency would shadow ``python -m tests.bench``.
@@ -45,7 +47,7 @@ BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
 CALLS = 120
 PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard",
-         "supervisor")
+         "supervisor", "sync")
 
 
 def bench_config(path: Path) -> None:
@@ -225,6 +227,11 @@ def part_dashboard(work: Path) -> dict:
 def part_supervisor(work: Path) -> dict:
     from bench.supervisor import measure_supervisor
     return measure_supervisor(work)
+
+
+def part_sync(work: Path) -> dict:
+    from bench.sync import measure_sync
+    return measure_sync(work)
 
 
 def main(argv=None) -> int:

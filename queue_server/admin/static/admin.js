@@ -59,6 +59,7 @@
         b.hidden = !data.may[b.dataset.needs];
       });
       renderAll();
+      loadSync();
       global.tabourAdmin.loaded += 1;
       document.documentElement.dataset.state = "ready";
     });
@@ -75,6 +76,7 @@
     if (name === "devices") loadDevices();
     if (name === "users") loadUsers();
     if (name === "history") loadHistory();
+    if (name === "sync") loadSync();
     return true;
   }
   document.querySelectorAll("[data-tab]").forEach(function (b) {
@@ -360,6 +362,40 @@
       return (S["field_" + k] || k) + ": " + x;
     }).join("; ");
   }
+  // --- a site that works offline: its sync with the centre (README "Sites that work offline") --
+  function renderSync(st) {
+    $("sync-centre").textContent = st.centre;
+    $("sync-last").textContent = st.last_sync_at ? when(st.last_sync_at) : S.sync_never;
+    $("sync-pending").textContent = S.sync_events.replace("{n}", st.pending_events);
+    $("sync-error").textContent = st.last_error || S.sync_none;
+  }
+  function loadSync() {
+    return api("GET", "/site/status").then(function (res) {
+      if (!res.ok || !res.body.site) return;
+      $("sync-tab").hidden = false;
+      renderSync(res.body);
+    });
+  }
+  $("sync-now").addEventListener("click", function () {
+    var button = $("sync-now");
+    button.disabled = true;
+    message(S.sync_running, "info");
+    api("POST", "/site/sync").then(function (res) {
+      if (res.ok) {
+        var r = res.body.result;
+        message(S.sync_done.replace("{sent}", r.sent.events)
+                 .replace("{decisions}", r.received.decisions), "info");
+        var warn = (r.warnings || []).map(function (w) { return w.message; }).join(" ");
+        if (warn) message(warn);
+        renderSync(res.body.status);
+      } else {
+        message(res.body.error ? res.body.error.message : String(res.status));
+        loadSync();
+      }
+    }).catch(function (e) { if (e.message !== "401") message(e.message); })
+      .then(function () { button.disabled = false; });
+  });
+
   function loadHistory() {
     api("GET", "/admin/history?limit=100").then(function (res) {
       if (!res.ok) return;
