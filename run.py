@@ -3,6 +3,8 @@
     python run.py                      run the server on the embedded default
     python run.py --host 0.0.0.0 --port 8080
     python run.py create-user NAME --role agent [--password ...]
+    python run.py create-user NAME --role supervisor --region CODE [--region CODE2]
+                                    (or --branches CODE,CODE, or --national)
     python run.py create-device --role kiosk --name "Kiosk entrance"
     python run.py pairing-code --role display --name "Hall TV"   a code typed on the device
     python run.py migrate              bring the database schema up to date
@@ -10,6 +12,10 @@
     python run.py export-events --branch CODE --day YYYY-MM-DD [--out DAY.csv]
     python run.py backup --to /var/backups/tabour/ [--keep 48]
     python run.py restore --from FILE  (the server stopped)
+    python run.py site-register --branch CODE [--name NAME]   at the centre: a site's credential
+    python run.py site-join --centre URL --token-file FILE    at the site: first contact
+    python run.py sync                 at a site: sync with the centre now
+    python run.py purge                anonymise personal data past its retention period
 
 Environment: TABOUR_DATABASE_URL (default: SQLite in var/), TABOUR_MESSAGE_QUEUE
 (redis://... to run several server processes), TABOUR_ADMIN_PASSWORD (the first
@@ -38,6 +44,8 @@ def _serve(args) -> int:
     tabour.socketio.start_background_task(_refresh_estimates, tabour)
     # the managers' alerts (one process holds the lease) and their dashboards' clock
     tabour.socketio.start_background_task(tabour.dashboard.run_forever)
+    if tabour.site is not None:  # a site: sync on a schedule and when the link returns
+        tabour.socketio.start_background_task(tabour.site.run_forever, tabour.socketio.sleep)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host
@@ -172,18 +180,51 @@ def _branch_id(tabour, code):
     sys.exit(f"No branch '{code}': known branches are {', '.join(b.code for b in branches)}")
 
 
+def _scope(args):
+    """A supervisor's scope from --region / --branches / --national (exactly one kind)."""
+    from queue_server.auth import Scope
+    regions = [r for r in (args.region or []) if r]
+    branches = [b.strip() for b in (args.branches or "").split(",") if b.strip()]
+    kinds = sum(bool(x) for x in (regions, branches, args.national))
+    if args.role != "supervisor":
+        if kinds:
+            sys.exit("--region, --branches and --national are for --role supervisor")
+        return None
+    if kinds != 1:
+        sys.exit("a supervisor watches one of: --region CODE (repeatable), --branches "
+                 "CODE,CODE or --national")
+    return Scope(args.national, frozenset(regions), frozenset(branches))
+
+
+def _home_branch(tabour, args, scope) -> int:
+    """A supervisor's account belongs to a branch of its scope (the first one)."""
+    if args.branch or scope is None or scope.national:
+        return _branch_id(tabour, args.branch)
+    from queue_server.db import schema as s
+    from sqlalchemy import select
+    with tabour.db.read() as conn:
+        rows = conn.execute(select(s.branches.c.id, s.branches.c.code, s.branches.c.region)
+                            .order_by(s.branches.c.id)).all()
+    for r in rows:
+        if scope.covers(r.code, r.region):
+            return r.id
+    return _branch_id(tabour, None)
+
+
 def _create_user(args) -> int:
     tabour = _tabour()
+    scope = _scope(args)
     password = args.password or getpass.getpass(f"Password for {args.username}: ")
     try:
-        uid = tabour.auth.create_user(_branch_id(tabour, args.branch), args.username, password,
-                                      args.role, args.display_name or "")
+        uid = tabour.auth.create_user(_home_branch(tabour, args, scope), args.username,
+                                      password, args.role, args.display_name or "", scope)
     except ValueError as exc:
         sys.exit(str(exc))
     except Exception as exc:  # the username is taken
         sys.exit(f"Could not create {args.username}: {exc.__class__.__name__}: "
                  "is the username already taken?")
-    print(f"created {args.role} '{args.username}' (id {uid})")
+    print(f"created {args.role} '{args.username}' (id {uid})"
+          + (f", watching {scope.data()}" if scope is not None else ""))
     return 0
 
 
@@ -241,6 +282,89 @@ def _export_events(args) -> int:
         Path(args.out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+def _site_register(args) -> int:
+    tabour = _tabour()
+    from queue_server.engine.model import Actor
+    made = tabour.commands.register_site(_branch_id(tabour, args.branch), args.name,
+                                         Actor("system", None, "cli"))
+    if args.token_file:
+        from queue_server.sites import _write_private
+        from pathlib import Path
+        _write_private(Path(args.token_file), made["token"])
+        print(f"site '{args.branch}' (tag {made['tag']}): its credential is in {args.token_file}")
+    else:
+        print(f"site '{args.branch}' (tag {made['tag']}): its credential (shown once):\n"
+              f"{made['token']}")
+    return 0
+
+
+def _site_join(args) -> int:
+    import os
+    from pathlib import Path
+
+    from queue_server import sites
+    from queue_server.settings import Settings
+    settings = Settings.from_env(async_mode="threading")
+    token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    try:
+        down = sites.join(settings.var_dir, args.centre, token)
+    except sites.SyncFailed as exc:
+        sys.exit(f"site-join: {exc}")
+    except Exception as exc:  # the centre is unreachable
+        sys.exit(f"site-join: cannot reach the centre at {args.centre}: {exc}")
+    tabour = _tabour()
+    tabour.commands.apply_down(tabour.site.branch_id, down, sites.SYNC_ACTOR)
+    url = settings.database_url
+    if url.startswith("sqlite:///"):  # the site's laptop holds personal data: owner only
+        path = Path(url.split("///", 1)[1])
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists():
+                os.chmod(p, 0o600)
+    print(f"joined the centre {args.centre} as site '{down['branch']}' (tag {down['tag']}); "
+          f"{len(down['users'])} staff accounts")
+    return 0
+
+
+def _sync(_args) -> int:
+    import json
+
+    from queue_server.sites import SyncFailed
+    tabour = _tabour()
+    if tabour.site is None:
+        sys.exit("This server is not a site: run.py site-join --centre URL --token-file FILE")
+    try:
+        result = tabour.site.sync()
+    except SyncFailed as exc:
+        sys.exit(f"sync stopped: {exc}")
+    print(json.dumps(result, ensure_ascii=False))
+    for w in result.get("warnings", []):
+        print(f"warning: {w['message']}", file=sys.stderr)
+    return 0
+
+
+def _purge(args) -> int:
+    """Anonymise the personal data past its retention period (config/retention.toml),
+    in every branch; each branch's purge is an audited event."""
+    from queue_server.engine.model import Actor
+    from queue_server.retention import RetentionError, load
+    try:
+        retention = load(args.config)
+    except (OSError, RetentionError) as exc:
+        sys.exit(f"purge: {exc}")
+    tabour = _tabour()
+    actor = Actor("system", None, "purge")
+    # the var dirs' files (receipts, the agent's spool) are counted with the first branch
+    var_dirs = args.var_dir or [tabour.settings.var_dir]
+    for i, branch_id in enumerate(tabour.branch_ids()):
+        for var_dir in (var_dirs if i == 0 else [None]):
+            counts = tabour.commands.purge_personal_data(branch_id, retention, actor, var_dir)
+            where = f" ({var_dir})" if var_dir and len(var_dirs) > 1 else ""
+            print(f"branch {branch_id}{where}: "
+                  + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    print("retention (days): " + ", ".join(f"{k} {v}" for k, v in retention.as_dict().items()))
+    return 0
+
+
 def _database_url() -> str:
     from queue_server.settings import Settings
     return Settings.from_env(async_mode="threading").database_url
@@ -280,18 +404,27 @@ def _restore(args) -> int:
 
 
 def main(argv=None) -> int:
+    import os
+    from queue_server.private import UMASK
+    os.umask(UMASK)  # what the server and its printer agent create is owner-only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    from queue_server.private import redact_logs
+    redact_logs()  # no tracking number or insured number in any log line
     parser = argparse.ArgumentParser(prog="run.py", description="Tabour queue server")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
     sub = parser.add_subparsers(dest="command")
     u = sub.add_parser("create-user", help="create a staff account")
     u.add_argument("username")
-    u.add_argument("--role", choices=["agent", "manager", "admin"], required=True)
+    u.add_argument("--role", choices=["agent", "manager", "admin", "supervisor"], required=True)
     u.add_argument("--password", help="prompted for when omitted")
     u.add_argument("--display-name")
     u.add_argument("--branch", help="branch code (default: the first branch)")
+    u.add_argument("--region", action="append", help="supervisor: a region code of "
+                   "config/branches.toml's [regions] (repeat for several)")
+    u.add_argument("--branches", help="supervisor: branch codes, comma-separated")
+    u.add_argument("--national", action="store_true", help="supervisor: every branch")
     d = sub.add_parser("create-device", help="create a kiosk, display or printer-agent token")
     d.add_argument("--role", choices=["kiosk", "display", "printer"], required=True)
     d.add_argument("--name", required=True)
@@ -321,11 +454,29 @@ def main(argv=None) -> int:
     rs = sub.add_parser("restore", help="replace the database with a backup (server stopped)")
     rs.add_argument("--from", dest="source", type=Path, required=True, help="the backup file")
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    sr = sub.add_parser("site-register", help="at the centre: make a branch a site that works "
+                                              "offline and print its credential")
+    sr.add_argument("--branch", required=True, help="the site's branch code")
+    sr.add_argument("--name", default="site")
+    sr.add_argument("--token-file", help="write the credential to this file (owner only)")
+    sj = sub.add_parser("site-join", help="at a site: first contact with the centre")
+    sj.add_argument("--centre", required=True, help="the centre's address, http(s)://...")
+    sj.add_argument("--token-file", required=True, help="the site's credential")
+    sub.add_parser("sync", help="at a site: sync with the centre now")
+    pg = sub.add_parser("purge", help="anonymise personal data past its retention period "
+                                      "(config/retention.toml); audited")
+    pg.add_argument("--config", type=Path, default=None,
+                    help="the retention file (default: TABOUR_RETENTION or config/retention.toml)")
+    pg.add_argument("--var-dir", type=Path, action="append", default=None,
+                    help="where receipts and the printer agent's spool are (default: "
+                         "TABOUR_VAR_DIR); repeat for several")
     args = parser.parse_args(argv)
     handler = {"create-user": _create_user, "create-device": _create_device,
                "migrate": _migrate, "replay": _replay, "pairing-code": _pairing_code,
                "export-events": _export_events,
-               "backup": _backup, "restore": _restore}.get(args.command, _serve)
+               "backup": _backup, "restore": _restore, "purge": _purge,
+               "site-register": _site_register, "site-join": _site_join,
+               "sync": _sync}.get(args.command, _serve)
     return handler(args)
 
 

@@ -337,6 +337,7 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv=None) -> int:
+    os.umask(0o077)  # receipts and the spool hold personal data: owner-only files
     logging.basicConfig(level=logging.INFO, force=True,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(prog="python -m printers.agent", description=__doc__.split("\n")[0])

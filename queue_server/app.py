@@ -20,7 +20,7 @@ from .fanout import FanOut, make_socketio
 from .printing_config import PrintingConfig
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
-from .seed import ensure_admin, load_config, seed
+from .seed import ensure_admin, load_config, load_regions, seed, seed_regions
 from .settings import Settings
 from .shared import Leases, Limiter, counters_for
 
@@ -37,13 +37,18 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
+    from .private import private_dir
+    private_dir(settings.var_dir, tighten=True)  # receipts, audio, spool, keys: owner-only
     db = Database(settings.database_url)
     generated = None
     auth = Auth(db, clock)
     if settings.migrate:
         # several processes may start at once: one migrates and seeds, the others wait
         with upgrade_locked(db):
-            seed(db, load_config(settings.config_path))
+            branches = _branches(settings)
+            seed(db, branches)
+            if not _is_site(settings):  # a site holds its own branch only
+                seed_regions(db, load_regions(settings.config_path), branches)
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
@@ -58,14 +63,17 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         commands.printing
     projections.listeners.append(auth.on_batch)
     fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s)
+    from .readmodel.rollup import Rollups
+    fanout.rollups = Rollups(db, projections)  # the supervisors' rows, kept per branch
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,
                     estimator=estimator, fanout=fanout, socketio=socketio, settings=settings,
                     clock=clock, printing=printing, shared=shared,
                     leases=Leases(db, clock, ttl_s=float(os.environ.get("TABOUR_LEASE_S", 30))),
-                    limiters=limiters)
+                    limiters=limiters, rollups=fanout.rollups)
     app.extensions["tabour"] = tabour
     tabour.dossiers = _dossiers(tabour, settings, clock)
     commands.dossiers = tabour.dossiers
+    _site(tabour, settings)
     if settings.message_queue and settings.message_queue.startswith("redis"):
         from .readmodel.transport import RedisTransport
         def after_outage():
@@ -99,9 +107,13 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(dashboard_bp)  # /dashboard/ (live) and /dashboard/reports
     from .admin import bp as admin_bp
     app.register_blueprint(admin_bp)  # /admin/
+    from .supervisor import bp as supervisor_bp
+    app.register_blueprint(supervisor_bp)  # /supervisor/ (regional and national views)
     _init_displays(app, tabour, settings)
     errors.install(app)
     security_headers.install(app)  # CSP and friends on every answer
+    from . import no_store
+    no_store.install(app)  # Cache-Control: no-store on answers that may hold personal data
     tabour.sessions = sockets.register(socketio, tabour)
     from . import printer_agents
     printer_agents.register(socketio, tabour)
@@ -116,7 +128,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         return jsonify({"name": "Tabour", "kiosk": "/kiosk/", "display": "/display/",
                         "console": "/console/", "backoffice": "/backoffice/",
                         "dashboard": "/dashboard/", "reports": "/dashboard/reports",
-                        "admin": "/admin/",
+                        "admin": "/admin/", "supervisor": "/supervisor/",
                         "api": "/api/v1/openapi.json", "api_docs": "/api/v1/docs",
                         "health": "/api/v1/health"})
 
@@ -140,6 +152,40 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
+
+
+def _is_site(settings) -> bool:
+    from . import sites
+    return sites.site_config(settings.var_dir) is not None
+
+
+def _branches(settings) -> list[dict]:
+    """What to seed: a site's own branch as the centre sent it (run.py site-join), else
+    the configuration file."""
+    from . import sites
+    if sites.site_config(settings.var_dir) is not None:
+        return sites.seed_branches(settings.var_dir)
+    return load_config(settings.config_path)
+
+
+def _site(tabour, settings) -> None:
+    """A site that works offline: its link to the centre, and its own tracking numbers
+    (its tag first: they never meet the centre's or another site's)."""
+    from functools import partial
+
+    from . import sites
+    from .dossiers import tracking
+    link = sites.SiteLink.from_var(tabour, settings.var_dir)
+    if link is None:
+        return
+    tabour.site = link
+    tabour.commands.new_tracking = partial(tracking.new, tag=link.tag)
+    with tabour.db.read() as conn:
+        from .db.sites_schema import site_link
+        from sqlalchemy import select
+        known = conn.execute(select(site_link.c.branch_id)).first()
+    if known is None:
+        tabour.commands.link_site(link.branch_id, link.centre, link.tag)
 
 
 def _dossiers(tabour, settings, clock):

@@ -20,15 +20,19 @@ from .engine.errors import DomainError
 from .engine.messages import N_, register
 from .engine.model import Actor
 
-STAFF_ROLES = ("agent", "manager", "admin")
-DEVICE_ROLES = ("kiosk", "display", "printer")
+STAFF_ROLES = ("agent", "manager", "admin", "supervisor")
+DEVICE_ROLES = ("kiosk", "display", "printer", "site")
 SESSION_HOURS = 12
 
 _AGENT = {"services:read", "tickets:issue", "tickets:read", "counters:read",
-          "counters:operate", "queue:watch"}
+          "counters:operate", "queue:watch", "account:self"}  # sign out, own password
 _KIOSK = {"services:read", "tickets:issue", "tickets:read", "kiosk:watch"}
 _DISPLAY = {"services:read", "display:watch", "tickets:read"}
 _PRINTER = {"printer:jobs"}
+# a site that works offline (README "Sites that work offline"): it sends its branch's
+# events up and pulls its branch's configuration and the centre's decisions down, for
+# its own branch only (api/sync_routes.py checks the branch)
+_SITE = {"sync:push", "sync:pull"}
 # dossiers: a kiosk and an agent take a deposit; staff move it through review
 _AGENT |= {"dossiers:deposit", "dossiers:read", "dossiers:manage"}
 _KIOSK |= {"dossiers:deposit"}
@@ -36,16 +40,49 @@ _MANAGER = _AGENT | {"dossiers:counts", "counters:manage", "dashboard:watch", "r
 # the managers' pages (issue 10): alerts, and /admin/ within their branch: services,
 # counters, hours, display zones; agents' accounts only (commands/admin.py checks whose)
 _MANAGER |= {"alerts:manage", "admin:read", "config:write", "users:manage"}
+# a supervisor (issue 13) watches the branches of a scope (regions, a list of branches,
+# or the whole network): the supervisors' page, each branch's dashboard and reports,
+# read-only (no counter action, no alert acknowledged, no administration). Which
+# branches: ``Auth.may_see`` below, the one place that decides.
+_SUPERVISOR = {"supervisor:watch", "dashboard:watch", "reports:read"}
 PERMISSIONS: dict[str, frozenset] = {
     "kiosk": frozenset(_KIOSK),
     "display": frozenset(_DISPLAY),
     "printer": frozenset(_PRINTER),
+    "site": frozenset(_SITE),
     "agent": frozenset(_AGENT),
     "manager": frozenset(_MANAGER),
+    "supervisor": frozenset(_SUPERVISOR),
     # an admin may do everything an agent, a manager or any device may
     "admin": frozenset(_MANAGER | _KIOSK | _DISPLAY | _PRINTER
                        | {"devices:manage"}),
 }
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The branches a supervisor watches: the whole network, regions, or branch codes."""
+    national: bool = False
+    regions: frozenset = frozenset()
+    branches: frozenset = frozenset()  # branch codes
+
+    @classmethod
+    def from_data(cls, data) -> "Scope | None":
+        if not isinstance(data, dict):
+            return None
+        return cls(bool(data.get("national")), frozenset(data.get("regions") or ()),
+                   frozenset(data.get("branches") or ()))
+
+    def data(self) -> dict:
+        if self.national:
+            return {"national": True}
+        if self.regions:
+            return {"regions": sorted(self.regions)}
+        return {"branches": sorted(self.branches)}
+
+    def covers(self, code: str, region: str | None) -> bool:
+        return self.national or code in self.branches or \
+            (region is not None and region in self.regions)
 
 
 @dataclass(frozen=True)
@@ -56,6 +93,7 @@ class Principal:
     name: str
     user_id: int | None
     token_id: int
+    scope: Scope | None = None  # a supervisor's; the other roles see their own branch
 
     def can(self, permission: str) -> bool:
         return permission in PERMISSIONS.get(self.role, ())
@@ -69,6 +107,8 @@ class Principal:
 
 register({
     "wrong_login": N_("Wrong username or password."),
+    "account_disabled": N_("This account is disabled: ask a manager or an administrator "
+                           "to enable it."),
     "sign_in_first": N_("Sign in first: this needs a bearer token (POST /api/v1/auth/token) "
                         "or a device token."),
     "token_invalid": N_("This token is not valid (unknown or revoked): sign in again or ask "
@@ -78,6 +118,8 @@ register({
                          "a manager or an administrator."),
     "not_signed_in": N_("This connection is not signed in: reconnect with a token."),
     "view_forbidden": N_("A %(role)s token cannot open the %(view)s view."),
+    "out_of_scope": N_("Branch %(branch)s is not in your supervision scope: ask an "
+                       "administrator to add it or its region."),
 })
 
 
@@ -108,10 +150,11 @@ class Auth:
     # --- users -------------------------------------------------------------
 
     def create_user(self, branch_id: int, username: str, password: str, role: str,
-                    display_name: str = "") -> int:
+                    display_name: str = "", scope: Scope | None = None) -> int:
         hashed = self.hash_password(password)
         with self.db.write() as conn:
-            return self.insert_user(conn, branch_id, username, hashed, role, display_name)
+            return self.insert_user(conn, branch_id, username, hashed, role, display_name,
+                                    scope)
 
     @staticmethod
     def hash_password(password: str) -> str:
@@ -120,15 +163,93 @@ class Auth:
             raise ValueError("a password needs at least 8 characters")
         return generate_password_hash(password)
 
+    @staticmethod
+    def check_password(password_hash: str, password: str) -> bool:
+        return check_password_hash(password_hash, password)
+
     def insert_user(self, conn, branch_id: int, username: str, password_hash: str, role: str,
-                    display_name: str = "") -> int:
+                    display_name: str = "", scope: Scope | None = None) -> int:
         if role not in STAFF_ROLES:
             raise ValueError(f"role must be one of {', '.join(STAFF_ROLES)}")
+        if (role == "supervisor") != (scope is not None):
+            raise ValueError("a supervisor needs a scope (regions, branches or national), "
+                             "and only a supervisor has one")
+        if scope is not None:
+            self.check_scope(conn, scope)
         return conn.execute(insert(s.users).values(
             branch_id=branch_id, username=username,
             password_hash=password_hash, role=role,
             display_name=display_name or username, created_at=self.clock(),
+            scope=scope.data() if scope is not None else None,
         ).returning(s.users.c.id)).scalar_one()
+
+    @staticmethod
+    def check_scope(conn, scope: Scope) -> None:
+        """Every region and branch a scope names exists (ValueError says which not)."""
+        if scope.national:
+            return
+        if not scope.regions and not scope.branches:
+            raise ValueError("an empty scope: name regions, branches, or national")
+        known = {r[0] for r in conn.execute(select(s.regions.c.code))}
+        missing = sorted(scope.regions - known)
+        if missing:
+            raise ValueError(f"unknown region(s) {', '.join(missing)}: known are "
+                             f"{', '.join(sorted(known)) or 'none (see [regions] in the config)'}")
+        codes = {r[0] for r in conn.execute(select(s.branches.c.code))}
+        missing = sorted(scope.branches - codes)
+        if missing:
+            raise ValueError(f"unknown branch(es) {', '.join(missing)}")
+
+    # --- which branches a principal may see (supervisors: their scope) -------------------
+
+    def may_see(self, principal: Principal, branch) -> bool:
+        """``branch``: a row or model with ``id``, ``code`` (and ``region`` for a row).
+        A supervisor: its scope; every other role: its own branch only."""
+        if principal.role != "supervisor":
+            return branch.id == principal.branch_id
+        if principal.scope is None:
+            return False
+        region = getattr(branch, "region", None)
+        if principal.scope.regions and not hasattr(branch, "region"):
+            with self.db.read() as conn:
+                region = conn.execute(select(s.branches.c.region)
+                                      .where(s.branches.c.id == branch.id)).scalar()
+        return principal.scope.covers(branch.code, region)
+
+    def require_branch(self, principal: Principal, branch, other_code: str) -> None:
+        """Refuse (403) a branch outside what ``principal`` may see: ``out_of_scope`` for a
+        supervisor, ``other_code`` (the route's own refusal) for the other roles."""
+        if self.may_see(principal, branch):
+            return
+        if principal.role == "supervisor":
+            raise AuthError("out_of_scope", 403, branch=branch.code)
+        raise AuthError(other_code, 403, branch=branch.code)
+
+    def own_branch(self, principal: Principal) -> int:
+        """The branch a request names by default (no ``?branch=``): the principal's own;
+        a supervisor's account branch only when its scope holds it."""
+        if principal.role == "supervisor":
+            B = s.branches.c
+            with self.db.read() as conn:
+                row = conn.execute(select(B.id, B.code, B.region)
+                                   .where(B.id == principal.branch_id)).first()
+            self.require_branch(principal, row, "out_of_scope")
+        return principal.branch_id
+
+    def branches_in_scope(self, principal: Principal) -> list:
+        """The rows (id, code, names, region) of the branches ``principal`` may see,
+        in the branches' order."""
+        B = s.branches.c
+        q = select(B.id, B.code, B.names, B.region).order_by(B.id)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+        return [r for r in rows if self.may_see(principal, r)]
+
+    def regions(self) -> dict[str, dict]:
+        """code -> names, in the configuration's order."""
+        with self.db.read() as conn:
+            return {r.code: r.names for r in conn.execute(
+                select(s.regions).order_by(s.regions.c.position, s.regions.c.code))}
 
     def set_password(self, username: str, password: str) -> None:
         with self.db.write() as conn:
@@ -158,13 +279,16 @@ class Auth:
             user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
         # check a hash even for an unknown user, so timing does not tell who exists
         ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
-        if user is None or not ok or not user.active:
+        if user is None or not ok:
             raise AuthError("wrong_login", 401)
+        if not user.active:  # said only to whoever knows the password
+            raise AuthError("account_disabled", 403)
         now = self.clock()
         token = self._issue(user.branch_id, "session", user.role, user.display_name,
                             user.id, now + timedelta(hours=SESSION_HOURS))
         return token, {"username": user.username, "role": user.role,
-                       "display_name": user.display_name, "branch_id": user.branch_id}
+                       "display_name": user.display_name, "branch_id": user.branch_id,
+                       "scope": user.scope}
 
     # --- tokens ------------------------------------------------------------
 
@@ -228,6 +352,16 @@ class Auth:
             if e.type in self.FORGET_ON:
                 self.forget(e.data.get("token_id"), e.data.get("user_id"))
 
+    def revoked_device(self, token: str | None):
+        """The token's row when it is a revoked device (to say "revoked" rather than
+        "unknown" to a site whose credential was withdrawn), else None."""
+        if not token:
+            return None
+        with self.db.read() as conn:
+            row = conn.execute(select(s.tokens).where(
+                s.tokens.c.token_hash == _digest(token))).first()
+        return row if row is not None and row.revoked_at is not None else None
+
     def authenticate(self, token: str | None) -> Principal:
         if not token:
             raise AuthError("sign_in_first", 401)
@@ -237,16 +371,20 @@ class Auth:
             return principal
         with self.db.read() as conn:
             row = conn.execute(select(s.tokens).where(s.tokens.c.token_hash == _digest(token))).first()
+            scope = None
             if row is not None and row.user_id is not None:
-                active = conn.execute(select(s.users.c.active)
-                                      .where(s.users.c.id == row.user_id)).scalar()
-                if not active:
+                user = conn.execute(select(s.users.c.active, s.users.c.scope)
+                                    .where(s.users.c.id == row.user_id)).first()
+                if user is None or not user.active:
                     row = None
+                else:
+                    scope = Scope.from_data(user.scope)
         if row is None or row.revoked_at is not None:
             raise AuthError("token_invalid", 401)
         if row.expires_at is not None and row.expires_at <= self.clock():
             raise AuthError("session_expired", 401)
-        principal = Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id)
+        principal = Principal(row.branch_id, row.role, row.kind, row.name, row.user_id, row.id,
+                              scope if row.role == "supervisor" else None)
         if len(self._cache) >= self.CACHE_MAX:
             self._cache.clear()
         self._cache[digest] = (principal, row.expires_at, self.clock())

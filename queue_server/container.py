@@ -29,6 +29,8 @@ class Tabour:
     announcer: object = None
     serial_counters: object = None
     dashboard: object = None  # dashboard.live.DashboardHub: live pushes and the alert watch
+    site: object = None  # sites.SiteLink: this server is a site that syncs with a centre
+    rollups: object = None  # readmodel.rollup.Rollups: each branch's row for supervisors
     kiosks: dict = field(default_factory=dict)  # kiosk token id -> its kiosk row (cache)
 
     def view(self, branch_id: int):

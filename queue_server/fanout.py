@@ -40,6 +40,8 @@ TICKET_CHANGED = {"ticket_started", "ticket_finished", "ticket_no_show", "ticket
                   "ticket_transferred", "ticket_parked", "ticket_returned", "ticket_cancelled",
                   "ticket_requeued"}
 COUNTER_EVENTS = ("counter_opened", "counter_paused", "counter_closed")
+# events that end tokens: their sockets are cut in every process
+CUTS = ("device_revoked", "session_revoked", "user_disabled", "user_password_changed")
 
 Handler = Callable[["FanOut", int, int, Event], None]
 
@@ -76,6 +78,12 @@ class FanOut:
         self.everywhere: dict[str, list[Handler]] = {}
         # phones following a ticket on THIS process: branch -> sid -> [ticket id, last sent]
         self.watchers: dict[int, dict[str, list]] = {}
+        # supervisors (issue 13): each branch's roll-up (readmodel/rollup.py), sent per
+        # region, coalesced; set by the app factory
+        self.rollups = None
+        self._sup_dirty: dict[str | None, set[int]] = {}
+        self._sup_pending: set[str | None] = set()
+        self.stats = {"supervisor_emits": 0, "supervisor_rows": 0}
         self.on("ticket_issued", FanOut._issued)
         self.on("ticket_called", FanOut._called)
         self.on("ticket_recalled", FanOut._called)
@@ -85,6 +93,12 @@ class FanOut:
             self.on(kind, FanOut._counter)
         self.on("printer_changed", FanOut._printer)
         self.on("print_job_updated", FanOut._job)
+        # a revoked token, a disabled account, a changed password, a logout: every process
+        # cuts the sockets it holds for them (a batch from another process comes over the
+        # message queue), so a revoked display stops receiving calls within a second
+        for kind in CUTS:
+            self.on(kind, FanOut._cut, everywhere=True)
+        self.connections = None  # sockets.Sessions of this process (set by sockets.register)
         projections.listeners.append(self.on_batch)
 
     def on(self, event_type: str, handler: Handler, everywhere: bool = False) -> None:
@@ -119,6 +133,33 @@ class FanOut:
             log.exception("display zones unreadable")
             return {}
 
+    def disconnect(self, sid: str) -> None:
+        """Cut one connection of THIS process (its disconnect handler runs)."""
+        self.socketio.server.disconnect(sid, namespace="/", ignore_queue=True)
+
+    def _cut(self, branch_id: int, seq: int, e: Event) -> None:
+        """The sockets of this process that a token-ending event names: its token(s),
+        or every token of its user but the one it keeps (a password changed by its
+        owner keeps the session that changed it)."""
+        if self.connections is None:
+            return
+        d = e.data
+        tokens = set(d.get("token_ids") or ())
+        if d.get("token_id") is not None:
+            tokens.add(d["token_id"])
+        user = d.get("user_id") if e.type in ("user_disabled", "user_password_changed") \
+            else None
+        keep = d.get("kept_token_id")
+        for sid, conn in self.connections.items():
+            pr = conn.principal
+            if pr.token_id == keep:
+                continue
+            if pr.token_id in tokens or (user is not None and pr.user_id == user):
+                try:
+                    self.disconnect(sid)
+                except Exception:
+                    log.exception("could not disconnect %s", sid)
+
     # --- batches ---------------------------------------------------------------------------
 
     def on_batch(self, branch_id: int, batch: Committed, local: bool) -> None:
@@ -132,6 +173,8 @@ class FanOut:
             for job in batch.jobs:
                 self.emit("print_job", job, rooms.printer(branch_id, job["printer"]))
             self.schedule_summary(branch_id)
+            if self.rollups is not None:
+                self.schedule_rollup(branch_id)
         if self.watchers.get(branch_id):
             self._schedule(self._pending_watch, branch_id, self._positions_later)
 
@@ -177,6 +220,56 @@ class FanOut:
             self.emit("counter_queue", {"seq": payload["seq"], **queue},
                       rooms.counter(branch_id, number))
 
+    # --- supervisors: roll-ups per region ------------------------------------------------------
+
+    SUPERVISOR_EVERY_S = 0.25  # at most 4 sends a second per region, whatever the load
+
+    def schedule_rollup(self, branch_id: int) -> None:
+        """A batch committed here changed the branch: its roll-up row goes to the
+        supervisors of its region (and those naming the branch) within
+        ``SUPERVISOR_EVERY_S``, with the other rows of the region that changed meanwhile.
+        The process that committed sends (as the summaries): each change is sent once."""
+        try:
+            if not self.rollups.audience()[0]:
+                return  # no supervisor in this deployment: nothing to send
+            region = self.rollups.region_of(branch_id)
+        except Exception:
+            log.exception("region of branch %s unreadable", branch_id)
+            return
+        with self._lock:
+            self._sup_dirty.setdefault(region, set()).add(branch_id)
+            if region in self._sup_pending:
+                return
+            self._sup_pending.add(region)
+        self.socketio.start_background_task(self._rollups_later, region)
+
+    def _rollups_later(self, region: str | None) -> None:
+        self.socketio.sleep(self.SUPERVISOR_EVERY_S)
+        with self._lock:
+            self._sup_pending.discard(region)
+            dirty = sorted(self._sup_dirty.pop(region, ()))
+        try:
+            self.send_rollups(region, dirty)
+        except Exception:
+            log.exception("supervisors' rows failed for region %s", region)
+
+    def send_rollups(self, region: str | None, branch_ids) -> list[tuple[int, dict]]:
+        """The rows of ``branch_ids`` (one region) now, to its supervisors' rooms. O(rows)."""
+        now = self.clock()
+        rows = [(b, self.rollups.row(b, now)) for b in branch_ids]
+        if not rows:
+            return rows
+        at = presenters.local_iso(now, "UTC")
+        self.emit("supervisor_rows", {"now": at, "rows": [r for _b, r in rows]},
+                  rooms.region(region))
+        listed = self.rollups.audience()[1]  # branches a scope names by code
+        for b, row in rows:
+            if b in listed:
+                self.emit("supervisor_rows", {"now": at, "rows": [row]}, rooms.supervised(b))
+        self.stats["supervisor_emits"] += 1
+        self.stats["supervisor_rows"] += len(rows)
+        return rows
+
     # --- after the message queue was down -----------------------------------------------------
 
     RESYNC_AFTER_S = (1.0, 5.0, 15.0, 45.0)
@@ -199,10 +292,15 @@ class FanOut:
                     payload = {"reason": "message_queue"}
                     for name in ("displays", "kiosks", "counters", "dashboards"):
                         self.emit("resync", payload, rooms.audience(branch_id, name))
+                    self.emit("resync", payload, rooms.supervised(branch_id))
                     for zone in self._zones(branch_id).values():
                         self.emit("resync", payload, rooms.zone(branch_id, zone["name"]))
                     for sid in list(self.watchers.get(branch_id, {})):
                         self.send_to(sid, "resync", payload)
+                if self.rollups is not None:  # supervisors: every region's room once
+                    regions = {self.rollups.region_of(b) for b in self.projections.loaded()}
+                    for region in regions:
+                        self.emit("resync", {"reason": "message_queue"}, rooms.region(region))
             except Exception:
                 log.exception("resync after a message-queue outage failed")
 

@@ -31,3 +31,14 @@ def printer(branch_id: int, name: str) -> str:
 def zone(branch_id: int, name: str) -> str:
     """The wall displays of one display zone (they get only what the zone shows)."""
     return f"b{branch_id}:zone:{name}"
+
+
+def region(code: str | None) -> str:
+    """The supervisors watching a region (``None``: the branches with no region, watched
+    by national supervisors); national ones join every region's room."""
+    return f"supervisors:region:{code or '-'}"
+
+
+def supervised(branch_id: int) -> str:
+    """The supervisors whose scope names this branch by its code (not by a region)."""
+    return f"b{branch_id}:supervisors"

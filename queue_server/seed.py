@@ -20,17 +20,54 @@ class ConfigError(Exception):
     pass
 
 
-def load_config(path: Path) -> list[dict]:
+def _read(path: Path) -> dict:
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"Cannot read the branch configuration {path}: {exc}") from exc
+
+
+def load_config(path: Path) -> list[dict]:
+    data = _read(path)
     branches = data.get("branch") or []
     if not branches:
         raise ConfigError(f"{path} defines no [[branch]]")
+    regions = load_regions(path, data)
     for b in branches:
         _check_branch(b, path)
+        if b.get("region") is not None and b["region"] not in regions:
+            raise ConfigError(f"{path}, branch {b['code']}: region {b['region']!r} is not in "
+                              f"[regions] ({', '.join(regions) or 'none defined'})")
     return branches
+
+
+def load_regions(path: Path, data: dict | None = None) -> dict[str, dict]:
+    """The file's [regions]: code -> names ({"ar": ..., "fr": ..., "en": ...}), in order."""
+    data = _read(path) if data is None else data
+    regions = data.get("regions") or {}
+    if not isinstance(regions, dict):
+        raise ConfigError(f"{path}: [regions] must be a table of code = {{ ar, fr, en }}")
+    for code, names in regions.items():
+        if not isinstance(names, dict) or not names or len(code) > 40:
+            raise ConfigError(f"{path}: region {code!r} needs names, e.g. "
+                              f"{code} = {{ ar = \"...\", fr = \"...\", en = \"...\" }}")
+    return regions
+
+
+def seed_regions(db: Database, regions: dict[str, dict], branches: list[dict]) -> None:
+    """Regions are file data (no page edits them): the file's names win at every start,
+    and each branch the file names takes the file's region."""
+    with db.write() as conn:
+        known = {r.code for r in conn.execute(select(s.regions.c.code))}
+        for pos, (code, names) in enumerate(regions.items()):
+            if code in known:
+                conn.execute(update(s.regions).where(s.regions.c.code == code)
+                             .values(names=names, position=pos))
+            else:
+                conn.execute(insert(s.regions).values(code=code, names=names, position=pos))
+        for b in branches:
+            conn.execute(update(s.branches).where(s.branches.c.code == b["code"])
+                         .values(region=b.get("region")))
 
 
 def _check_branch(b: dict, path: Path) -> None:
@@ -87,7 +124,7 @@ def seed(db: Database, branches: list[dict]) -> list[int]:
                 display_languages=b.get("display_languages", ["ar", "fr"]),
                 policy=b.get("policy", {}),
                 outcomes=b.get("outcomes", ["served"]),
-                display_zones=config_zones(b),
+                display_zones=config_zones(b), region=b.get("region"),
             )).inserted_primary_key[0]
             svc_ids = {}
             for pos, sv in enumerate(b["service"]):

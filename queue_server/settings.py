@@ -12,7 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class Settings:
-    database_url: str = field(default_factory=lambda: default_url(ROOT))
+    # None: SQLite inside ``var_dir`` (so TABOUR_VAR_DIR moves the database too)
+    database_url: str | None = None
     message_queue: str | None = None  # redis://... for several server processes
     # every process of one deployment uses the same channel (and so must any
     # write-only emitter); two deployments on one Redis use two channels
@@ -32,6 +33,11 @@ class Settings:
     # recompute the wait forecast right after each batch, in the request (the replay,
     # tests comparing it with live answers); live servers do it in the background
     forecast_sync: bool = False
+
+    def __post_init__(self):
+        self.var_dir = Path(self.var_dir)
+        if not self.database_url:
+            self.database_url = default_url(self.var_dir)
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

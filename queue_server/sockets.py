@@ -34,13 +34,16 @@ from .i18n import LANGUAGES  # the visitors' languages (Tamazight included)
 from .readmodel import presenters as P
 from .readmodel import zones as display_zones
 from .readmodel.public import public_ticket, public_view
+from .supervisor.view import supervisor_snapshot
 
 log = logging.getLogger("tabour.sockets")
 
 VIEW_PERMISSION = {"display": "display:watch", "kiosk": "kiosk:watch", "counter": "queue:watch",
-                   "dashboard": "dashboard:watch", "printer": "printer:jobs"}
+                   "dashboard": "dashboard:watch", "printer": "printer:jobs",
+                   "supervisor": "supervisor:watch"}
 DEFAULT_VIEW = {"display": "display", "kiosk": "kiosk", "printer": "printer",
-                "agent": "counter", "manager": "dashboard", "admin": "dashboard"}
+                "agent": "counter", "manager": "dashboard", "admin": "dashboard",
+                "supervisor": "supervisor"}
 VIEW_AUDIENCE = {"display": "displays", "kiosk": "kiosks", "counter": "counters",
                  "dashboard": "dashboards", "printer": "printers"}
 
@@ -48,6 +51,7 @@ register_messages({
     "unknown_view": N_("Unknown view '%(view)s': use one of %(choices)s."),
     "counter_needs_view": N_("'counter' must be a counter number, with view 'counter'."),
     "zone_only_display": N_("'zone' is only for the display view."),
+    "branch_only_dashboard": N_("'branch' (a branch code) is only for the dashboard view."),
 })
 
 
@@ -75,6 +79,12 @@ class Conn:
     counter: int | None = None
     zone: dict | None = None  # a wall display's zone filter (display/web/zones.py)
     lang: str = "en"
+    branch: int | None = None  # the branch watched, when not the principal's own (a
+    #                            supervisor's dashboard of a branch in its scope)
+
+    @property
+    def branch_id(self) -> int:
+        return self.branch if self.branch is not None else self.principal.branch_id
 
 
 class Sessions:
@@ -125,6 +135,7 @@ def refuse(exc: DomainError, lang: str) -> ConnectionRefusedError:
 
 def register(socketio, tabour) -> Sessions:
     sessions = Sessions()
+    tabour.fanout.connections = sessions  # revocations cut these sockets (fanout._cut)
 
     def current(permission: str | None = None) -> Conn:
         conn = sessions.get(request.sid)
@@ -133,11 +144,16 @@ def register(socketio, tabour) -> Sessions:
         principal = tabour.auth.authenticate(conn.token)  # revocations take effect at once
         if permission and not principal.can(permission):
             raise AuthError("role_forbidden", 403, role=principal.role, permission=permission)
+        if conn.branch is not None:  # still in its scope (a user edited meanwhile)
+            tabour.auth.require_branch(principal, _branch_row(tabour, conn.branch),
+                                       "out_of_scope")
         conn.principal = principal
         return conn
 
     def snapshot(conn: Conn) -> dict:
-        b = conn.principal.branch_id
+        if conn.view == "supervisor":
+            return supervisor_snapshot(tabour, conn.principal)
+        b = conn.branch_id
         p = tabour.view(b)
         with tabour.projections.lock(b):
             snap = P.snapshot(p, conn.view, tabour.now(), tabour.estimator, conn.counter)
@@ -148,6 +164,8 @@ def register(socketio, tabour) -> Sessions:
         if conn.view == "dashboard" and tabour.dashboard is not None:
             with tabour.projections.lock(b):
                 snap["dashboard"] = tabour.dashboard.snapshot(b)
+            # a supervisor watches read-only: the page offers no acknowledgement
+            snap["dashboard"]["readonly"] = not conn.principal.can("alerts:manage")
         return snap
 
     @socketio.on("connect")
@@ -170,16 +188,28 @@ def register(socketio, tabour) -> Sessions:
             if counter is not None and (view != "counter" or type(counter) is not int):
                 raise ApiError(400, "counter_needs_view")
             b = principal.branch_id
+            branch = None
+            if auth.get("branch") is not None:  # a dashboard of another branch: a supervisor's
+                if view != "dashboard":
+                    raise ApiError(400, "branch_only_dashboard")
+                row = _branch_by_code(tabour, auth.get("branch"))
+                tabour.auth.require_branch(principal, row, "other_branch_admin")
+                branch = b = row.id
+            elif view == "dashboard":
+                tabour.auth.own_branch(principal)  # a supervisor's account branch: in scope?
             zone = None
             if view == "display":  # the projection's zones: a new zone needs no restart
                 zone = display_zones.resolve(tabour.view(b).branch, auth.get("zone"))
             elif auth.get("zone") is not None:
                 raise ApiError(400, "zone_only_display")
-            conn = Conn(auth["token"], principal, view, counter, zone, lang)
+            conn = Conn(auth["token"], principal, view, counter, zone, lang, branch)
             snap = snapshot(conn)
         except DomainError as exc:
             raise refuse(exc, lang)
-        if zone is not None:
+        if view == "supervisor":
+            for room in snap.pop("_rooms"):
+                join_room(room)
+        elif zone is not None:
             join_room(rooms.zone(b, zone["name"]))
         else:
             join_room(rooms.audience(b, VIEW_AUDIENCE[view]))
@@ -214,7 +244,9 @@ def register(socketio, tabour) -> Sessions:
             known = sessions.get(request.sid)
             lang = known.lang if known else lang
             conn = current(VIEW_PERMISSION[known.view] if known else None)
-            return {"ok": True, "snapshot": snapshot(conn)}
+            snap = snapshot(conn)
+            snap.pop("_rooms", None)
+            return {"ok": True, "snapshot": snap}
         except (ValidationError, DomainError) as exc:
             return error(exc, lang)
 
@@ -265,6 +297,25 @@ def register(socketio, tabour) -> Sessions:
             return error(exc, lang)
 
     return sessions
+
+
+# --- supervisors ------------------------------------------------------------------------
+
+def _branch_by_code(tabour, code):
+    if not isinstance(code, str) or not 1 <= len(code) <= 40:
+        raise ApiError(400, "unknown_branch", branch=str(code)[:40])
+    B = s.branches.c
+    with tabour.db.read() as c:
+        row = c.execute(select(B.id, B.code, B.region).where(B.code == code)).first()
+    if row is None:
+        raise ApiError(400, "unknown_branch", branch=code)
+    return row
+
+
+def _branch_row(tabour, branch_id: int):
+    B = s.branches.c
+    with tabour.db.read() as c:
+        return c.execute(select(B.id, B.code, B.region).where(B.id == branch_id)).first()
 
 
 def _seen(tabour, principal) -> None:

@@ -47,7 +47,7 @@ def write_wav_atomic(path: str | os.PathLike, rate: int, chunks: list[bytes]) ->
             wav.setframerate(rate)
             for chunk in chunks:
                 wav.writeframes(chunk)
-        os.chmod(tmp, 0o644)  # mkstemp makes it 0600; a web server may run as another user
+        os.chmod(tmp, 0o600)  # owner-only like everything in var/ (issue 12); the server serves it
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -15,7 +15,6 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 from sqlalchemy import select
 
-from ..auth import AuthError
 from ..db import repo
 from ..db import schema as s
 from ..engine.messages import N_, register
@@ -30,12 +29,19 @@ register({
     "other_branch_admin": N_("You may act on your own branch only; '%(branch)s' is another "
                              "branch. Ask that branch's manager or administrator."),
     "bad_number_arg": N_("'%(name)s' must be a whole number from %(low)s to %(high)s."),
+    "supervisor_needs_scope": N_("A supervisor needs a scope: 'scope' with regions, branches "
+                                 "or national (one of them)."),
+    "scope_only_supervisor": N_("Only a supervisor has a scope: remove 'scope' or choose the "
+                                "supervisor role."),
+    "unknown_region": N_("There is no region '%(region)s': regions are listed in the branch "
+                         "configuration ([regions] in config/branches.toml)."),
 })
 
 # events an administration page changed (the history tab); none carries a secret
 ADMIN_EVENTS = ("service_edited", "counter_configured", "branch_edited", "user_created",
                 "user_disabled", "user_enabled", "user_password_changed", "device_created",
                 "device_revoked", "device_paired", "pairing_code_created",
+                "session_revoked", "personal_data_purged",
                 "alert_acknowledged")
 PREFIX = r"^[A-Za-z0-9]{1,3}$"
 ZONE_NAME = r"^[A-Za-z0-9_-]{1,40}$"
@@ -51,16 +57,16 @@ def tabour():
 
 
 def branch_of(principal) -> int:
-    """The branch a request acts on: the caller's own (``?branch=`` may only name it)."""
+    """The branch a request acts on: the caller's own (``?branch=`` may only name it; a
+    supervisor's, any branch of its scope: they hold read permissions only)."""
     code = request.args.get("branch")
     if code is None or code == "":
-        return principal.branch_id
+        return tabour().auth.own_branch(principal)
     with tabour().db.read() as conn:
         branch = repo.branch_by_code(conn, code[:40])
     if branch is None:
         raise ApiError(400, "unknown_branch", branch=code[:40])
-    if branch.id != principal.branch_id:
-        raise AuthError("other_branch_admin", 403, branch=branch.code)
+    tabour().auth.require_branch(principal, branch, "other_branch_admin")  # supervisors: scope
     return branch.id
 
 
@@ -69,7 +75,10 @@ def branch_of(principal) -> int:
 def _may(p) -> dict:
     return {"config": p.can("config:write"), "users": p.can("users:manage"),
             "devices": p.can("devices:manage"),
-            "roles": ["agent", "manager", "admin"] if p.role == "admin" else ["agent"]}
+            "roles": ["agent", "manager", "admin", "supervisor"] if p.role == "admin"
+            else ["agent"],
+            # a supervisor's scope names these (an admin creates supervisors)
+            "regions": tabour().auth.regions() if p.role == "admin" else {}}
 
 
 @route(bp, "/admin/overview", "GET", "The branch as the administration pages show it: "
@@ -201,11 +210,43 @@ def admin_patch_policy(p, body: PolicyIn):
 
 # --- users -----------------------------------------------------------------------------------
 
+class ScopeIn(Strict):
+    """A supervisor's scope: one of regions, branches (codes) or national."""
+    regions: list[str] | None = Field(None, min_length=1, max_length=100)
+    branches: list[str] | None = Field(None, min_length=1, max_length=1000)
+    national: bool = False
+
+
 class AdminUserIn(Strict):
     username: str = Field(min_length=2, max_length=80, pattern=r"^[A-Za-z0-9._-]+$")
     password: str = Field(min_length=8, max_length=200)
-    role: Literal["agent", "manager", "admin"]
+    role: Literal["agent", "manager", "admin", "supervisor"]
     display_name: str = Field("", max_length=120)
+    scope: ScopeIn | None = Field(None, description="a supervisor's: regions, branch codes, "
+                                                    "or national (an admin creates them)")
+
+
+def _scope(body: "AdminUserIn"):
+    """The supervisor's scope, checked against the regions and branches that exist."""
+    from ..auth import Scope
+    if body.role != "supervisor":
+        if body.scope is not None:
+            raise ApiError(400, "scope_only_supervisor")
+        return None
+    sc = body.scope
+    kinds = sum(bool(x) for x in (sc.regions, sc.branches, sc.national)) if sc else 0
+    if kinds != 1:
+        raise ApiError(400, "supervisor_needs_scope")
+    with tabour().db.read() as conn:
+        regions = {r[0] for r in conn.execute(select(s.regions.c.code))}
+        codes = {r[0] for r in conn.execute(select(s.branches.c.code))}
+    for code in sc.regions or ():
+        if code not in regions:
+            raise ApiError(400, "unknown_region", region=code[:40])
+    for code in sc.branches or ():
+        if code not in codes:
+            raise ApiError(400, "unknown_branch", branch=code[:40])
+    return Scope(sc.national, frozenset(sc.regions or ()), frozenset(sc.branches or ()))
 
 
 class PasswordIn(Strict):
@@ -237,9 +278,13 @@ def admin_list_users(p, _b):
 def admin_create_user(p, body: AdminUserIn):
     t = tabour()
     b = branch_of(p)
+    scope = _scope(body)
     uid = t.commands.create_user(b, body.username, body.password, body.role,
-                                 body.display_name, p.actor, by_role=p.role)
-    return jsonify({"id": uid, "username": body.username, "role": body.role}), 201
+                                 body.display_name, p.actor, by_role=p.role, scope=scope)
+    out = {"id": uid, "username": body.username, "role": body.role}
+    if scope is not None:
+        out["scope"] = scope.data()
+    return jsonify(out), 201
 
 
 @route(bp, "/admin/users/<int:user_id>/password", "POST", "Set a new password (the "

@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 
 from ..dossiers.lifecycle import ACTIONS
+from ..dossiers.messages import REJECT_REASONS
 from ..engine.messages import N_, register
 from . import bp
 from .errors import ApiError
@@ -42,11 +43,18 @@ class DepositIn(DossierIn):
     print: bool = Field(True, description="print the deposit receipt (kiosk: its printer)")
 
 
+RejectReason = Literal[tuple(REJECT_REASONS)]  # type: ignore[valid-type]
+
+
 class TransitionIn(Strict):
     action: Action
     missing: list[str] | None = Field(None, max_length=40,
                                       description="incomplete: codes of the missing documents")
-    reason: str | None = Field(None, max_length=500, description="reject: why (the visitor reads it)")
+    reason: RejectReason | None = Field(
+        None, description="reject: why, as a code; the visitor reads its text from the "
+                          "catalogs in their language (never staff's own words)")
+    note: str | None = Field(None, max_length=1000, description="an internal note: staff "
+                             "pages only, never the public page")
 
 
 class DossierListQuery(Strict):
@@ -149,7 +157,7 @@ def open_dossier(p, _b, tracking):
 def transition(p, body: TransitionIn, tracking):
     t = current_app.extensions["tabour"]
     x = t.commands.dossier_transition(p.branch_id, tracking, body.action, p.actor, body.missing,
-                                      body.reason)
+                                      body.reason, body.note)
     return jsonify({"dossier": _d().staff_view(x, t.view(p.branch_id).branch.timezone)})
 
 

@@ -17,7 +17,6 @@ from flask import Response, current_app, jsonify, request, stream_with_context
 from pydantic import Field, ValidationError, field_validator
 
 from .. import reports
-from ..auth import AuthError
 from ..db import repo
 from ..reports import export
 from ..reports.facts import ticket_list
@@ -90,15 +89,14 @@ def _query(model):
 
 
 def _branch_id(principal, code: str | None) -> int:
-    """The branch asked for: the caller's own, or refused."""
+    """The branch asked for: the caller's own (a supervisor: one of its scope), or refused."""
     if code is None:
-        return principal.branch_id
+        return _tabour().auth.own_branch(principal)
     with _tabour().db.read() as conn:
         branch = repo.branch_by_code(conn, code)
     if branch is None:
         raise ApiError(400, "unknown_branch", branch=code)
-    if branch.id != principal.branch_id:
-        raise AuthError("other_branch_reports", 403, branch=code)
+    _tabour().auth.require_branch(principal, branch, "other_branch_reports")
     return branch.id
 
 

@@ -37,13 +37,21 @@ def status_texts() -> dict:
     }
 
 
+def reason_texts() -> dict:
+    """Why a dossier is rejected, in the page's language (codes staff choose from; the
+    public page shows these words, never staff's own)."""
+    from ..dossiers.messages import REJECT_REASONS
+    return {code: _(msgid) for code, msgid in REJECT_REASONS.items()}
+
+
 @bp.get("/")
 def index():
     return render_template(
         "backoffice/index.html",
         transitions={a: {"from": sorted(s.value for s in frm), "to": to.value}
                      for a, (frm, to) in TRANSITIONS.items()},
-        statuses=[s.value for s in DossierStatus], texts=status_texts())
+        statuses=[s.value for s in DossierStatus], texts=status_texts(),
+        reasons=reason_texts())
 
 
 def _switch() -> list[dict]:
@@ -68,7 +76,7 @@ def status_page(value: str):
                                              "check it on your receipt.")), 404
     with force_locale(visitor_language(view.get("language"))):
         return render_template("backoffice/status.html", dossier=view, texts=status_texts(),
-                               switch=_switch())
+                               reasons=reason_texts(), switch=_switch())
 
 
 @public.get("/d/<value>.json")

@@ -6,7 +6,8 @@ ONE transaction (``writer.py``, ``uow.py``); after the commit the batch reaches
 the read model and the fan-out. A command never raises an HTTP error: it raises
 domain errors with a code.
 
-One module per area: tickets, counters, printing, pairing, dossiers, admin, alerts.
+One module per area: tickets, counters, printing, pairing, dossiers, admin, alerts,
+retention (purging personal data past its period).
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from .counters import CounterCommands
 from .dossiers import DossierCommands, Deposited
 from .pairing import PairingCommands, TooManyAttempts
 from .printing import PrintingCommands
+from .retention import RetentionCommands
+from .sync import SyncCommands
 from .tickets import Issued, PrintTarget, TicketCommands
 from .writer import Writer
 
@@ -23,7 +26,8 @@ __all__ = ["Commands", "Deposited", "Issued", "PrintTarget", "TooManyAttempts", 
 
 
 class Commands(TicketCommands, CounterCommands, PrintingCommands, PairingCommands,
-               DossierCommands, AdminCommands, AlertCommands):
+               DossierCommands, AdminCommands, AlertCommands, RetentionCommands,
+               SyncCommands):
     def __init__(self, writer: Writer, estimator, auth, printing, pairing_limiter,
                  dossiers=None):
         self.writer = writer

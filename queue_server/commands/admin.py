@@ -35,6 +35,8 @@ register({
     "duplicate_zone": N_("Two display zones are named '%(zone)s': give each its own name."),
     "bad_cutoff": N_("The cut-off must be a time like 15:30 (HH:MM), not '%(cutoff)s'."),
     "nothing_to_change": N_("Nothing to change: send at least one field."),
+    "session_not_found": N_("There is no open session %(token_id)s in this branch."),
+    "wrong_password": N_("The current password is not right: type it again."),
 })
 # roles and account states inside sentences
 words("role_name", {"agent": N_("an agent"), "manager": N_("a manager"),
@@ -235,17 +237,21 @@ class AdminCommands:
             raise Forbidden("manager_agents_only", username=username, role_name=role)
 
     def create_user(self, branch_id: int, username: str, password: str, role: str,
-                    display_name: str, actor, by_role: str | None = None) -> int:
+                    display_name: str, actor, by_role: str | None = None,
+                    scope=None) -> int:
+        """``scope``: a supervisor's (auth.Scope; the route checked what it names)."""
         self._may_manage(by_role, username, role)
         hashed = self.auth.hash_password(password)  # slow: before the transaction
 
         def step(uow, p):
             uid = self.auth.insert_user(uow.conn, branch_id, username, hashed, role,
-                                        display_name)
+                                        display_name, scope)
             uow.config = True  # the read model names agents
-            uow.add(Event("user_created", uow.now, actor,
-                          data={"user_id": uid, "username": username, "role": role,
-                                "display_name": display_name or username}))
+            data = {"user_id": uid, "username": username, "role": role,
+                    "display_name": display_name or username}
+            if scope is not None:
+                data["scope"] = scope.data()
+            uow.add(Event("user_created", uow.now, actor, data=data))
             return uid
         try:
             return self.writer.run(branch_id, step)[0]
@@ -260,10 +266,58 @@ class AdminCommands:
         return row
 
     @staticmethod
-    def _end_sessions(uow, user_id: int) -> int:
-        return uow.conn.execute(update(s.tokens).where(
-            s.tokens.c.user_id == user_id, s.tokens.c.kind == "session",
-            s.tokens.c.revoked_at.is_(None)).values(revoked_at=uow.now)).rowcount
+    def _end_sessions(uow, user_id: int, keep: int | None = None) -> int:
+        where = [s.tokens.c.user_id == user_id, s.tokens.c.kind == "session",
+                 s.tokens.c.revoked_at.is_(None)]
+        if keep is not None:
+            where.append(s.tokens.c.id != keep)
+        return uow.conn.execute(update(s.tokens).where(*where)
+                                .values(revoked_at=uow.now)).rowcount
+
+    # --- sessions (staff tokens): a separate route from devices -------------------------------
+
+    def revoke_session(self, branch_id: int, token_id: int, actor, by_role: str | None = None,
+                       logout: bool = False) -> None:
+        """End one staff session (an admin, or its owner signing out); its sockets are
+        cut in every process (fanout._cut). A device token is not a session: refused."""
+        def step(uow, p):
+            row = uow.conn.execute(select(s.tokens).where(
+                s.tokens.c.id == token_id, s.tokens.c.branch_id == branch_id,
+                s.tokens.c.kind == "session", s.tokens.c.revoked_at.is_(None))).first()
+            if row is None or (row.expires_at is not None and row.expires_at <= uow.now):
+                raise NotFound("session_not_found", token_id=token_id)
+            if not logout:
+                owner = self._user(uow, row.user_id)
+                self._may_manage(by_role, owner.username, owner.role)
+            uow.conn.execute(update(s.tokens).where(s.tokens.c.id == token_id)
+                             .values(revoked_at=uow.now))
+            uow.add(Event("session_revoked", uow.now, actor,
+                          data={"token_id": token_id, "user_id": row.user_id,
+                                "logout": logout}))
+        self.writer.run(branch_id, step)
+
+    def change_own_password(self, branch_id: int, user_id: int, token_id: int, old: str,
+                            new: str, actor) -> int:
+        """A user changes their own password (the old one first); their other sessions
+        end, the one that asked stays. Returns how many sessions ended."""
+        with self.writer.db.read() as conn:
+            current = conn.execute(select(s.users.c.password_hash).where(
+                s.users.c.id == user_id)).scalar()
+        if current is None or not self.auth.check_password(current, old):
+            raise Forbidden("wrong_password")
+        hashed = self.auth.hash_password(new)
+
+        def step(uow, p):
+            row = self._user(uow, user_id)
+            uow.conn.execute(update(s.users).where(s.users.c.id == user_id)
+                             .values(password_hash=hashed))
+            ended = self._end_sessions(uow, user_id, keep=token_id)
+            uow.add(Event("user_password_changed", uow.now, actor,
+                          data={"user_id": user_id, "username": row.username,
+                                "sessions_ended": ended, "kept_token_id": token_id,
+                                "own": True}))
+            return ended
+        return self.writer.run(branch_id, step)[0]
 
     def reset_password(self, branch_id: int, user_id: int, password: str, actor,
                        by_role: str | None = None) -> None:

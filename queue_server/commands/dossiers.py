@@ -14,6 +14,7 @@ from ..dossiers import ids, lifecycle, store, tracking
 from ..dossiers.lifecycle import Dossier, DossierStatus
 from ..engine.errors import Conflict, InvalidTransition, NotAllowed, NotFound
 from ..engine.model import Actor
+from ..readmodel import sync as sync_read
 from ..readmodel.presenters import local_iso
 
 log = logging.getLogger("tabour.dossiers")
@@ -101,14 +102,15 @@ class DossierCommands:
 
     def dossier_transition(self, branch_id: int, value: str, action: str, actor: Actor,
                            missing: list[str] | None = None,
-                           reason: str | None = None) -> Dossier:
+                           reason: str | None = None, note: str | None = None) -> Dossier:
         q = self.dossiers
 
         def step(uow, p):
             _b, before = q.find(uow.conn, branch_id, value)
             t = q.config.types.get(before.type_code)
             known = {d.code for d in t.documents} if t else None
-            change = lifecycle.transition(before, action, uow.now, actor, missing, reason, known)
+            change = lifecycle.transition(before, action, uow.now, actor, missing, reason, known,
+                                          note)
             if not store.save(uow.conn, before, change.dossier):
                 raise InvalidTransition("dossier_changed", tracking=before.tracking)
             uow.add(*change.events)
@@ -124,7 +126,11 @@ class DossierCommands:
             tz = repo.load_branch(conn, branch_id).timezone
             hist = store.history(conn, branch_id, x)
             acc = store.accesses(conn, x.id)
+            arrived = sync_read.arrived(conn, "dossier", x.id)
         log.info("dossier opened by %s", actor.label)
         return q.staff_view(x, tz) | {
             "history": [h | {"at": local_iso(h["at"], tz)} for h in hist],
-            "opened_by": [a | {"at": local_iso(a["at"], tz)} for a in acc]}
+            "opened_by": [a | {"at": local_iso(a["at"], tz)} for a in acc],
+            # a site's dossier (README "Sites that work offline"): when it reached the centre
+            "arrived": {"first": local_iso(arrived[0], tz), "last": local_iso(arrived[1], tz)}
+            if arrived else None}

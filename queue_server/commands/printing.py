@@ -290,7 +290,8 @@ class PrintingCommands:
                 q = q.where(J.c.dossier_id == dossier_id, J.c.kind == "deposit")
                 what = f"dossier {dossier_id}"
             original = uow.conn.execute(q.order_by(J.c.id.desc()).limit(1)).mappings().first()
-            if original is None:
+            if original is None or original["document"].get("purged"):
+                # purged past its retention period (commands/retention.py): no copy to make
                 raise NotFound("nothing_to_reprint", what=what)
             doc = dict(original["document"]) | {"copy": True}
             job = self.add_job(uow, p, original["kind"], printer or original["printer"], doc,

@@ -23,11 +23,12 @@ from pathlib import Path
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
 
-DEFAULT_SQLITE = "var/tabour.sqlite"
+DEFAULT_SQLITE = "tabour.sqlite"
 
 
-def default_url(root: Path) -> str:
-    return f"sqlite:///{root / DEFAULT_SQLITE}"
+def default_url(var_dir: Path) -> str:
+    """The embedded default: SQLite inside the var directory (TABOUR_VAR_DIR, else var/)."""
+    return f"sqlite:///{Path(var_dir) / DEFAULT_SQLITE}"
 
 
 class Database:
@@ -38,8 +39,12 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            if path and path != ":memory:" and not path.startswith("file:"):
+                # personal data (insured numbers, password hashes): owner-only from the start
+                # (SQLite gives its -wal and -shm files the database file's mode)
+                from ..private import private_dir, private_file
+                private_dir(Path(path).parent)
+                private_file(Path(path))
             self.engine: Engine = create_engine(
                 url, connect_args={"check_same_thread": False, "timeout": 30},
                 pool_size=8, max_overflow=32)
@@ -113,4 +118,5 @@ def _sqlite_setup(engine: Engine, durable: bool = True) -> None:
 
 
 def database_url_from_env(root: Path) -> str:
-    return os.environ.get("TABOUR_DATABASE_URL") or default_url(root)
+    var_dir = os.environ.get("TABOUR_VAR_DIR") or Path(root) / "var"
+    return os.environ.get("TABOUR_DATABASE_URL") or default_url(var_dir)

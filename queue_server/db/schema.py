@@ -59,6 +59,17 @@ branches = Table(
     # wall display zones [{name, services, counters}]; NULL: not yet seeded from the
     # configuration file's [[branch.display]] (0007)
     Column("display_zones", JSON, nullable=True),
+    # the region it belongs to (regions.code; config/branches.toml, 0010): supervisors
+    Column("region", String(40), nullable=True),
+)
+
+# regions of the network, from config/branches.toml's [regions] (0010): what a
+# supervisor's scope names; a branch without one is seen by national supervisors only
+regions = Table(
+    "regions", metadata,
+    Column("code", String(40), primary_key=True),
+    Column("names", JSON, nullable=False),  # {"ar": ..., "fr": ..., "en": ...}
+    Column("position", Integer, nullable=False, server_default="0"),
 )
 
 services = Table(
@@ -178,10 +189,13 @@ users = Table(
     Column("branch_id", ForeignKey("branches.id"), nullable=False),
     Column("username", String(80), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),  # agent | manager | admin
+    Column("role", String(16), nullable=False),  # agent | manager | admin | supervisor
     Column("display_name", String(120), nullable=False, server_default=""),
     Column("active", Boolean, nullable=False, server_default=true()),
     Column("created_at", UTCDateTime, nullable=False),
+    # a supervisor's scope (0010): {"national": true} | {"regions": [codes]} |
+    # {"branches": [codes]}; NULL for the other roles (their own branch)
+    Column("scope", JSON, nullable=True),
 )
 
 tokens = Table(
@@ -387,3 +401,4 @@ report_days = Table(
 # the dossier tables are declared beside their rules; this import makes ``metadata``
 # the whole schema wherever it is used (migrations, the drift test)
 from ..dossiers import schema as _dossier_tables  # noqa: E402,F401
+from . import sites_schema as _site_tables  # noqa: E402,F401

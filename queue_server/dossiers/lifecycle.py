@@ -18,7 +18,7 @@ from datetime import date, datetime
 
 from ..engine.errors import InvalidTransition, NotAllowed
 from . import messages  # noqa: F401  (registers the dossier codes)
-from .messages import DOSSIER_FIRST
+from .messages import DOSSIER_FIRST, REJECT_REASONS
 from ..engine.model import Actor, Event
 
 
@@ -82,7 +82,8 @@ class Dossier:
     paid_at: datetime | None = None
     closed_at: datetime | None = None
     updated_at: datetime | None = None
-    reason: str | None = None
+    reason: str | None = None  # a REJECT_REASONS code (what the visitor reads)
+    internal_note: str | None = None  # staff's own words: staff pages only, never public
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,16 @@ def deposit(d: Dossier, now: datetime, actor: Actor) -> Change:
 
 def transition(d: Dossier, action: str, now: datetime, actor: Actor,
                missing: list[str] | None = None, reason: str | None = None,
-               known_documents: set | None = None) -> Change:
+               known_documents: set | None = None, note: str | None = None) -> Change:
+    """``reason``: a REJECT_REASONS code (rejecting); ``note``: staff's internal note
+    (kept on the dossier for staff; events only say that one was written)."""
     target = guard(d, action)
     extra: dict = {}
     changes: dict = {"status": target, "updated_at": now, STAMP[action]: now}
+    note = (note or "").strip() or None
+    if note is not None:
+        changes["internal_note"] = note
+        extra["note"] = True
     if action == "incomplete":
         missing = [m for m in dict.fromkeys(missing or [])]
         if not missing:
@@ -140,10 +147,14 @@ def transition(d: Dossier, action: str, now: datetime, actor: Actor,
         changes["missing"] = tuple(missing)
         extra["missing"] = missing
     elif action == "reject":
-        if not (reason or "").strip():
+        reason = (reason or "").strip()
+        if not reason:
             raise NotAllowed("reject_reason_needed", tracking=d.tracking)
-        changes["reason"] = reason.strip()
-        extra["reason"] = changes["reason"]
+        if reason not in REJECT_REASONS:
+            raise NotAllowed("unknown_reject_reason", reason=reason[:40],
+                             choices=list(REJECT_REASONS))
+        changes["reason"] = reason
+        extra["reason"] = reason
     elif action in ("review", "accept"):
         if action == "accept":
             changes["missing"] = ()

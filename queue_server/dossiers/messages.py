@@ -22,7 +22,21 @@ DOSSIER_FIRST = {
     "accepted": N_("First mark it as paid or close it."),
 }
 
+# why a dossier is rejected, as the visitor reads it on /d/<tracking> (a code chosen by staff,
+# never their free text: that goes to the internal note, shown to staff only)
+REJECT_REASONS = {
+    "not_entitled": N_("The conditions for this benefit are not met."),
+    "insufficient_contributions": N_("Not enough contribution periods are recorded for this "
+                                     "benefit."),
+    "deadline_passed": N_("The request was made after the deadline."),
+    "invalid_documents": N_("A document is not valid or cannot be read."),
+    "duplicate": N_("A dossier for the same request was already handled."),
+    "other": N_("Ask at a counter for the reason, with your receipt."),
+}
+
 register({
+    "unknown_reject_reason": N_("Unknown rejection reason '%(reason)s': choose one of "
+                                "%(choices)s."),
     "dossier_state": N_("Cannot %(dossier_action)s dossier %(tracking)s: it %(dossier_status)s."),
     "dossier_state_first": N_("Cannot %(dossier_action)s dossier %(tracking)s: it "
                               "%(dossier_status)s. %(first)s"),
@@ -33,8 +47,9 @@ register({
                                    "%(tracking)s."),
     "unknown_documents": N_("Unknown document(s) %(documents)s for this dossier type: use one "
                             "of %(choices)s."),
-    "reject_reason_needed": N_("Give the reason dossier %(tracking)s is rejected: the visitor "
-                               "reads it."),
+    "reject_reason_needed": N_("Choose the reason dossier %(tracking)s is rejected from the "
+                               "list: the visitor reads it (a note of your own stays "
+                               "internal)."),
     "invalid_format": N_("The %(what)s is not in the right format: %(expected)s."),
     "invalid_check_digit": N_("The %(what)s is not valid (its check digit does not match): "
                               "check each digit and type it again."),

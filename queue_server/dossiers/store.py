@@ -14,7 +14,7 @@ _FIELDS = ("tracking", "type_code", "status", "insured_number", "insured_masked"
            "national_id_hash", "national_id_masked", "language", "channel", "day", "declared",
            "missing", "event_date", "deadlines", "box", "ticket_id", "deposited_at",
            "received_at", "review_at", "decided_at", "paid_at", "closed_at", "updated_at",
-           "reason")
+           "reason", "internal_note")
 
 
 def from_row(r) -> Dossier:
@@ -27,7 +27,8 @@ def from_row(r) -> Dossier:
         event_date=date.fromisoformat(r.event_date) if r.event_date else None,
         deadlines=tuple(r.deadlines or ()), box=r.box, ticket_id=r.ticket_id,
         received_at=r.received_at, review_at=r.review_at, decided_at=r.decided_at,
-        paid_at=r.paid_at, closed_at=r.closed_at, updated_at=r.updated_at, reason=r.reason)
+        paid_at=r.paid_at, closed_at=r.closed_at, updated_at=r.updated_at, reason=r.reason,
+        internal_note=r.internal_note)
 
 
 def _values(x: Dossier) -> dict:

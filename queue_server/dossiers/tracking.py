@@ -6,6 +6,12 @@ symbol (Luhn mod 32: every single mistyped symbol and most swaps of two
 neighbours are caught before the database is asked). Shown as ``ABCD-EFGH``.
 Uniqueness is the database's job (a unique constraint; the caller draws again
 on a collision).
+
+Sites that work offline (a mobile agency, an antenna: README "Sites that work offline")
+draw their numbers without asking anyone, so the space is split: a site's numbers start
+with its two-symbol tag (first symbol in ``SITE_FIRST``, given by the centre when the
+site is registered), and every other number never starts with a symbol of
+``SITE_FIRST``. A site's numbers cannot collide with the centre's or another site's.
 """
 from __future__ import annotations
 
@@ -28,8 +34,26 @@ def check_char(body: str) -> str:
     return ALPHABET[(N - total % N) % N]
 
 
-def new(randbelow=secrets.randbelow) -> str:
-    body = "".join(ALPHABET[randbelow(N)] for _ in range(BODY))
+SITE_FIRST = "WXYZ"  # first symbol of a site's tag: 4 x 32 = 128 sites
+_CENTRE_FIRST = "".join(ch for ch in ALPHABET if ch not in SITE_FIRST)
+TAG = 2
+
+
+def is_site_tag(tag: str) -> bool:
+    return (len(tag or "") == TAG and tag[0] in SITE_FIRST
+            and all(ch in _INDEX for ch in tag))
+
+
+def new(randbelow=secrets.randbelow, tag: str | None = None) -> str:
+    """A fresh number: a site's (starting with its ``tag``) or the centre's (never
+    starting with a site symbol)."""
+    if tag is not None:
+        if not is_site_tag(tag):
+            raise ValueError(f"a site tag is 2 symbols, the first one of {SITE_FIRST}: {tag!r}")
+        body = tag + "".join(ALPHABET[randbelow(N)] for _ in range(BODY - TAG))
+    else:
+        body = _CENTRE_FIRST[randbelow(len(_CENTRE_FIRST))] + "".join(
+            ALPHABET[randbelow(N)] for _ in range(BODY - 1))
     return body + check_char(body)
 
 

@@ -27,6 +27,14 @@ class TooManyGuesses(NotAllowed):
     kind = code = "too_many_attempts"
 
 
+def public_reason(x: Dossier) -> str | None:
+    """The rejection reason a visitor may read: a known code, else "other"."""
+    from ..dossiers.messages import REJECT_REASONS
+    if x.reason is None:
+        return None
+    return x.reason if x.reason in REJECT_REASONS else "other"
+
+
 def id_key(var_dir: Path) -> bytes:
     """The key of the national-ID hash: TABOUR_ID_KEY (the same on every server
     process of a deployment), else a random key kept in var/ (one branch PC)."""
@@ -156,7 +164,8 @@ class DossierQueries:
                 "updated_at": local_iso(x.updated_at, tz),
                 "missing": self.docs(x, x.missing) if x.status in (
                     DossierStatus.DEPOSITED, DossierStatus.INCOMPLETE) else [],
-                "reason": x.reason if x.status is DossierStatus.REJECTED else None}
+                # a code the page renders from the catalogs, never staff's words
+                "reason": public_reason(x) if x.status is DossierStatus.REJECTED else None}
 
     def summary(self, x: Dossier, tz: str) -> dict:
         return self.public_view(x, tz) | {"id": x.id, "channel": x.channel, "box": x.box,
@@ -172,7 +181,8 @@ class DossierQueries:
             "event_date": x.event_date.isoformat() if x.event_date else None,
             "deadlines": list(x.deadlines), "review_at": local_iso(x.review_at, tz),
             "decided_at": local_iso(x.decided_at, tz), "paid_at": local_iso(x.paid_at, tz),
-            "closed_at": local_iso(x.closed_at, tz), "reason": x.reason}
+            "closed_at": local_iso(x.closed_at, tz), "reason": x.reason,
+            "internal_note": x.internal_note}
 
     # --- the public status ---------------------------------------------------------------------
 

@@ -16,6 +16,10 @@ Parts (``--only part,part`` runs some):
   reports      report_year_ms on SQLite and PostgreSQL (reports.py)
   dashboard    the live dashboard's snapshot at 50 waiting (connect to snapshot, real
                server), its parts' build costs and today's figures (dashboard.py)
+  supervisor   the supervisors' roll-up refresh over 150 branches (national), a region's
+               flush, one row at 10 and 1,000 waiting (supervisor.py, in-process)
+  sync         a site's busy day (1,500 tickets, 50 dossiers) sent to its centre over
+               loopback, time and bytes, and the resume after a cut link (sync.py)
 
 Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
 installed by a dependency would shadow ``python -m tests.bench``.
@@ -42,7 +46,8 @@ PASSWORD = "bench-admin-password"
 BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
 CALLS = 120
-PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard")
+PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard",
+         "supervisor", "sync")
 
 
 def bench_config(path: Path) -> None:
@@ -217,6 +222,16 @@ def part_reports(_work: Path) -> dict:
 def part_dashboard(work: Path) -> dict:
     from bench.dashboard import measure_dashboard
     return measure_dashboard(work)
+
+
+def part_supervisor(work: Path) -> dict:
+    from bench.supervisor import measure_supervisor
+    return measure_supervisor(work)
+
+
+def part_sync(work: Path) -> dict:
+    from bench.sync import measure_sync
+    return measure_sync(work)
 
 
 def main(argv=None) -> int:

@@ -43,3 +43,53 @@ def inbox(client) -> Inbox:
     if box is None:
         box = client._tabour_inbox = Inbox(client)
     return box
+
+
+class LiveClient:
+    """A real Socket.IO client (python-socketio over a websocket) on a real server
+    process: keeps every event by name and says when the server cut it."""
+
+    NAMES = ("snapshot", "ticket_called", "queue_changed", "announcement", "ticket_issued",
+             "counter_queue")
+
+    def __init__(self, url: str, token: str, **auth):
+        import queue
+        import threading
+
+        import socketio
+        self.events: dict[str, "queue.Queue"] = {n: queue.Queue() for n in self.NAMES}
+        self.cut = threading.Event()
+        self.client = socketio.Client(reconnection=False)
+        for name, q in self.events.items():
+            self.client.on(name, q.put)
+        self.client.on("disconnect", lambda *_a: self.cut.set())
+        self.client.connect(url, auth={"token": token, **auth}, transports=["websocket"],
+                            wait_timeout=10)
+        self.get("snapshot")
+
+    def get(self, name: str, predicate=lambda p: True, timeout: float = 8.0) -> dict:
+        import queue
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no matching {name!r} within {timeout}s")
+            try:
+                payload = self.events[name].get(timeout=left)
+            except queue.Empty:
+                continue
+            if predicate(payload):
+                return payload
+
+    def cut_within(self, seconds: float) -> bool:
+        return self.cut.wait(seconds)
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def close(self) -> None:
+        try:
+            self.client.disconnect()
+        except Exception:
+            pass

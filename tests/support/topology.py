@@ -241,6 +241,7 @@ class Display:
         self.client.on("snapshot", self._on_snapshot)
         self.client.on("resync", self._on_resync)
         self.resyncs = 0
+        self.closed = False
 
     def _keeper(self, name):
         q = self.queues.setdefault(name, queue.Queue())
@@ -266,12 +267,19 @@ class Display:
         import threading
 
         def again():
-            try:
-                self.client.disconnect()
-                self.client.connect(self.url, auth={"token": self.token},
-                                    transports=["websocket"], wait_timeout=10)
-            except Exception:  # noqa: BLE001  (the next resync tries again)
-                pass
+            # the page's socket.io client keeps trying after a failed connect; so does
+            # this one (a loaded machine may time out once), until it is closed
+            self.client.disconnect()
+            for delay in (0, 0.5, 1, 2, 4, 4, 4, 4):
+                time.sleep(delay)
+                if self.closed:
+                    return
+                try:
+                    self.client.connect(self.url, auth={"token": self.token},
+                                        transports=["websocket"], wait_timeout=10)
+                    return
+                except Exception:  # noqa: BLE001  (tried again after the delay)
+                    continue
         threading.Thread(target=again, daemon=True).start()
 
     @property
@@ -299,6 +307,7 @@ class Display:
                 return data
 
     def close(self) -> None:
+        self.closed = True
         try:
             self.client.disconnect()
         except Exception:  # noqa: BLE001

@@ -59,6 +59,7 @@
         b.hidden = !data.may[b.dataset.needs];
       });
       renderAll();
+      loadSync();
       global.tabourAdmin.loaded += 1;
       document.documentElement.dataset.state = "ready";
     });
@@ -75,6 +76,7 @@
     if (name === "devices") loadDevices();
     if (name === "users") loadUsers();
     if (name === "history") loadHistory();
+    if (name === "sync") loadSync();
     return true;
   }
   document.querySelectorAll("[data-tab]").forEach(function (b) {
@@ -87,6 +89,10 @@
     $("new-role").innerHTML = data.may.roles.map(function (r) {
       return '<option value="' + r + '">' + esc(S["role_" + r]) + "</option>";
     }).join("");
+    $("region-codes").innerHTML = Object.keys(data.may.regions || {}).map(function (c) {
+      return '<option value="' + esc(c) + '">' + esc((data.may.regions[c] || {})[LANG] || c) + "</option>";
+    }).join("");
+    scopeFields();
     if (tab === "devices") loadDevices();
     if (tab === "users") loadUsers();
     if (tab === "history") loadHistory();
@@ -149,13 +155,29 @@
   // --- users ---------------------------------------------------------------------------------
   $("user-form").addEventListener("submit", function (e) {
     e.preventDefault();
-    change("POST", "/admin/users", {
+    var body = {
       username: $("new-username").value.trim(), display_name: $("new-display").value.trim(),
       role: $("new-role").value, password: $("new-password").value,
-    }).then(function (res) { if (res && res.ok) { $("user-form").reset(); loadUsers(); } });
+    };
+    if (body.role === "supervisor") { // a supervisor watches regions, branches or the network
+      var kind = $("new-scope-kind").value, codes = $("new-scope-codes").value.split(",")
+        .map(function (c) { return c.trim(); }).filter(Boolean);
+      body.scope = kind === "national" ? { national: true } : {};
+      if (kind !== "national") body.scope[kind] = codes;
+    }
+    change("POST", "/admin/users", body)
+      .then(function (res) { if (res && res.ok) { $("user-form").reset(); scopeFields(); loadUsers(); } });
   });
+  function scopeFields() {
+    var sup = $("new-role").value === "supervisor";
+    $("scope-kind-label").hidden = !sup;
+    $("scope-codes-label").hidden = !sup || $("new-scope-kind").value === "national";
+  }
+  $("new-role").addEventListener("change", scopeFields);
+  $("new-scope-kind").addEventListener("change", scopeFields);
   function loadUsers() {
     if (!data || !data.may.users) return;
+    loadSessions();
     api("GET", "/admin/users").then(function (res) {
       if (!res.ok) return;
       $("users").tBodies[0].innerHTML = res.body.users.map(function (u) {
@@ -167,6 +189,17 @@
         return '<tr class="' + (u.active ? "" : "revoked") + '" data-user="' + esc(u.username) + '"><th scope="row" dir="ltr">' +
           esc(u.username) + "</th><td>" + esc(u.display_name) + "</td><td>" + esc(S["role_" + u.role]) +
           "</td><td>" + esc(u.active ? S.active : S.disabled) + "</td><td>" + actions + "</td></tr>";
+      }).join("");
+    });
+  }
+  function loadSessions() {
+    api("GET", "/admin/sessions").then(function (res) {
+      if (!res.ok) return;
+      $("sessions").tBodies[0].innerHTML = res.body.sessions.map(function (x) {
+        return '<tr data-session-of="' + esc(x.username) + '"><th scope="row" dir="ltr">' + esc(x.username) +
+          '</th><td><bdi dir="ltr">' + esc(when(x.created_at)) + '</bdi></td><td><bdi dir="ltr">' + esc(when(x.expires_at)) +
+          "</bdi></td><td>" + (x.yours ? esc(S.this_session) : '<button type="button" data-end-session="' + x.token_id + '">' +
+          esc(S.end_session) + "</button>") + "</td></tr>";
       }).join("");
     });
   }
@@ -329,6 +362,40 @@
       return (S["field_" + k] || k) + ": " + x;
     }).join("; ");
   }
+  // --- a site that works offline: its sync with the centre (README "Sites that work offline") --
+  function renderSync(st) {
+    $("sync-centre").textContent = st.centre;
+    $("sync-last").textContent = st.last_sync_at ? when(st.last_sync_at) : S.sync_never;
+    $("sync-pending").textContent = S.sync_events.replace("{n}", st.pending_events);
+    $("sync-error").textContent = st.last_error || S.sync_none;
+  }
+  function loadSync() {
+    return api("GET", "/site/status").then(function (res) {
+      if (!res.ok || !res.body.site) return;
+      $("sync-tab").hidden = false;
+      renderSync(res.body);
+    });
+  }
+  $("sync-now").addEventListener("click", function () {
+    var button = $("sync-now");
+    button.disabled = true;
+    message(S.sync_running, "info");
+    api("POST", "/site/sync").then(function (res) {
+      if (res.ok) {
+        var r = res.body.result;
+        message(S.sync_done.replace("{sent}", r.sent.events)
+                 .replace("{decisions}", r.received.decisions), "info");
+        var warn = (r.warnings || []).map(function (w) { return w.message; }).join(" ");
+        if (warn) message(warn);
+        renderSync(res.body.status);
+      } else {
+        message(res.body.error ? res.body.error.message : String(res.status));
+        loadSync();
+      }
+    }).catch(function (e) { if (e.message !== "401") message(e.message); })
+      .then(function () { button.disabled = false; });
+  });
+
   function loadHistory() {
     api("GET", "/admin/history?limit=100").then(function (res) {
       if (!res.ok) return;
@@ -352,6 +419,7 @@
       change("POST", "/devices/" + b.dataset.revoke + "/revoke", {}, loadDevices); return;
     }
     if ((b = t.closest("[data-disable]"))) { change("POST", "/admin/users/" + b.dataset.disable + "/disable", {}, loadUsers); return; }
+    if ((b = t.closest("[data-end-session]"))) { change("POST", "/admin/sessions/" + b.dataset.endSession + "/revoke", {}, loadSessions); return; }
     if ((b = t.closest("[data-enable]"))) { change("POST", "/admin/users/" + b.dataset.enable + "/enable", {}, loadUsers); return; }
     if ((b = t.closest("[data-password]"))) {
       var pw = prompt(S.ask_password);

@@ -123,6 +123,8 @@
     $("d-insured").textContent = d.insured_number;
     $("d-national").textContent = d.national_id || "–";
     $("d-box").textContent = d.box;
+    $("d-note").textContent = d.internal_note || "–";
+    $("d-note-input").value = "";
     var dec = $("d-declared"), mis = $("d-missing"), h = $("d-history");
     dec.textContent = ""; mis.textContent = ""; h.textContent = "";
     (d.declared || []).forEach(function (x) { li(dec, name(x.names), x.code); });
@@ -134,7 +136,7 @@
       t.setAttribute("dir", "ltr");
       var what = document.createElement("span"); what.setAttribute("dir", "auto");
       what.textContent = " " + (B.texts[st] || [st])[0] + " — " + who(x.actor) +
-        (x.data.reason ? " (" + x.data.reason + ")" : "");
+        (x.data.reason ? " (" + (B.reasons[x.data.reason] || x.data.reason) + ")" : "");
       e.appendChild(t); e.appendChild(what); h.appendChild(e);
     });
     var acts = $("actions"); acts.textContent = "";
@@ -145,7 +147,7 @@
       b.addEventListener("click", function () { act(a); });
       acts.appendChild(b);
     });
-    $("incomplete-box").hidden = true; $("reject-box").hidden = true;
+    $("incomplete-box").hidden = true; $("reject-box").hidden = true; $("note-box").hidden = true;
     var boxes = $("doc-boxes"); boxes.textContent = "";
     (d.documents || []).forEach(function (x) {
       var l = document.createElement("label"), c = document.createElement("input");
@@ -170,23 +172,31 @@
       .then(loadList).catch(function (e) { say(e.message); });
   }
   function act(a) {
-    if (a === "incomplete") { $("incomplete-box").hidden = false; return; }
-    if (a === "reject") { $("reject-box").hidden = false; $("reject-reason").focus(); return; }
+    if (a === "incomplete") { $("incomplete-box").hidden = false; $("note-box").hidden = false; return; }
+    if (a === "reject") { $("reject-box").hidden = false; $("note-box").hidden = false; $("reject-reason").focus(); return; }
     send({ action: a });
   }
   $("confirm-incomplete").addEventListener("click", function () {
     var missing = Array.prototype.filter.call($("doc-boxes").querySelectorAll("input"),
       function (c) { return c.checked; }).map(function (c) { return c.value; });
-    send({ action: "incomplete", missing: missing });
+    send({ action: "incomplete", missing: missing, note: $("d-note-input").value.trim() || null });
   });
   $("confirm-reject").addEventListener("click", function () {
-    send({ action: "reject", reason: $("reject-reason").value });
+    send({ action: "reject", reason: $("reject-reason").value || null,
+           note: $("d-note-input").value.trim() || null });
   });
   $("open-form").addEventListener("submit", function (e) {
     e.preventDefault();  // a QR scanner types the URL and Enter: the API accepts both
     var v = $("lookup").value; if (v.trim()) open(v); $("lookup").value = "";
   });
-  $("logout").addEventListener("click", signOut);
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+  $("logout").addEventListener("click", function () { logoutOnServer(token); signOut(); });
   $("login-form").addEventListener("submit", function (e) {
     e.preventDefault();
     fetch("/api/v1/auth/token", { method: "POST", headers: { "Content-Type": "application/json",

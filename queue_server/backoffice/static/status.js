@@ -23,8 +23,10 @@
       ul.appendChild(li);
     });
     $("missing-box").hidden = !(d.missing && d.missing.length);
-    $("reason").hidden = !d.reason;
-    $("reason").textContent = d.reason || "";
+    // a code, in the visitor's words from the catalogs (never staff's free text)
+    var why = d.reason ? (D.reasons[d.reason] || D.reasons.other || "") : "";
+    $("reason").hidden = !why;
+    $("reason").textContent = why;
     document.body.dataset.status = d.status;
   }
 

@@ -84,7 +84,14 @@
         route();
       });
   });
-  $("logout").addEventListener("click", function () { signOut(); });
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+  $("logout").addEventListener("click", function () { logoutOnServer(token); signOut(); });
   $("change-counter").addEventListener("click", function () {
     localStorage.removeItem("tabour.console.counter"); counter = null;
     if (live && live.socket) live.socket.disconnect();

@@ -9,6 +9,15 @@
   var NUM_LOCALE = { ar: "ar-MA", fr: "fr-FR", en: "en-GB" }[LANG] || "en-GB"; // Latin digits
   var $ = function (id) { return document.getElementById(id); };
   var live = null, branch = null, picture = null, today = null, alerts = {};
+  // ?branch=<code>: another branch's board, opened from the supervisors' page (read-only;
+  // the server checks the supervisor's scope)
+  var BRANCH = new URLSearchParams(location.search).get("branch") || undefined;
+  var readonly = false;
+  if (BRANCH) { // the bar's links stay on that branch (its reports)
+    document.querySelectorAll(".bar .links a").forEach(function (a) {
+      if (a.pathname.indexOf("/dashboard/reports") === 0) a.search = "?branch=" + encodeURIComponent(BRANCH);
+    });
+  }
   var received = 0; // when the live picture arrived (ms, this browser's clock)
   // what a test reads: how many pictures were applied, and the last ones
   global.tabourDashboard = { live: 0, today: 0, alerts: 0, picture: null, figures: null };
@@ -58,11 +67,13 @@
   // --- live ------------------------------------------------------------------------------
   function start() {
     live = new global.TabourLive({
-      token: staff.token, view: "dashboard", lang: LANG,
+      token: staff.token, view: "dashboard", lang: LANG, branch: BRANCH,
       onSnapshot: function (snap) {
         branch = snap.branch;
         $("branch-name").textContent = name(branch.names);
         var d = snap.dashboard;
+        readonly = !!d.readonly;
+        document.documentElement.dataset.readonly = readonly ? "true" : "false";
         alerts = {};
         d.alerts.forEach(function (a) { alerts[a.id] = a; });
         applyLive(d.live);
@@ -213,6 +224,7 @@
       var when = hhmm(a.raised_at) + (a.cleared_at ? "–" + hhmm(a.cleared_at) : "");
       var ack = a.acknowledged_at
         ? '<span class="acked">' + esc(S.acknowledged_by.replace("{who}", a.acknowledged_by || "")) + "</span>"
+        : readonly ? "" // a supervisor watches; the branch's managers acknowledge
         : '<button type="button" class="ack" data-ack="' + a.id + '">' + esc(S.acknowledge) + "</button>";
       return '<li class="alert' + (a.open ? " open" : "") + '" data-alert="' + a.id + '" data-kind="' + esc(a.kind) + '" data-key="' + esc(a.key) + '">' +
         '<time dir="ltr">' + esc(when) + "</time> <span class=\"text\" dir=\"auto\">" +

@@ -93,7 +93,14 @@
         start();
       });
   });
-  $("logout").addEventListener("click", function () { signOut(); });
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+  $("logout").addEventListener("click", function () { logoutOnServer(token); signOut(); });
 
   function start() {
     if (!token) { show("login"); $("username").focus(); return; }
@@ -121,7 +128,9 @@
 
   function query() {
     return "from=" + encodeURIComponent($("from").value) + "&to=" + encodeURIComponent($("to").value) +
-      "&grain=" + encodeURIComponent($("grain").value) + "&lang=" + LANG;
+      "&grain=" + encodeURIComponent($("grain").value) + "&lang=" + LANG +
+      // ?branch=<code>: a supervisor's branch (the server checks its scope)
+      (params.get("branch") ? "&branch=" + encodeURIComponent(params.get("branch")) : "");
   }
   function get(path) {
     return fetch("/api/v1" + path, { headers: { Authorization: "Bearer " + token } }).then(function (r) {

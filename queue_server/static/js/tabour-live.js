@@ -6,7 +6,7 @@
   "use strict";
 
   function TabourLive(options) {
-    this.options = options; // {token, view, counter, zone, lang, onSnapshot, handlers: {event: fn}, onState}
+    this.options = options; // {token, view, counter, zone, branch, lang, onSnapshot, handlers: {event: fn}, onState}
     this.seq = 0;      // the sequence the last snapshot reflects
     this.seen = {};    // deltas applied since (several server processes may interleave)
     this.socket = null;
@@ -18,6 +18,7 @@
                  lang: this.options.lang || document.documentElement.lang || undefined };
     if (this.options.counter) auth.counter = this.options.counter;
     if (this.options.zone) auth.zone = this.options.zone;
+    if (this.options.branch) auth.branch = this.options.branch; // a supervisor's dashboard
     var socket = global.io({ transports: ["websocket"], auth: auth,
                              reconnectionDelayMax: 3000 });
     this.socket = socket;

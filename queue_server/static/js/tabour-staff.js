@@ -19,7 +19,14 @@
     var params = new URLSearchParams(location.search);
     if (params.get("lang")) document.cookie = "lang=" + params.get("lang") + "; path=/; max-age=31536000";
     $("login-form").addEventListener("submit", function (e) { e.preventDefault(); self._signIn(); });
-    $("logout").addEventListener("click", function () { self.signOut(); });
+  // the server revokes the token (and cuts its sockets); the page forgets it either way
+  function logoutOnServer(t) {
+    if (!t) return;
+    fetch("/api/v1/auth/logout", { method: "POST", keepalive: true, body: "{}",
+      headers: { "Content-Type": "application/json", "Authorization": "Bearer " + t } })
+      .catch(function () {});
+  }
+    $("logout").addEventListener("click", function () { logoutOnServer(self.token); self.signOut(); });
   }
 
   TabourStaff.prototype.message = function (text, kind) {

@@ -36,7 +36,7 @@ EXPECTED = {  # the whole table, pinned: (from, action) -> to; anything else ref
 @pytest.mark.parametrize("action", lc.ACTIONS)
 def test_every_cell_of_the_table(status, action):
     d = dossier(status)
-    kw = {"missing": ["life_certificate"], "reason": "not insured long enough"}
+    kw = {"missing": ["life_certificate"], "reason": "insufficient_contributions"}
     if (status, action) in EXPECTED:
         change = lc.transition(d, action, NOW, AGENT, **kw)
         assert change.dossier.status is EXPECTED[(status, action)]
@@ -69,6 +69,21 @@ def test_reject_needs_a_reason_and_stamps_it():
         lc.transition(dossier(S.IN_REVIEW), "reject", NOW, AGENT, reason="  ")
     ch = lc.transition(dossier(S.IN_REVIEW), "reject", NOW, AGENT, reason="duplicate")
     assert ch.dossier.reason == "duplicate" and ch.dossier.decided_at == NOW
+
+
+def test_a_reason_is_a_code_staffs_words_are_an_internal_note():
+    """Issue 12: the visitor reads the reason on the public page, so it is a code from
+    the catalogs; free text is refused; staff's words go to the internal note, which no
+    event carries."""
+    with pytest.raises(NotAllowed) as refused:
+        lc.transition(dossier(S.IN_REVIEW), "reject", NOW, AGENT, reason="not insured long enough")
+    assert refused.value.code == "unknown_reject_reason"
+    ch = lc.transition(dossier(S.IN_REVIEW), "reject", NOW, AGENT, reason="deadline_passed",
+                       note="  called Mme B., see file 12  ")
+    assert ch.dossier.internal_note == "called Mme B., see file 12"
+    (event,) = ch.events
+    assert event.data["reason"] == "deadline_passed" and event.data["note"] is True
+    assert "Mme" not in str(event.data)
 
 
 def test_unknown_action_is_refused():

