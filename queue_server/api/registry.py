@@ -61,6 +61,7 @@ class Operation:
     query: type[BaseModel] | None = None
     headers: list = field(default_factory=list)  # OpenAPI header parameters
     limited: bool = False  # rate limited per client: may answer 429
+    bearer: bool = False  # the view checks a token itself (no permission declared here)
 
     @property
     def path_params(self) -> list[tuple[str | None, str]]:
@@ -73,7 +74,7 @@ class Operation:
         for status, text in (self.responses or {200: "OK"}).items():
             found[int(status)] = text
         standard = [400, 413, 503]
-        if self.permission:
+        if self.permission or self.bearer:
             standard += [401, 403]
         if self.path_params:
             standard.append(404)
@@ -162,13 +163,13 @@ def _bounded(value, where: str) -> None:
 def route(bp, path: str, method: str, summary: str, permission: str | None,
           body: type[BaseModel] | None = None, responses: dict | None = None,
           tag: str = "queue", *, out=None, query: type[BaseModel] | None = None,
-          headers: list | None = None, limited: bool = False):
+          headers: list | None = None, limited: bool = False, bearer: bool = False):
     """Register a view on ``bp``; the view gets (principal, body, **url_args).
 
     ``out`` is what a success answers: a pydantic model (every 2xx but 204), or a dict
     status -> model, ``Media`` or JSON schema. ``query`` documents the query parameters
     (the view still reads them), ``headers`` extra header parameters, ``limited`` a
-    per-client rate limit (429)."""
+    per-client rate limit (429), ``bearer`` a token the view checks itself."""
     def wrap(fn):
         @functools.wraps(fn)
         def view(**kwargs):
@@ -189,7 +190,7 @@ def route(bp, path: str, method: str, summary: str, permission: str | None,
         OPERATIONS.append(Operation(path, method.lower(), summary, permission, body,
                                     statuses, tag, operation_id=fn.__name__, out=outs,
                                     query=query, headers=list(headers or []),
-                                    limited=limited))
+                                    limited=limited, bearer=bearer))
         return fn
     return wrap
 
@@ -265,6 +266,8 @@ def openapi_document(prefix: str) -> dict:
         if op.permission:
             entry["security"] = [{"bearer": []}]
             entry["description"] = f"Needs the permission `{op.permission}`."
+        elif op.bearer:
+            entry["security"] = [{"bearer": []}]
         else:
             entry["security"] = []
         if op.body is not None:

@@ -444,3 +444,113 @@ class AdminDevicesOut(Out):
 class DisplayLinkOut(DeviceTokenOut):
     zone: str | None
     url: str = Field(description="the address to open on the TV (carries the token)")
+
+
+# --- sessions, one's own account (auth_routes.py) --------------------------------------------
+
+class SignedOutOut(Out):
+    signed_out: bool
+
+
+class OwnPasswordOut(Out):
+    password_changed: bool
+    sessions_ended: int | list[Any] | None = None
+
+
+class SessionOut(Out):
+    token_id: int
+    user_id: int
+    username: str
+    role: str
+    created_at: Time
+    expires_at: Time
+    yours: bool
+
+
+class SessionsOut(Out):
+    sessions: list[SessionOut]
+
+
+# --- supervisors ------------------------------------------------------------------------------
+
+class SupervisorOut(Out):
+    view: str
+    now: Time
+    scope: dict[str, Any] | list[Any] | None
+
+
+# --- offline sites (sync_routes.py) -----------------------------------------------------------
+
+class SyncStateOut(Out):
+    branch: str
+    acked_seq: int | None
+    cursor: int | None
+    centre_now: str
+
+
+class SyncBatchOut(Out):
+    acked_seq: int | None
+    warnings: list[Any]
+
+
+class SyncDownOut(Out):
+    """The site's configuration, staff and the centre's decisions (shape: readmodel/sync.py)."""
+    branch: str
+    acked_seq: int | None
+    cursor: int | None
+    config: dict[str, Any]
+    users: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+    revoked_site_tokens: list[Any]
+
+
+class SiteCredentialOut(Out):
+    branch: str
+    token: str = Field(description="shown once")
+    token_id: int
+    tag: str | None
+
+
+class SiteRevokedOut(Out):
+    revoked: int
+    branch: str
+
+
+class SiteDeviceOut(Out):
+    site_token_id: int
+    role: str
+    name: str
+    revoked: bool
+
+
+class SiteDevicesOut(Out):
+    devices: list[SiteDeviceOut]
+
+
+class SiteDeviceAskedOut(Out):
+    asked: int
+    branch: str
+
+
+class SiteOverviewOut(Out):
+    branch: str
+    acked_seq: int | None
+
+
+class SitesOut(Out):
+    sites: list[SiteOverviewOut]
+
+
+class SiteStatusOut(Out):
+    site: bool
+
+
+class SiteSyncOut(Out):
+    result: Any
+    status: SiteStatusOut
+
+
+class DocumentsBroughtOut(Out):
+    tracking: str
+    missing: list[Any]
+    declared: list[Any]
