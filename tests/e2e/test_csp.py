@@ -1,6 +1,6 @@
 """Every page under its real Content-Security-Policy in Chromium (issue 12).
 
-Each page is opened in a context that keeps the server's headers (no ``bypass_csp``):
+Each page (the supervisors' too) is opened in a context that keeps the server's headers (no ``bypass_csp``):
 no ``securitypolicyviolation`` event and no CSP message on the console, and the page
 works: its scripts ran, its socket connected, what it shows is there. The headers
 themselves (CSP, X-Frame-Options, nosniff, Referrer-Policy) are checked on every page
@@ -215,6 +215,20 @@ def test_staff_pages_under_the_csp(branch, browser, artifacts):
         page.wait_for_selector("#services tbody tr")
     problems += _one(browser, artifacts, "admin", server.url + "/admin/?lang=fr#services",
                      admin_page)
+
+    made = branch["admin"].post("/admin/users", {"username": "sara", "role": "supervisor",
+                                                 "password": "supervisor-pass-1",
+                                                 "scope": {"national": True}})
+    assert made.status_code == 201, made.text
+
+    def supervisor(page):
+        page.fill("#username", "sara")
+        page.fill("#password", "supervisor-pass-1")
+        page.click("#login-submit")
+        page.wait_for_function("() => window.tabourSupervisor && "
+                               "window.tabourSupervisor.snapshots >= 1")
+    problems += _one(browser, artifacts, "supervisor", server.url + "/supervisor/?lang=fr",
+                     supervisor)
 
     def api_docs(page):
         page.wait_for_selector(".opblock", timeout=15000)

@@ -6,7 +6,8 @@ that fits the document (positive, 20 examples) and data that does not (negative,
 without one: it answers 401 before reading anything). Three checks on every answer: no 5xx (``not_a_server_error``), the answer matches
 the documented schema (``response_schema_conformance``) and its status is one the
 document lists (``status_code_conformance``). The operations that end the admin's own
-access (revoking a token, a password reset, disabling an account) run last.
+access (revoking a token or a session, signing out, a password reset or change, disabling
+an account) run last; the admin signs in again whenever its token was ended.
 
 Reproducible: Hypothesis is derandomized (the seed comes from the test), nothing is kept
 between runs (no example database). A failure prints the operation, the check and the
@@ -38,7 +39,8 @@ CHECKS = [not_a_server_error, response_schema_conformance, status_code_conforman
 POSITIVE_EXAMPLES = 20  # per operation, role and mode: ~30 per operation and role in all
 NEGATIVE_EXAMPLES = 10
 # these end the caller's own access when they hit the admin (token id or user id 1)
-DESTRUCTIVE = {"revoke_device", "admin_reset_password", "admin_disable_user"}
+DESTRUCTIVE = {"revoke_device", "admin_reset_password", "admin_disable_user", "logout",
+               "admin_revoke_session", "change_password"}
 
 
 @pytest.fixture(scope="module")
