@@ -1,13 +1,15 @@
 """The app factory: one Flask app, one Socket.IO server, everything bound here."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import i18n, sockets, web
+from . import i18n, limits, sockets, web
 from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
@@ -17,7 +19,9 @@ from .container import Tabour
 from .db.database import Database
 from .db.migrate import upgrade_locked
 from .fanout import FanOut, make_socketio
+from .login_guard import LoginGuard
 from .printing_config import PrintingConfig
+from .readmodel.dossiers import id_key
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
 from .seed import ensure_admin, load_config, seed
@@ -32,10 +36,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Arabic names readable in responses
-    if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    limits.install(app)
 
     db = Database(settings.database_url)
     generated = None
@@ -47,7 +48,19 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
+    if settings.trusted_proxies:
+        # outermost, around Socket.IO too: a socket's handshake names the client as
+        # well (per-address limits of dossier lookups from phones)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     shared = counters_for(settings, db, clock)
+    auth.guard = LoginGuard(shared, clock, hmac.new(id_key(settings.var_dir), b"device-cookie",
+                                                   hashlib.sha256).digest())
+    if settings.async_mode == "gevent":
+        from gevent.threadpool import ThreadPool
+        pool = ThreadPool(max(1, min(4, os.cpu_count() or 1)))
+        auth.offload = lambda fn, *args: pool.apply(fn, args)
     compute = None
     if settings.async_mode == "gevent" and not settings.forecast_sync:
         from .readmodel.forecast_worker import ForecastProcess

@@ -102,6 +102,10 @@ class Auth:
     def __init__(self, db: Database, clock):
         self.db = db
         self.clock = clock
+        # scrypt costs ~100 ms of CPU: the app hands it to a thread pool under gevent, so
+        # the event loop keeps serving other requests meanwhile (hashlib releases the GIL)
+        self.offload = lambda fn, *args: fn(*args)
+        self.guard = None  # login_guard.LoginGuard: wrong passwords limited, before hashing
         self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
         self._seen: dict[int, float] = {}  # device token id -> when its last seen was written
 
@@ -113,12 +117,12 @@ class Auth:
         with self.db.write() as conn:
             return self.insert_user(conn, branch_id, username, hashed, role, display_name)
 
-    @staticmethod
-    def hash_password(password: str) -> str:
-        """Slow on purpose (scrypt): done before any write transaction opens."""
+    def hash_password(self, password: str) -> str:
+        """Slow on purpose (scrypt): done before any write transaction opens, off the
+        event loop."""
         if len(password) < 8:
             raise ValueError("a password needs at least 8 characters")
-        return generate_password_hash(password)
+        return self.offload(generate_password_hash, password)
 
     def insert_user(self, conn, branch_id: int, username: str, password_hash: str, role: str,
                     display_name: str = "") -> int:
@@ -131,9 +135,10 @@ class Auth:
         ).returning(s.users.c.id)).scalar_one()
 
     def set_password(self, username: str, password: str) -> None:
+        hashed = self.offload(generate_password_hash, password)
         with self.db.write() as conn:
             conn.execute(update(s.users).where(s.users.c.username == username)
-                         .values(password_hash=generate_password_hash(password)))
+                         .values(password_hash=hashed))
 
     SEEN_EVERY_S = 60.0
 
@@ -153,12 +158,20 @@ class Auth:
         with self.db.read() as conn:
             return conn.execute(select(s.users.c.id).limit(1)).first() is not None
 
-    def login(self, username: str, password: str) -> tuple[str, dict]:
+    def login(self, username: str, password: str, address: str = "?",
+              device: str | None = None) -> tuple[str, dict]:
+        """A session token for a right password. ``address`` is the client's, ``device``
+        the id of its valid device cookie for this user (``LoginGuard.device_of``): an
+        attempt over the guard's limits is refused (429) before anything is hashed."""
+        counted = self.guard.admit(address, username, device) if self.guard else None
         with self.db.read() as conn:
             user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
         # check a hash even for an unknown user, so timing does not tell who exists
-        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+        ok = self.offload(check_password_hash, user.password_hash if user else _DUMMY_HASH,
+                          password)
         if user is None or not ok or not user.active:
+            if self.guard:
+                self.guard.failed(address, username, counted)
             raise AuthError("wrong_login", 401)
         now = self.clock()
         token = self._issue(user.branch_id, "session", user.role, user.display_name,

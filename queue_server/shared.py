@@ -83,25 +83,57 @@ class TooMany(Exception):
 
 class Limiter:
     """At most ``limit`` hits per client in a sliding window of ``window_s`` seconds
-    (two fixed windows, the older one weighted by how much of it still overlaps)."""
+    (two fixed windows, the older one weighted by how much of it still overlaps).
+
+    A refusal is remembered in this process until the moment the shared count may let
+    the client in again (no hit is counted while refused, and other processes' hits
+    only lengthen a refusal): a client hammering a refused door costs no storage
+    round trip."""
+
+    MEMO_MAX = 50_000
 
     def __init__(self, counters, clock: Callable, name: str, limit: int, window_s: float):
         self.counters, self.clock = counters, clock
         self.name, self.limit, self.window_s = name, limit, window_s
+        self._refused: dict[str, float] = {}  # client -> until when (clock timestamp)
 
     def _keys(self, client: str) -> tuple[str, str, float]:
         t = self.clock().timestamp() / self.window_s
         w = math.floor(t)
         return (f"{self.name}:{client}:{w}", f"{self.name}:{client}:{w - 1}", t - w)
 
-    def count(self, client: str) -> float:
+    def _counts(self, client: str) -> tuple[int, int, float]:
         cur, prev, frac = self._keys(client)
-        return self.counters.get(cur) + self.counters.get(prev) * (1.0 - frac)
+        return self.counters.get(cur), self.counters.get(prev), frac
+
+    def count(self, client: str) -> float:
+        cur, prev, frac = self._counts(client)
+        return cur + prev * (1.0 - frac)
+
+    def retry_after(self, cur: int, prev: int, frac: float) -> float:
+        """Seconds until ``cur + prev * (1 - frac)`` falls under the limit, no new hit."""
+        W, L = self.window_s, self.limit
+        if cur < L:  # the older window's share must fade: prev * (1 - f) < L - cur
+            f = 1.0 - (L - cur) / prev if prev else frac
+            return max(0.0, (f - frac) * W)
+        # this window alone is over: wait for it to become the older one, then fade
+        return (1.0 - frac) * W + (1.0 - L / cur) * W
 
     def check(self, client: str) -> None:
-        """Raise ``TooMany`` when the client is over its limit."""
-        if self.count(client) >= self.limit:
-            raise TooMany(int(self.window_s))
+        """Raise ``TooMany`` (with the seconds to wait) when the client is over its limit."""
+        now = self.clock().timestamp()
+        until = self._refused.get(client)
+        if until is not None:
+            if now < until:
+                raise TooMany(max(1, math.ceil(until - now)))
+            self._refused.pop(client, None)
+        cur, prev, frac = self._counts(client)
+        if cur + prev * (1.0 - frac) >= self.limit:
+            wait = self.retry_after(cur, prev, frac) + 0.001
+            if len(self._refused) >= self.MEMO_MAX:
+                self._refused.clear()
+            self._refused[client] = now + wait
+            raise TooMany(max(1, math.ceil(wait)))
 
     def hit(self, client: str) -> None:
         cur, _prev, _f = self._keys(client)

@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
+from ..limits import INT_MAX, INT_MIN, MAX_DEPTH, json_depth, out_of_range
 from .errors import ApiError, validation_error
 
 
@@ -53,11 +54,17 @@ def _body(model: type[BaseModel]):
     else:
         if not request.is_json:
             raise ApiError(400, "json_content_type")
+        if json_depth(raw) > MAX_DEPTH:
+            raise ApiError(400, "json_too_deep", max=MAX_DEPTH)
         data = request.get_json(silent=True)
         if data is None:
             raise ApiError(400, "malformed_json")
     if not isinstance(data, dict):
         raise ApiError(400, "json_object")
+    big = out_of_range(data)
+    if big is not None:
+        raise ApiError(400, "integer_out_of_range", value=str(big)[:40], min=INT_MIN,
+                       max=INT_MAX)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
