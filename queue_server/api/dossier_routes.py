@@ -13,7 +13,7 @@ from . import bp
 from .errors import ApiError
 from .kiosk_routes import base_url, client_address, kiosk_of
 from .registry import route
-from .schemas import ReprintIn, Strict, VisitorLang
+from .schemas import Id, ReprintIn, Strict, VisitorLang
 
 register({
     "dossier_paging": N_("limit is 1 to 200, and before is a dossier's id (the 'next' of the "
@@ -37,7 +37,7 @@ class DossierIn(Strict):
 class DepositIn(DossierIn):
     idempotency_key: str = Field(min_length=8, max_length=80,
                                  description="one per confirm tap: a retry never deposits twice")
-    ticket_id: int | None = Field(None, description="the ticket being served (a counter deposit)")
+    ticket_id: Id | None = Field(None, description="the ticket being served (a counter deposit)")
     print: bool = Field(True, description="print the deposit receipt (kiosk: its printer)")
 
 

@@ -66,9 +66,14 @@ def _body(model: type[BaseModel]):
         raise ApiError(400, "integer_out_of_range", value=str(big)[:40], min=INT_MIN,
                        max=INT_MAX)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    big = out_of_range(parsed.model_dump())  # "999..." coerced from a string, say
+    if big is not None:
+        raise ApiError(400, "integer_out_of_range", value=str(big)[:40], min=INT_MIN,
+                       max=INT_MAX)
+    return parsed
 
 
 def route(bp, path: str, method: str, summary: str, permission: str | None,
