@@ -148,6 +148,8 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     limiters = {
         "pairing": Limiter(shared, clock, "pairing", 20, 60.0),
         "tracking": Limiter(shared, clock, "tracking", 10, 600.0),
+        # a kiosk's lookups, counted per kiosk: many visitors type there, some badly
+        "tracking_kiosk": Limiter(shared, clock, "tracking-kiosk", 60, 600.0),
     }
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])

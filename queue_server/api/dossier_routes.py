@@ -11,7 +11,7 @@ from ..dossiers.lifecycle import ACTIONS
 from ..engine.messages import N_, register
 from . import bp
 from .errors import ApiError
-from .kiosk_routes import base_url, client_address, kiosk_of
+from .kiosk_routes import base_url, kiosk_of, lookup_client
 from .registry import route
 from .schemas import Id, ReprintIn, Strict, VisitorLang
 
@@ -104,7 +104,7 @@ def deposit(p, body: DepositIn):
 def list_dossiers(p, _b):
     limit = request.args.get("limit", type=int, default=200)
     before = request.args.get("before", type=int)
-    if not 1 <= limit <= 200 or (before is not None and before < 1):
+    if not 1 <= limit <= 200 or (before is not None and not 1 <= before < 2**31):
         raise ApiError(400, "dossier_paging")
     rows = _d().listing(p.branch_id, request.args.get("day"), request.args.get("status"),
                         request.args.get("insured") or None, before, limit + 1)
@@ -155,5 +155,5 @@ def reprint_receipt(p, body: ReprintIn, tracking):
        responses={200: "The status", 404: "No such dossier",
                   429: "Too many wrong numbers from this device"}, tag="dossiers")
 def public_dossier(_p, _b, tracking):
-    _b2, _id, view = _d().public_lookup(tracking, client_address())
+    _b2, _id, view = _d().public_lookup(tracking, *lookup_client())
     return jsonify(view)

@@ -14,7 +14,7 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
-from ..limits import INT_MAX, INT_MIN, MAX_DEPTH, json_depth, out_of_range
+from ..limits import MAX_DEPTH, check_values, json_depth
 from .errors import ApiError, validation_error
 
 
@@ -61,18 +61,12 @@ def _body(model: type[BaseModel]):
             raise ApiError(400, "malformed_json")
     if not isinstance(data, dict):
         raise ApiError(400, "json_object")
-    big = out_of_range(data)
-    if big is not None:
-        raise ApiError(400, "integer_out_of_range", value=str(big)[:40], min=INT_MIN,
-                       max=INT_MAX)
+    check_values(data)
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
-    big = out_of_range(parsed.model_dump())  # "999..." coerced from a string, say
-    if big is not None:
-        raise ApiError(400, "integer_out_of_range", value=str(big)[:40], min=INT_MIN,
-                       max=INT_MAX)
+    check_values(parsed.model_dump())  # "999..." coerced from a string, say
     return parsed
 
 

@@ -10,8 +10,8 @@ Lang = Literal["ar", "fr", "en"]  # staff pages and reports
 VisitorLang = Literal["ar", "fr", "en", "zgh"]
 
 
-# a row id: what the database's BIGINT holds (a larger one is a 400, not an overflow)
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
+# a row id: what the database's INTEGER holds (a larger one is a 400, not an overflow)
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Strict(BaseModel):
@@ -66,7 +66,8 @@ class EmptyIn(Strict):
 
 
 class ServicePatch(Strict):
-    names: dict[VisitorLang, str] | None = Field(None, description="merged with the present names")
+    names: dict[VisitorLang, Annotated[str, Field(min_length=1, max_length=120)]] | None = Field(
+        None, description="merged with the present names")
     target_wait_minutes: int | None = Field(None, ge=1, le=600)
     icon: str | None = Field(None, min_length=1, max_length=40)
     active: bool | None = None
@@ -74,13 +75,6 @@ class ServicePatch(Strict):
     cutoff: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$",
                                description="HH:MM local: after it visitors get no ticket of "
                                            "this service today; null removes it")
-
-    @model_validator(mode="after")
-    def something(self):
-        if not self.model_fields_set:
-            raise ValueError("send at least one field to change: names, target_wait_minutes, "
-                             "icon, active, closed_today or cutoff")
-        return self
 
     def changes(self) -> dict:
         """What was sent: ``cutoff: null`` removes the cut-off; other nulls mean "keep"."""
