@@ -58,9 +58,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     auth.guard = LoginGuard(shared, clock, hmac.new(id_key(settings.var_dir), b"device-cookie",
                                                    hashlib.sha256).digest())
     if settings.async_mode == "gevent":
-        from gevent.threadpool import ThreadPool
-        pool = ThreadPool(max(1, min(4, os.cpu_count() or 1)))
-        auth.offload = lambda fn, *args: pool.apply(fn, args)
+        auth.offload, auth.offload_unknown = _hash_threads()
+        auth.tarpit = lambda: socketio.sleep(1.0)
     compute = None
     if settings.async_mode == "gevent" and not settings.forecast_sync:
         from .readmodel.forecast_worker import ForecastProcess
@@ -133,6 +132,32 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
                         "health": "/api/v1/health"})
 
     return app
+
+
+def _hash_threads():
+    """scrypt in real threads (hashlib releases the GIL): the event loop keeps serving.
+    Known browsers and admin work get one thread; unknown clients another, which rests
+    as long as each hash took: whoever guesses passwords gets at most half a core, and
+    never delays the staff's sign-in."""
+    import time
+
+    from gevent.monkey import get_original
+    from gevent.threadpool import ThreadPool
+    rest = get_original("time", "sleep")  # a real sleep, in the pool's own thread
+    known, unknown = ThreadPool(1), ThreadPool(1)
+
+    def run_known(fn, *args):
+        return known.apply(fn, args)
+
+    def run_unknown(fn, *args):
+        def duty():
+            t0 = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                rest(min(1.0, time.perf_counter() - t0))
+        return unknown.apply(duty)
+    return run_known, run_unknown
 
 
 def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False,

@@ -105,6 +105,14 @@ class Auth:
         # scrypt costs ~100 ms of CPU: the app hands it to a thread pool under gevent, so
         # the event loop keeps serving other requests meanwhile (hashlib releases the GIL)
         self.offload = lambda fn, *args: fn(*args)
+        # unknown clients' sign-ins (no device cookie) hash in a pool of their own, one
+        # at a time, with a bounded queue: guessers never take more than that share of
+        # the CPU, nor make a known browser's sign-in wait behind them
+        self.offload_unknown = self.offload
+        self._unknown_waiting = 0
+        # a refused sign-in answers after a pause (the app: one second, a sleeping
+        # greenlet): a client hammering a locked door is slowed to a try a second
+        self.tarpit = lambda: None
         self.guard = None  # login_guard.LoginGuard: wrong passwords limited, before hashing
         self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
         self._seen: dict[int, float] = {}  # device token id -> when its last seen was written
@@ -163,12 +171,19 @@ class Auth:
         """A session token for a right password. ``address`` is the client's, ``device``
         the id of its valid device cookie for this user (``LoginGuard.device_of``): an
         attempt over the guard's limits is refused (429) before anything is hashed."""
-        counted = self.guard.admit(address, username, device) if self.guard else None
+        try:
+            counted = self.guard.admit(address, username, device) if self.guard else None
+        except DomainError:
+            self.tarpit()
+            raise
         with self.db.read() as conn:
             user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
         # check a hash even for an unknown user, so timing does not tell who exists
-        ok = self.offload(check_password_hash, user.password_hash if user else _DUMMY_HASH,
-                          password)
+        stored = user.password_hash if user else _DUMMY_HASH
+        if counted is not None:  # a browser this account knows
+            ok = self.offload(check_password_hash, stored, password)
+        else:
+            ok = self._hash_unknown(stored, password)
         if user is None or not ok or not user.active:
             if self.guard:
                 self.guard.failed(address, username, counted)
@@ -178,6 +193,19 @@ class Auth:
                             user.id, now + timedelta(hours=SESSION_HOURS))
         return token, {"username": user.username, "role": user.role,
                        "display_name": user.display_name, "branch_id": user.branch_id}
+
+    UNKNOWN_WAITING_MAX = 4
+
+    def _hash_unknown(self, stored: str, password: str) -> bool:
+        if self._unknown_waiting >= self.UNKNOWN_WAITING_MAX:
+            from .login_guard import SignInBusy
+            self.tarpit()
+            raise SignInBusy()  # nothing hashed, nothing counted: try again in a moment
+        self._unknown_waiting += 1
+        try:
+            return self.offload_unknown(check_password_hash, stored, password)
+        finally:
+            self._unknown_waiting -= 1
 
     # --- tokens ------------------------------------------------------------
 

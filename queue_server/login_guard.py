@@ -28,6 +28,8 @@ from .engine.messages import N_, register
 from .shared import Limiter, TooMany
 
 register({
+    "sign_in_busy": N_("Many sign-ins are being checked right now: try again in a few "
+                       "seconds."),
     "too_many_logins": N_("Too many wrong passwords: signing in is paused here for "
                           "%(minutes)s minute(s). Wait, then try again; a browser that "
                           "signed in successfully before is not held back."),
@@ -48,6 +50,16 @@ class TooManyLogins(NotAllowed):
         super().__init__("too_many_logins", minutes=max(1, -(-retry_after_s // 60)))
 
 
+class SignInBusy(NotAllowed):
+    """Too many unknown clients' sign-ins wait for a hash: refused without one."""
+    kind = "too_many_attempts"
+    code = "sign_in_busy"
+    retry_after_s = 2
+
+    def __init__(self):
+        super().__init__("sign_in_busy")
+
+
 @dataclass(frozen=True)
 class LoginLimits:
     """(failures, window in seconds) of each counter."""
@@ -63,7 +75,7 @@ def _user(username: str) -> str:
 class LoginGuard:
     def __init__(self, counters, clock: Callable, key: bytes,
                  limits: LoginLimits = LoginLimits()):
-        self.limits = limits
+        self.limits, self.counters = limits, counters
         self.address = Limiter(counters, clock, "login-address", *limits.address)
         self.account = Limiter(counters, clock, "login-account", *limits.account)
         self.device = Limiter(counters, clock, "login-device", *limits.device)
@@ -117,6 +129,6 @@ class LoginGuard:
     def failed(self, address: str, username: str, device: str | None) -> None:
         if device is not None:
             self.device.hit(device)
-        else:
-            self.address.hit(address)
-            self.account.hit(_user(username))
+        else:  # both in one write
+            self.counters.hit_many([self.address.hit_of(address),
+                                    self.account.hit_of(_user(username))])

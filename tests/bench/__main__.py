@@ -16,6 +16,9 @@ Parts (``--only part,part`` runs some):
   reports      report_year_ms on SQLite and PostgreSQL (reports.py)
   dashboard    the live dashboard's snapshot at 50 waiting (connect to snapshot, real
                server), its parts' build costs and today's figures (dashboard.py)
+  attack       kiosk issue and call-next p99, quiet and while 8 anonymous clients send
+               wrong passwords back to back from their own addresses; their 401s and
+               429s (attack.py)
 
 Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
 installed by a dependency would shadow ``python -m tests.bench``.
@@ -42,7 +45,8 @@ PASSWORD = "bench-admin-password"
 BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
 CALLS = 120
-PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard")
+PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard",
+         "attack")
 
 
 def bench_config(path: Path) -> None:
@@ -217,6 +221,11 @@ def part_reports(_work: Path) -> dict:
 def part_dashboard(work: Path) -> dict:
     from bench.dashboard import measure_dashboard
     return measure_dashboard(work)
+
+
+def part_attack(work: Path) -> dict:
+    from bench.attack import measure_attack
+    return measure_attack(work)
 
 
 def main(argv=None) -> int:

@@ -27,12 +27,14 @@ def hashes(app):
     """Count the password hashes the server computes from now on."""
     auth = app.extensions["tabour"].auth
     seen = []
-    inner = auth.offload
 
-    def counting(fn, *args):
-        seen.append(fn.__name__)
-        return inner(fn, *args)
-    auth.offload = counting
+    def counting(inner):
+        def run(fn, *args):
+            seen.append(fn.__name__)
+            return inner(fn, *args)
+        return run
+    auth.offload = counting(auth.offload)
+    auth.offload_unknown = counting(auth.offload_unknown)
     return seen
 
 
