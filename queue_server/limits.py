@@ -2,7 +2,7 @@
 
 - A body of at most ``MAX_BODY`` bytes (413 with a code and a message): the largest
   legitimate one is an opening-hours schedule with 400 special days, each with six
-  intervals and an Arabic note sent as \\u escapes, about 280 KB (tests/unit/test_limits.py
+  intervals and an Arabic note sent as \\u escapes, about 280 KB (test_bad_input.py
   builds it); a dossier deposit is under 4 KB.
 - JSON nested at most ``MAX_DEPTH`` levels (400): no body of the API needs more than 5.
 - Integers that fit the database's INTEGER columns (32 bits, PostgreSQL's ``integer``):
