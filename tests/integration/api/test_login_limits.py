@@ -118,3 +118,30 @@ def test_without_a_trusted_proxy_the_forwarded_address_is_ignored(app):
     for i in range(20):
         login(c, f"u{i}", "wrong-password", f"10.6.{i}.1")  # one address really
     assert login(c, "admin", ADMIN_PASSWORD, "10.7.7.7").status_code == 429
+
+
+def test_with_redis_every_process_sees_the_same_counts(clock):
+    """TABOUR_MESSAGE_QUEUE=redis://...: the counts live in Redis, shared."""
+    import uuid
+
+    import redis
+
+    from queue_server.login_guard import LoginGuard, TooManyLogins
+    from queue_server.settings import Settings
+    from queue_server.shared import RedisCounters, counters_for
+    url = "redis://127.0.0.1:6379/0"
+    channel = f"test-{uuid.uuid4().hex}"
+    chosen = counters_for(Settings(message_queue=url, channel=channel), None, clock)
+    assert isinstance(chosen, RedisCounters)
+    one = LoginGuard(chosen, clock, b"k" * 32)
+    two = LoginGuard(RedisCounters(url, prefix=f"tabour:{channel}"), clock, b"k" * 32)
+    try:
+        for i in range(20):
+            one.failed("10.8.8.8", f"user{i}", None)
+        with pytest.raises(TooManyLogins):
+            two.admit("10.8.8.8", "someone", None)
+        two.admit("10.8.8.9", "someone", None)  # another address: let in
+    finally:
+        r = redis.Redis.from_url(url)
+        for key in r.scan_iter(f"tabour:{channel}:*"):
+            r.delete(key)
