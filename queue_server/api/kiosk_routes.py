@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 from sqlalchemy import select
 
+from ..auth import AuthError
 from ..commands import PrintTarget
 from ..db import schema as s
 from ..engine.model import PriorityClass
@@ -68,7 +69,7 @@ def lookup_client() -> tuple[str, object]:
     if token:
         try:
             principal = t.auth.authenticate(token)
-        except Exception:
+        except AuthError:  # a revoked kiosk looks up like anyone, by its address
             principal = None
         if principal is not None and principal.role == "kiosk":
             return f"kiosk:{principal.token_id}", t.limiters["tracking_kiosk"]
