@@ -14,6 +14,7 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
+from ..limits import MAX_DEPTH, check_values, json_depth
 from .errors import ApiError, validation_error
 
 
@@ -75,15 +76,20 @@ def _body(model: type[BaseModel]):
     else:
         if not request.is_json:
             raise ApiError(400, "json_content_type")
+        if json_depth(raw) > MAX_DEPTH:
+            raise ApiError(400, "json_too_deep", max=MAX_DEPTH)
         data = request.get_json(silent=True)
         if data is None:
             raise ApiError(400, "malformed_json")
     if not isinstance(data, dict):
         raise ApiError(400, "json_object")
+    check_values(data)
     try:
-        return model.model_validate(data)
+        parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    check_values(parsed.model_dump())  # "999..." coerced from a string, say
+    return parsed
 
 
 def route(bp, path: str, method: str, summary: str, permission: str | None,
