@@ -13,12 +13,20 @@ LEASE = "housekeeping"
 def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) -> None:
     """The day's rollover once a minute; the print jobs nobody took and the printer
     agents nobody hears every few seconds (a visitor waits at the kiosk)."""
-    rounds = 0
+    # the first round also closes the day: a deployment (re)started after the rollover
+    # does not leave yesterday's queue up for a minute
+    rounds = max(0, int(every_s // printing_every_s) - 1)
+    held = False
     while True:
         tabour.socketio.sleep(printing_every_s)
         rounds += 1
         try:
-            if not tabour.leases.hold(LEASE):
+            holding = tabour.leases.hold(LEASE)
+            if holding != held:  # which process of the deployment does it, in its log
+                held = holding
+                log.info("housekeeping lease %s by this process (%s)",
+                         "taken" if holding else "lost", tabour.leases.owner)
+            if not holding:
                 continue
             for branch_id in tabour.branch_ids():
                 tabour.commands.sweep_printing(branch_id)
