@@ -152,19 +152,17 @@ def prepare_template(plan: dict, work: Path, name: str) -> dict:
         conn.execute(f'CREATE DATABASE "{name}"')
     migrate(db_url(name), PASSWORD, work / "migrate.log")
 
+    from sqlalchemy import select
     from werkzeug.security import generate_password_hash
 
     from queue_server.app import create_app
+    from queue_server.db import schema as s
     from queue_server.engine.model import Actor, PriorityClass
     from queue_server.settings import Settings
     app = create_app(Settings(database_url=db_url(name), async_mode="threading",
                               config_path=Path(os.environ["TABOUR_CONFIG"]),
                               admin_password=PASSWORD, var_dir=work / "prep-var"))
     t = app.extensions["tabour"]
-    ids = {}
-    from sqlalchemy import select
-
-    from queue_server.db import schema as s
     with t.db.read() as conn:
         ids = dict(conn.execute(select(s.branches.c.code, s.branches.c.id)).all())
     pw_hash = generate_password_hash("national-manager-pw")

@@ -23,7 +23,7 @@ def serial(cable):
 @pytest.fixture
 def two_branches(tmp_path, clock):
     from support.api import Api
-    from support.app import ADMIN_PASSWORD, make_app
+    from support.app import make_app
     cable_a, cable_b = Cable(tmp_path / "ttyA1"), Cable(tmp_path / "ttyB1")
     first = BASE_CONFIG.replace(COUNTER1, COUNTER1 + serial(cable_a))
     body = BASE_CONFIG.split("[[branch]]", 1)[1]
