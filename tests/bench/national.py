@@ -76,7 +76,18 @@ def simulator():
 
 
 def plan_network(branches: int, seed: int = 1) -> dict:
-    """Branches (groups of 6 simulated counters each), their days, the busiest hour."""
+    """Branches (groups of 6 simulated counters each), their days, the busiest hour;
+    kept in var/bench/ (simulating ~500 days takes a while on a loaded machine)."""
+    cache = ROOT / "var" / "bench" / f"national-plan-{branches}-{seed}.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    plan = _simulate(branches, seed)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps(plan))
+    return plan
+
+
+def _simulate(branches: int, seed: int) -> dict:
     sim = simulator()
     rng = random.Random(seed)
     plan = {"branches": [], "busiest_hour": None}
@@ -94,7 +105,7 @@ def plan_network(branches: int, seed: int = 1) -> dict:
                                  "timezone": ZONES[i % len(ZONES)], "days": days})
     hour = max(range(8), key=lambda h: days_by_hour[h])
     plan["busiest_hour"] = hour
-    plan["skills"] = {n: sim.COUNTER_ORDER[n] for n in sim.COUNTER_ORDER}
+    plan["skills"] = {str(n): sim.COUNTER_ORDER[n] for n in sim.COUNTER_ORDER}
     start = hour * 60.0
     for b in plan["branches"]:
         waiting, arrivals = [], []
@@ -125,7 +136,7 @@ def write_config(plan: dict, path: Path) -> None:
                        f'names = {{ fr = "{name}", ar = "{name}" }}\n')
         for g in range(b["groups"]):
             for n, services in plan["skills"].items():
-                number = g * 6 + n
+                number = g * 6 + int(n)
                 out.append(f'[[branch.counter]]\nnumber = {number}\nname = "Guichet {number}"\n'
                            f'services = {json.dumps(services)}\n')
     path.write_text("".join(out), encoding="utf-8")
@@ -133,13 +144,35 @@ def write_config(plan: dict, path: Path) -> None:
 
 # --- the deployment ------------------------------------------------------------------
 
+PG = {"admin": PG_ADMIN, "postmaster": None}
+
+
 def _pg(dbname: str = "postgres"):
     import psycopg
-    return psycopg.connect(PG_ADMIN.rsplit("/", 1)[0] + "/" + dbname, autocommit=True)
+    return psycopg.connect(PG["admin"].rsplit("/", 1)[0] + "/" + dbname, autocommit=True)
 
 
 def db_url(name: str) -> str:
-    return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
+    return PG["admin"].rsplit("/", 1)[0] + "/" + name
+
+
+def private_cluster(work: Path):
+    """A PostgreSQL cluster of the bench's own (initdb in a temp folder): the shared
+    local server has 100 connections for every session and test on the machine, and
+    3 processes under load may hold up to 40 each. Durable as a deployment (fsync on,
+    unlike the outage tests' throwaway clusters)."""
+    from support.topology import PG_BIN, PrivatePostgres
+
+    class Cluster(PrivatePostgres):
+        def start(self):
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w",
+                      "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                            "-c max_connections=300 -c shared_buffers=128MB", "start")
+            return self
+
+        def postmaster(self) -> int:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+    return Cluster(work).init()
 
 
 def prepare_template(plan: dict, work: Path, name: str) -> dict:
@@ -210,10 +243,12 @@ def _proc(pid: int) -> tuple[float, float, int, str] | None:
 class Meter:
     """Samples the topology's processes once a second: CPU share (summed over each
     process's own lifetime in the window, so a killed one keeps what it used) and peak
-    RSS of each group."""
+    RSS of each group. ``parents``: groups that also count their children (nginx's
+    workers, PostgreSQL's backends); ``by_name``: groups of every process so named."""
 
-    def __init__(self, groups: dict[str, list[int]], by_name: tuple[str, ...] = ()):
-        self.groups, self.by_name = groups, by_name
+    def __init__(self, groups: dict[str, list[int]], parents: tuple[str, ...] = (),
+                 by_name: tuple[str, ...] = ()):
+        self.groups, self.parents, self.by_name = groups, parents, by_name
         self.first: dict[int, float] = {}
         self.last: dict[int, float] = {}
         self.group_of: dict[int, str] = {}
@@ -223,12 +258,12 @@ class Meter:
 
     def _pids(self) -> dict[str, list[int]]:
         out = {k: list(v) for k, v in self.groups.items()}
-        masters = set(out.get("nginx", ()))
+        parent_of = {pid: g for g in self.parents for pid in out.get(g, ())}
         for d in Path("/proc").iterdir():
             if d.name.isdigit():
                 p = _proc(int(d.name))
-                if p and p[2] in masters:  # nginx's workers
-                    out["nginx"].append(int(d.name))
+                if p and p[2] in parent_of:
+                    out[parent_of[p[2]]].append(int(d.name))
                 elif p and p[3] in self.by_name:
                     out.setdefault(f"{p[3]} (all, shared)", []).append(int(d.name))
         return out
@@ -295,7 +330,7 @@ class Run:
             self.waiting[bid] = Tally(k["service"] for k in b["waiting"])
             self.idle[bid] = {}
             for n in range(1, 6 * b["groups"] + 1):
-                self.skills[(bid, n)] = plan["skills"][(n - 1) % 6 + 1]
+                self.skills[(bid, n)] = plan["skills"][str((n - 1) % 6 + 1)]
 
     def someone_waits(self, bid: int, service: str) -> None:
         self.waiting[bid][service] += 1
@@ -595,9 +630,13 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
     try:
         topo.start(migrate_first=False)
         victim = topo.servers[1]
-        meter = Meter({**{f"server {i + 1}": [s.pid] for i, s in enumerate(topo.servers)},
-                       "nginx": [topo.nginx.proc.pid], "generator": [os.getpid()]},
-                      by_name=("postgres", "redis-server"))
+        groups = {**{f"server {i + 1}": [s.pid] for i, s in enumerate(topo.servers)},
+                  "nginx": [topo.nginx.proc.pid], "generator": [os.getpid()]}
+        if PG["postmaster"]:
+            groups["postgres"] = [PG["postmaster"]]
+        meter = Meter(groups, parents=("nginx", "postgres"),
+                      by_name=("redis-server",) if PG["postmaster"]
+                      else ("postgres", "redis-server"))
         run = Run(topo.url, plan, prep, speedup, seconds, kill=victim.kill9 if kill else None)
 
         async def main():
@@ -650,18 +689,35 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=60.0, help="wall seconds per run")
     ap.add_argument("--branches", type=int, default=BRANCHES)
     ap.add_argument("--no-kill", action="store_true", help="skip the kill -9 run")
+    ap.add_argument("--shared-pg", action="store_true",
+                    help=f"use {PG_ADMIN} (TABOUR_TOPOLOGY_PG) instead of a private cluster")
     args = ap.parse_args(argv)
     import logging
+    import signal
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(143))  # clean up as on Ctrl+C
     for name in ("engineio.client", "socketio.client", "asyncio"):  # reconnects are counted
         logging.getLogger(name).setLevel(logging.CRITICAL)
     speedups = [float(x) for x in args.speedups.split(",") if x.strip()]
     (ROOT / "var").mkdir(exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-national-", dir=ROOT / "var"))
-    t_all = time.monotonic()
 
     def say(msg):
         print(f"bench-national: {msg}", file=sys.stderr, flush=True)
 
+    cluster = None
+    if not args.shared_pg:
+        say("a private PostgreSQL cluster (initdb) ...")
+        cluster = private_cluster(work)
+        PG["admin"], PG["postmaster"] = cluster.url("postgres"), cluster.postmaster()
+    try:
+        return _main(args, speedups, work, say)
+    finally:
+        if cluster is not None:
+            cluster.destroy()
+
+
+def _main(args, speedups, work, say) -> int:
+    t_all = time.monotonic()
     say(f"simulating {args.branches} branches' days (Ciw) ...")
     plan = plan_network(args.branches)
     config = work / "branches.toml"
@@ -706,6 +762,8 @@ def main(argv=None) -> int:
     result["bench_seconds"] = round(time.monotonic() - t_all, 1)
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "loadavg_at_end": os.getloadavg(),
+                         "postgres": "shared local server" if args.shared_pg
+                         else "private cluster (fsync on, max_connections 300)",
                          "note": "2 cores shared by PostgreSQL, Redis, nginx, the 3 server "
                                  "processes, the generator and other sessions' work"}
     out = ROOT / "var" / "bench"
