@@ -295,6 +295,12 @@ class Meter:
 
 # --- one run --------------------------------------------------------------------------
 
+async def backoff(attempt: int) -> None:
+    """What a page does after a failed request: wait longer each time (0.2 s doubling
+    up to 5 s, with jitter), so a struggling deployment is not buried in retries."""
+    await asyncio.sleep(min(5.0, 0.2 * 2 ** attempt) * (0.5 + random.random()))
+
+
 class Run:
     def __init__(self, url: str, plan: dict, prep: dict, speedup: float, seconds: float,
                  kill=None):
@@ -449,7 +455,7 @@ class Run:
         self.lag_ms.append((time.perf_counter() - due) * 1000)
         first = True
         give_up = time.perf_counter() + 60
-        while True:
+        for attempt in range(10_000):
             t0 = time.perf_counter()
             status, data = await self._post(http, "/api/v1/tickets", token,
                                             {"service": k["service"], "priority": k["priority"],
@@ -466,7 +472,7 @@ class Run:
             if time.perf_counter() > give_up:
                 self.unacked.append(key)
                 return
-            await asyncio.sleep(0.2)
+            await backoff(attempt)
 
     async def kiosk(self, http, b: dict, start: float, end_s: float):
         tok = self.prep["tokens"][b["code"]]
@@ -484,18 +490,18 @@ class Run:
 
     async def current(self, http, number, token) -> dict | None:
         """What the counter holds, asked until the deployment answers."""
-        for _ in range(300):
+        for attempt in range(30):
             status, data = await self._get(http, "/api/v1/counters", token)
             if status == 200:
                 return next(c for c in data["counters"] if c["number"] == number)[
                     "current_ticket"]
             self.failures[f"counter read {status}"] += 1
-            await asyncio.sleep(0.2)
+            await backoff(attempt)
 
     async def step(self, http, base, token, action, ticket_id, body=None) -> None:
         """start / finish, retried when unanswered; a 409 after a lost answer means it
         was done."""
-        for attempt in range(300):
+        for attempt in range(30):
             status, _ = await self._post(http, f"{base}/{action}", token,
                                          {"ticket_id": ticket_id, **(body or {})})
             if status == 200 or (status == 409 and attempt > 0):
@@ -503,7 +509,7 @@ class Run:
             self.failures[f"{action} {status}"] += 1
             if isinstance(status, int) and 400 <= status < 500:
                 return
-            await asyncio.sleep(0.2)
+            await backoff(attempt)
 
     async def agent(self, http, b: dict, n: int, end_at: float):
         tok = self.prep["tokens"][b["code"]]
