@@ -310,6 +310,7 @@ class Run:
         # (branch, ticket code) -> when: codes are unique in a branch day, and what a
         # display shows (its snapshot's calls carry no ticket id)
         self.call_answer: dict[tuple[int, str], float] = {}
+        self.call_sent: dict[tuple[int, str], float] = {}  # when that call-next was sent
         self.display_live: dict[tuple[int, str], float] = {}
         self.display_snap: set[tuple[int, str]] = set()
         self.display_dups = 0
@@ -526,6 +527,7 @@ class Run:
                 t1 = time.perf_counter()
                 self.call_ms.append((t1 - t0) * 1000)
                 self.call_answer[(bid, data["code"])] = t1
+                self.call_sent[(bid, data["code"])] = t0
                 ticket = data
             elif status == 204:  # another counter took it: idle until someone comes
                 for sv in self.skills[(bid, n)]:
@@ -667,6 +669,10 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "clients": len(run.clients),
         "call_to_display_ms": summary(lat),
         "call_to_display_ms_display_first": sum(1 for v in lat if v < 0),
+        # the agent's click to the wall display: call-next's own time included
+        "click_to_display_ms": summary((run.display_live[c] - t) * 1000
+                                       for c, t in run.call_sent.items()
+                                       if c in run.display_live),
         "issue_ms": summary(run.issue_ms), "call_next_ms": summary(run.call_ms),
         "issue_per_s": round(len(run.acked) / seconds, 1),
         "calls_per_s": round(len(run.call_answer) / seconds, 1),
