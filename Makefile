@@ -3,7 +3,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test test-unit bench i18n-extract i18n-update services clean topology topology-stop
+.PHONY: setup run test test-unit bench bench-national i18n-extract i18n-update services clean topology topology-stop
 
 setup:            ## system packages, .venv/, node_modules/
 	@scripts/setup.sh
@@ -22,6 +22,9 @@ test-unit: setup
 
 bench: setup services  ## figures as JSON, also written to var/bench/latest.json
 	$(PY) tests/bench/__main__.py $(if $(ONLY),--only $(ONLY),)
+
+bench-national: setup services  ## 150 branches, ~1,200 sockets through nginx + 3 processes: national_speedup_x (tests/bench/national.py; ~10 min; ARGS="--seconds 30")
+	$(PY) tests/bench/national.py $(ARGS)
 
 topology: setup services  ## nginx + 3 server processes + PostgreSQL + Redis on this machine (TOPOLOGY_PORT=8080 to choose nginx's port)
 	@scripts/topology.sh start $(if $(TOPOLOGY_PORT),--port $(TOPOLOGY_PORT))

@@ -1,13 +1,15 @@
 """The app factory: one Flask app, one Socket.IO server, everything bound here."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import i18n, security_headers, sockets, web
+from . import i18n, limits, security_headers, sockets, web
 from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
@@ -17,7 +19,9 @@ from .container import Tabour
 from .db.database import Database
 from .db.migrate import upgrade_locked
 from .fanout import FanOut, make_socketio
+from .login_guard import LoginGuard
 from .printing_config import PrintingConfig
+from .readmodel.dossiers import id_key
 from .readmodel.estimates import Estimator
 from .readmodel.registry import Projections
 from .seed import ensure_admin, load_config, load_regions, seed, seed_regions
@@ -32,10 +36,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app = Flask(__name__)
     app.config["JSON_SORT_KEYS"] = False
     app.json.ensure_ascii = False  # Arabic names readable in responses
-    if settings.trusted_proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-        n = settings.trusted_proxies
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    limits.install(app)
 
     from .private import private_dir
     private_dir(settings.var_dir, tighten=True)  # receipts, audio, spool, keys: owner-only
@@ -52,7 +53,18 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
             generated = ensure_admin(auth, db, settings.admin_password)
 
     socketio = make_socketio(app, settings)
+    if settings.trusted_proxies:
+        # outermost, around Socket.IO too: a socket's handshake names the client as
+        # well (per-address limits of dossier lookups from phones)
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     shared = counters_for(settings, db, clock)
+    auth.guard = LoginGuard(shared, clock, hmac.new(id_key(settings.var_dir), b"device-cookie",
+                                                   hashlib.sha256).digest())
+    if settings.async_mode == "gevent":
+        auth.offload, auth.offload_unknown = _hash_threads()
+        auth.tarpit = lambda: socketio.sleep(1.0)
     compute = None
     if settings.async_mode == "gevent" and not settings.forecast_sync:
         from .readmodel.forecast_worker import ForecastProcess
@@ -135,6 +147,32 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     return app
 
 
+def _hash_threads():
+    """scrypt in real threads (hashlib releases the GIL): the event loop keeps serving.
+    Known browsers and admin work get one thread; unknown clients another, which rests
+    as long as each hash took: whoever guesses passwords gets at most half a core, and
+    never delays the staff's sign-in."""
+    import time
+
+    from gevent.monkey import get_original
+    from gevent.threadpool import ThreadPool
+    rest = get_original("time", "sleep")  # a real sleep, in the pool's own thread
+    known, unknown = ThreadPool(1), ThreadPool(1)
+
+    def run_known(fn, *args):
+        return known.apply(fn, args)
+
+    def run_unknown(fn, *args):
+        def duty():
+            t0 = time.perf_counter()
+            try:
+                return fn(*args)
+            finally:
+                rest(min(1.0, time.perf_counter() - t0))
+        return unknown.apply(duty)
+    return run_known, run_unknown
+
+
 def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False,
                compute=None):
     """The commands and the read model they keep, without any server around them
@@ -148,6 +186,8 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
     limiters = {
         "pairing": Limiter(shared, clock, "pairing", 20, 60.0),
         "tracking": Limiter(shared, clock, "tracking", 10, 600.0),
+        # a kiosk's lookups, counted per kiosk: many visitors type there, some badly
+        "tracking_kiosk": Limiter(shared, clock, "tracking-kiosk", 60, 600.0),
     }
     commands = Commands(Writer(db, clock, projections), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])

@@ -144,6 +144,18 @@ class Auth:
     def __init__(self, db: Database, clock):
         self.db = db
         self.clock = clock
+        # scrypt costs ~100 ms of CPU: the app hands it to a thread pool under gevent, so
+        # the event loop keeps serving other requests meanwhile (hashlib releases the GIL)
+        self.offload = lambda fn, *args: fn(*args)
+        # unknown clients' sign-ins (no device cookie) hash in a pool of their own, one
+        # at a time, with a bounded queue: guessers never take more than that share of
+        # the CPU, nor make a known browser's sign-in wait behind them
+        self.offload_unknown = self.offload
+        self._unknown_waiting = 0
+        # a refused sign-in answers after a pause (the app: one second, a sleeping
+        # greenlet): a client hammering a locked door is slowed to a try a second
+        self.tarpit = lambda: None
+        self.guard = None  # login_guard.LoginGuard: wrong passwords limited, before hashing
         self._cache: dict[str, tuple] = {}  # token digest -> (principal, expires, checked)
         self._seen: dict[int, float] = {}  # device token id -> when its last seen was written
 
@@ -156,16 +168,16 @@ class Auth:
             return self.insert_user(conn, branch_id, username, hashed, role, display_name,
                                     scope)
 
-    @staticmethod
-    def hash_password(password: str) -> str:
-        """Slow on purpose (scrypt): done before any write transaction opens."""
+    def hash_password(self, password: str) -> str:
+        """Slow on purpose (scrypt): done before any write transaction opens, off the
+        event loop."""
         if len(password) < 8:
             raise ValueError("a password needs at least 8 characters")
-        return generate_password_hash(password)
+        return self.offload(generate_password_hash, password)
 
-    @staticmethod
-    def check_password(password_hash: str, password: str) -> bool:
-        return check_password_hash(password_hash, password)
+    def check_password(self, password_hash: str, password: str) -> bool:
+        """scrypt, off the event loop like every other hash."""
+        return self.offload(check_password_hash, password_hash, password)
 
     def insert_user(self, conn, branch_id: int, username: str, password_hash: str, role: str,
                     display_name: str = "", scope: Scope | None = None) -> int:
@@ -252,9 +264,10 @@ class Auth:
                 select(s.regions).order_by(s.regions.c.position, s.regions.c.code))}
 
     def set_password(self, username: str, password: str) -> None:
+        hashed = self.offload(generate_password_hash, password)
         with self.db.write() as conn:
             conn.execute(update(s.users).where(s.users.c.username == username)
-                         .values(password_hash=generate_password_hash(password)))
+                         .values(password_hash=hashed))
 
     SEEN_EVERY_S = 60.0
 
@@ -274,12 +287,27 @@ class Auth:
         with self.db.read() as conn:
             return conn.execute(select(s.users.c.id).limit(1)).first() is not None
 
-    def login(self, username: str, password: str) -> tuple[str, dict]:
+    def login(self, username: str, password: str, address: str = "?",
+              device: str | None = None) -> tuple[str, dict]:
+        """A session token for a right password. ``address`` is the client's, ``device``
+        the id of its valid device cookie for this user (``LoginGuard.device_of``): an
+        attempt over the guard's limits is refused (429) before anything is hashed."""
+        try:
+            counted = self.guard.admit(address, username, device) if self.guard else None
+        except DomainError:
+            self.tarpit()
+            raise
         with self.db.read() as conn:
             user = conn.execute(select(s.users).where(s.users.c.username == username)).first()
         # check a hash even for an unknown user, so timing does not tell who exists
-        ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
+        stored = user.password_hash if user else _DUMMY_HASH
+        if counted is not None:  # a browser this account knows
+            ok = self.offload(check_password_hash, stored, password)
+        else:
+            ok = self._hash_unknown(stored, password)
         if user is None or not ok:
+            if self.guard:
+                self.guard.failed(address, username, counted)
             raise AuthError("wrong_login", 401)
         if not user.active:  # said only to whoever knows the password
             raise AuthError("account_disabled", 403)
@@ -289,6 +317,19 @@ class Auth:
         return token, {"username": user.username, "role": user.role,
                        "display_name": user.display_name, "branch_id": user.branch_id,
                        "scope": user.scope}
+
+    UNKNOWN_WAITING_MAX = 4
+
+    def _hash_unknown(self, stored: str, password: str) -> bool:
+        if self._unknown_waiting >= self.UNKNOWN_WAITING_MAX:
+            from .login_guard import SignInBusy
+            self.tarpit()
+            raise SignInBusy()  # nothing hashed, nothing counted: try again in a moment
+        self._unknown_waiting += 1
+        try:
+            return self.offload_unknown(check_password_hash, stored, password)
+        finally:
+            self._unknown_waiting -= 1
 
     # --- tokens ------------------------------------------------------------
 

@@ -52,6 +52,7 @@ def make_socketio(app, settings) -> SocketIO:
         app, async_mode=settings.async_mode, message_queue=settings.message_queue,
         channel=settings.channel, logger=False, engineio_logger=False,
         ping_interval=10, ping_timeout=10,
+        max_http_buffer_size=64 * 1024,  # the largest event is a printer's report (~2 KB)
     )
 
 

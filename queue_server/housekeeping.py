@@ -13,27 +13,41 @@ LEASE = "housekeeping"
 def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) -> None:
     """The day's rollover once a minute; the print jobs nobody took and the printer
     agents nobody hears every few seconds (a visitor waits at the kiosk)."""
-    rounds = 0
+    # the first round also closes the day: a deployment (re)started after the rollover
+    # does not leave yesterday's queue up for a minute
+    rounds = max(0, int(every_s // printing_every_s) - 1)
+    held = False
     while True:
         tabour.socketio.sleep(printing_every_s)
         rounds += 1
         try:
-            if not tabour.leases.hold(LEASE):
+            holding = tabour.leases.hold(LEASE)
+            if holding != held:  # which process of the deployment does it, in its log
+                held = holding
+                log.info("housekeeping lease %s by this process (%s)",
+                         "taken" if holding else "lost", tabour.leases.owner)
+            if not holding:
                 continue
             for branch_id in tabour.branch_ids():
                 tabour.commands.sweep_printing(branch_id)
             if rounds * printing_every_s >= every_s:
                 rounds = 0
-                run_once(tabour)
+                # renewed branch by branch: a round over many branches on a loaded
+                # machine may outlast the lease, and another process would start the
+                # same work beside this one (summaries written twice)
+                run_once(tabour, still_held=lambda: tabour.leases.hold(LEASE))
         except Exception:  # the database is away: next round
             log.exception("housekeeping round failed")
 
 
-def run_once(tabour) -> int:
+def run_once(tabour, still_held=lambda: True) -> int:
     """Close what an earlier branch day left (tickets, counters) and summarise that day
-    for the reports, once."""
+    for the reports, once. Stops when ``still_held()`` says the lease was lost."""
     expired = 0
     for branch_id in tabour.branch_ids():
+        if not still_held():
+            log.warning("housekeeping lease lost during the round: another process goes on")
+            break
         try:
             expired += tabour.commands.expire_day(branch_id)
             summarise_yesterday(tabour, branch_id)

@@ -64,7 +64,7 @@ class WatchCounter(_Msg):
 
 
 class WatchTicket(_Msg):
-    ticket_id: int = Field(ge=1, le=2**62)
+    ticket_id: int = Field(ge=1, le=2**31 - 1)  # the database's INTEGER
 
 
 class Sync(_Msg):
@@ -344,7 +344,7 @@ def _dossier_phone(tabour, auth: dict, lang: str) -> None:
     from one address are counted and slowed down."""
     try:
         branch_id, dossier_id, view = tabour.dossiers.public_lookup(
-            str(auth.get("dossier") or ""), request.remote_addr or "?")
+            str(auth.get("dossier") or ""), f"address:{request.remote_addr or '?'}")
     except DomainError as exc:
         raise refuse(exc, lang)
     join_room(rooms.dossier(branch_id, dossier_id))

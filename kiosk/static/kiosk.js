@@ -536,7 +536,10 @@
     var v = $("lookup").value.trim(); if (!v) return;
     var r;
     try {
-      var resp = await fetch("/d/" + encodeURIComponent(v) + ".json", { headers: { "Accept-Language": lang } });
+      // with the kiosk's token: wrong numbers typed here count against this kiosk alone
+      var headers = { "Accept-Language": lang };
+      if (token()) headers.Authorization = "Bearer " + token();
+      var resp = await fetch("/d/" + encodeURIComponent(v) + ".json", { headers: headers });
       r = { status: resp.status, ok: resp.ok, data: await resp.json().catch(function () { return {}; }) };
     } catch (e) { dError(T.reconnecting); return; }
     if (!r.ok) { $("lookup-result").hidden = true; return dError(r.status === 404 ? T.notFound : errorMessage(r)); }

@@ -9,7 +9,7 @@ another branch is refused (403), an unknown code is a 400.
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import current_app, jsonify, request
 from pydantic import Field
@@ -145,7 +145,8 @@ def admin_put_counter(p, body: CounterIn, number: int):
 class ZoneIn(Strict):
     name: str = Field(pattern=ZONE_NAME, description="letters, digits, - and _")
     services: list[str] = Field(default_factory=list, max_length=50)
-    counters: list[int] = Field(default_factory=list, max_length=200)
+    counters: list[Annotated[int, Field(ge=1, le=100_000)]] = Field(default_factory=list,
+                                                                    max_length=200)
 
 
 class ZonesIn(Strict):

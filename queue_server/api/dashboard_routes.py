@@ -66,7 +66,7 @@ def _int_arg(name: str, default: int | None, lo: int, hi: int) -> int | None:
 def dashboard_alerts(p, _b):
     t = tabour()
     b = branch_of(p)
-    before = _int_arg("before", None, 1, 2**62)
+    before = _int_arg("before", None, 1, 2**31 - 1)
     limit = _int_arg("limit", 50, 1, 200)
     A = s.alerts.c
     q = select(s.alerts).where(A.branch_id == b)

@@ -12,10 +12,10 @@ from ..dossiers.messages import REJECT_REASONS
 from ..engine.messages import N_, register
 from . import bp
 from .errors import ApiError
-from .kiosk_routes import base_url, client_address, kiosk_of
+from .kiosk_routes import base_url, kiosk_of, lookup_client
 from . import responses as R
 from .registry import route
-from .schemas import ReprintIn, Strict, VisitorLang
+from .schemas import Id, ReprintIn, Strict, VisitorLang
 
 register({
     "dossier_paging": N_("limit is 1 to 200, and before is a dossier's id (the 'next' of the "
@@ -39,7 +39,7 @@ class DossierIn(Strict):
 class DepositIn(DossierIn):
     idempotency_key: str = Field(min_length=8, max_length=80,
                                  description="one per confirm tap: a retry never deposits twice")
-    ticket_id: int | None = Field(None, description="the ticket being served (a counter deposit)")
+    ticket_id: Id | None = Field(None, description="the ticket being served (a counter deposit)")
     print: bool = Field(True, description="print the deposit receipt (kiosk: its printer)")
 
 
@@ -126,7 +126,7 @@ def deposit(p, body: DepositIn):
 def list_dossiers(p, _b):
     limit = request.args.get("limit", type=int, default=200)
     before = request.args.get("before", type=int)
-    if not 1 <= limit <= 200 or (before is not None and before < 1):
+    if not 1 <= limit <= 200 or (before is not None and not 1 <= before < 2**31):
         raise ApiError(400, "dossier_paging")
     rows = _d().listing(p.branch_id, request.args.get("day"), request.args.get("status"),
                         request.args.get("insured") or None, before, limit + 1)
@@ -179,5 +179,5 @@ def reprint_receipt(p, body: ReprintIn, tracking):
                   429: "Too many wrong numbers from this device"}, tag="dossiers",
        out=R.PublicDossierOut, limited=True)
 def public_dossier(_p, _b, tracking):
-    _b2, _id, view = _d().public_lookup(tracking, client_address())
+    _b2, _id, view = _d().public_lookup(tracking, *lookup_client())
     return jsonify(view)

@@ -115,6 +115,7 @@ def kind_of(e: DomainError) -> str:
     if isinstance(e, ApiError):
         return {400: "bad_request", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 503: "unavailable",
+                413: "payload_too_large",
                 429: "too_many_requests", 500: "internal_error"}.get(e.status, "error")
     return e.kind
 

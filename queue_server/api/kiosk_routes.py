@@ -8,6 +8,7 @@ from flask import current_app, jsonify, request
 from pydantic import Field
 from sqlalchemy import select
 
+from ..auth import AuthError
 from ..commands import PrintTarget
 from ..db import schema as s
 from ..engine.model import PriorityClass
@@ -58,7 +59,26 @@ def base_url() -> str:
 
 
 def client_address() -> str:
+    """The client's address: the peer's, or the one the trusted proxies name
+    (``TABOUR_TRUSTED_PROXIES``: ProxyFix has set it for HTTP and Socket.IO alike)."""
     return request.remote_addr or "?"
+
+
+def lookup_client() -> tuple[str, object]:
+    """Who a public dossier lookup counts against, and with which limiter: a kiosk
+    (its device token) on its own, anyone else by address. Guesses typed on one kiosk
+    or from one phone never lock the others out."""
+    from .registry import bearer_token
+    t = tabour()
+    token = bearer_token()
+    if token:
+        try:
+            principal = t.auth.authenticate(token)
+        except AuthError:  # a revoked kiosk looks up like anyone, by its address
+            principal = None
+        if principal is not None and principal.role == "kiosk":
+            return f"kiosk:{principal.token_id}", t.limiters["tracking_kiosk"]
+    return f"address:{client_address()}", t.limiters["tracking"]
 
 
 def kiosk_of(principal) -> dict:

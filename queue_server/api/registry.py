@@ -16,16 +16,8 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
-from ..engine.messages import N_, register
+from ..limits import INT_MAX, INT_MIN, MAX_DEPTH, check_values, json_depth
 from .errors import ApiError, validation_error
-
-register({
-    "number_out_of_range": N_("'%(name)s' is too large: a number here is at most %(high)s."),
-})
-
-# the largest integer a database column holds (BIGINT); every integer of the API is bounded
-INT_MAX = 2**63 - 1
-INT_MIN = -(2**63)
 
 # statuses every operation of a kind may answer, with what they mean
 STANDARD = {
@@ -118,6 +110,18 @@ def _gunzip(raw: bytes) -> bytes:
     return out
 
 
+def _gunzip(raw: bytes) -> bytes:
+    import zlib
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(raw, MAX_INFLATED)
+    except zlib.error:
+        raise ApiError(400, "malformed_json") from None
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise ApiError(400, "malformed_json")
+    return out
+
+
 def _body(model: type[BaseModel]):
     raw = request.get_data(cache=True)
     if request.headers.get("Content-Encoding", "").lower() == "gzip":
@@ -132,32 +136,20 @@ def _body(model: type[BaseModel]):
     else:
         if not request.is_json:
             raise ApiError(400, "json_content_type")
+        if json_depth(raw) > MAX_DEPTH:
+            raise ApiError(400, "json_too_deep", max=MAX_DEPTH)
         data = request.get_json(silent=True)
         if data is None:
             raise ApiError(400, "malformed_json")
     if not isinstance(data, dict):
         raise ApiError(400, "json_object")
+    check_values(data)
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
         raise validation_error(exc) from None
-    _bounded(parsed.model_dump(), "")
+    check_values(parsed.model_dump())  # "999..." coerced from a string, say
     return parsed
-
-
-def _bounded(value, where: str) -> None:
-    """No integer beyond what the database holds reaches a command (a 400, not a 500)."""
-    if isinstance(value, bool):
-        return
-    if isinstance(value, int):
-        if not INT_MIN <= value <= INT_MAX:
-            raise ApiError(400, "number_out_of_range", name=where or "body", high=INT_MAX)
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _bounded(v, f"{where}.{k}" if where else str(k))
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _bounded(v, f"{where}.{i}")
 
 
 def route(bp, path: str, method: str, summary: str, permission: str | None,
@@ -174,9 +166,6 @@ def route(bp, path: str, method: str, summary: str, permission: str | None,
         @functools.wraps(fn)
         def view(**kwargs):
             principal = _principal(permission) if permission else None
-            for name, v in kwargs.items():  # a number in the path the database cannot hold
-                if isinstance(v, int) and not 0 <= v <= INT_MAX:
-                    raise ApiError(400, "number_out_of_range", name=name, high=INT_MAX)
             parsed = _body(body) if body is not None else None
             return fn(principal, parsed, **kwargs)
         bp.add_url_rule(path, endpoint=fn.__name__, view_func=view, methods=[method])
@@ -234,7 +223,8 @@ def _query_parameters(model: type[BaseModel]) -> list[dict]:
 
 
 def _bound_integers(node) -> None:
-    """Every integer in the document gets the bounds the server enforces (int64)."""
+    """Every integer in the document gets the bounds the server enforces (the database's
+    INTEGER, queue_server/limits.py)."""
     if isinstance(node, dict):
         if node.get("type") == "integer":
             node.setdefault("minimum", INT_MIN)

@@ -66,11 +66,22 @@ def openapi():
 
 
 @route(bp, "/auth/token", "POST", "Sign in: exchange a username and password for a bearer "
-       "token", None, S.TokenIn, {200: "The token", 401: "Wrong username or password"}, tag="auth",
-       out=R.TokenOut, limited=True)
+       "token. Wrong passwords are limited per client address and per account; a browser "
+       "that signed in before keeps a device cookie that exempts it from those lockouts",
+       None, S.TokenIn, {200: "The token", 401: "Wrong username or password",
+                         429: "Too many wrong passwords (Retry-After says how long)"},
+       tag="auth", out=R.TokenOut, limited=True)
 def token(_p, body: S.TokenIn):
-    tok, user = tabour().auth.login(body.username, body.password)
-    return jsonify({"token": tok, "user": user})
+    from ..login_guard import COOKIE, COOKIE_DAYS, COOKIE_PATH
+    auth = tabour().auth
+    cookie = request.cookies.get(COOKIE)
+    device = auth.guard.device_of(cookie, body.username)
+    tok, user = auth.login(body.username, body.password, request.remote_addr or "?", device)
+    resp = jsonify({"token": tok, "user": user})
+    resp.set_cookie(COOKIE, auth.guard.cookie_after_success(cookie, body.username),
+                    max_age=COOKIE_DAYS * 86400, path=COOKIE_PATH, httponly=True,
+                    secure=request.is_secure, samesite="Strict")
+    return resp
 
 
 # --- services ----------------------------------------------------------------------

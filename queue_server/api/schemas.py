@@ -1,13 +1,17 @@
 """Request bodies, validated with pydantic. Messages say what to send instead."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Lang = Literal["ar", "fr", "en"]  # staff pages and reports
 # what a visitor may choose (a ticket, a deposit, a service name): Tamazight too
 VisitorLang = Literal["ar", "fr", "en", "zgh"]
+
+
+# a row id: what the database's INTEGER holds (a larger one is a 400, not an overflow)
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class Strict(BaseModel):
@@ -30,7 +34,7 @@ class IssueTicketIn(Strict):
 
 
 class TicketRef(Strict):
-    ticket_id: int | None = Field(None, description="defaults to the counter's current ticket")
+    ticket_id: Id | None = Field(None, description="defaults to the counter's current ticket")
 
 
 class FinishIn(TicketRef):
@@ -40,7 +44,7 @@ class FinishIn(TicketRef):
 
 class TransferIn(TicketRef):
     service: str | None = Field(None, min_length=1, max_length=3)
-    counter: int | None = Field(None, ge=1)
+    counter: int | None = Field(None, ge=1, le=100_000)
 
     @model_validator(mode="after")
     def one_target(self):
@@ -50,7 +54,7 @@ class TransferIn(TicketRef):
 
 
 class ReturnIn(Strict):
-    ticket_id: int
+    ticket_id: Id
 
 
 class CancelIn(Strict):
@@ -62,7 +66,8 @@ class EmptyIn(Strict):
 
 
 class ServicePatch(Strict):
-    names: dict[VisitorLang, str] | None = Field(None, description="merged with the present names")
+    names: dict[VisitorLang, Annotated[str, Field(min_length=1, max_length=120)]] | None = Field(
+        None, description="merged with the present names")
     target_wait_minutes: int | None = Field(None, ge=1, le=600)
     icon: str | None = Field(None, min_length=1, max_length=40)
     active: bool | None = None

@@ -9,6 +9,7 @@ from flask_babel import force_locale, get_locale, pgettext
 from flask_babel import gettext as _
 
 from ..api.errors import error_body, localized
+from ..api.kiosk_routes import lookup_client
 from ..dossiers import tracking
 from ..dossiers.lifecycle import TRANSITIONS, DossierStatus
 from ..engine.errors import NotFound
@@ -64,11 +65,12 @@ def status_page(value: str):
     """The dossier's page, in the language the visitor chose at the kiosk (or ?lang=)."""
     from kiosk import visitor_language
     try:
-        _b, _id, view = _d().public_lookup(value, request.remote_addr or "?")
+        _b, _id, view = _d().public_lookup(value, *lookup_client())
     except TooManyGuesses as exc:
         with force_locale(visitor_language(None)):
             return render_template("backoffice/status_missing.html",
-                                   message=localized(exc, str(get_locale()))), 429
+                                   message=localized(exc, str(get_locale()))), 429, \
+                {"Retry-After": str(getattr(exc, "retry_after_s", 600))}
     except NotFound:
         with force_locale(visitor_language(None)):
             return render_template("backoffice/status_missing.html",
@@ -82,9 +84,10 @@ def status_page(value: str):
 @public.get("/d/<value>.json")
 def status_json(value: str):
     try:
-        return jsonify(_d().public_lookup(value, request.remote_addr or "?")[2])
+        return jsonify(_d().public_lookup(value, *lookup_client())[2])
     except TooManyGuesses as exc:
-        return jsonify(error_body(exc)), 429
+        return jsonify(error_body(exc)), 429, {"Retry-After": str(getattr(exc, "retry_after_s",
+                                                                          600))}
     except NotFound as exc:
         return jsonify(error_body(exc)), 404
 

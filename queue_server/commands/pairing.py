@@ -106,8 +106,10 @@ class PairingCommands:
         """Trade a pairing code for a device token of ``role`` (once)."""
         try:
             self.pairing_limiter.check(client)
-        except TooMany:
-            raise TooManyAttempts("too_many_pairing_attempts") from None
+        except TooMany as exc:
+            refused = TooManyAttempts("too_many_pairing_attempts")
+            refused.retry_after_s = exc.retry_after_s
+            raise refused from None
         digits = normalise_code(code)
         with self.writer.db.read() as conn:
             row = conn.execute(select(s.pairing_codes).where(

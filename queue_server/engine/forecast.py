@@ -107,7 +107,8 @@ NO_SHOW_PRIOR_MINUTES = 1.5      # counter time lost to a no-show before any is 
 PAUSE_PRIOR_MINUTES = 30.0       # a break's length before any break has ended today
 PAUSE_PRIOR_CV = 0.5
 ARRIVAL_HALF_LIFE_MINUTES = 45.0
-ARRIVAL_PRIOR_EXPOSURE_MINUTES = 5.0
+ARRIVAL_PRIOR_EXPOSURE_MINUTES = 15.0  # a rate of none yet, worth 15 minutes: the burst at
+                                      # the door at opening is a backlog, not a rate
 PRIORITY_SHARE_PRIOR = (0.5, 4.5)  # Beta(a, b): a weak 10 % prior on the priority share
 PRIORITY_SHARE_SHRINK = 10.0     # pseudo-tickets pulling a service's share to the branch's
 

@@ -186,19 +186,23 @@ class DossierQueries:
 
     # --- the public status ---------------------------------------------------------------------
 
-    def public_lookup(self, value: str, client: str) -> tuple[int, int, dict]:
-        """The status page and the kiosk lookup. Wrong guesses from one client are
-        counted; past the limit the client waits."""
+    def public_lookup(self, value: str, client: str, limiter=None) -> tuple[int, int, dict]:
+        """The status page and the kiosk lookup. Wrong guesses from one client (an
+        address, or a kiosk with ``limiter``: the kiosk's own, more lenient) are
+        counted; past the limit that client waits, no other."""
+        limiter = limiter or self.limiter
         try:
-            self.limiter.check(client)
-        except TooMany:
-            raise TooManyGuesses("too_many_guesses") from None
+            limiter.check(client)
+        except TooMany as exc:
+            refused = TooManyGuesses("too_many_guesses")
+            refused.retry_after_s = exc.retry_after_s
+            raise refused from None
         try:
             with self.db.read() as conn:
                 branch_id, x = self.find(conn, None, value)
                 tz = repo.load_branch(conn, branch_id).timezone
         except NotFound:
-            self.limiter.hit(client)
+            limiter.hit(client)
             raise
         return branch_id, x.id, self.public_view(x, tz)
 

@@ -20,6 +20,9 @@ Parts (``--only part,part`` runs some):
                flush, one row at 10 and 1,000 waiting (supervisor.py, in-process)
   sync         a site's busy day (1,500 tickets, 50 dossiers) sent to its centre over
                loopback, time and bytes, and the resume after a cut link (sync.py)
+  attack       kiosk issue and call-next p99, quiet and while 8 anonymous clients send
+               wrong passwords back to back from their own addresses; their 401s and
+               429s (attack.py)
 
 Run as a script (``python tests/bench/__main__.py``): a package named ``tests``
 installed by a dependency would shadow ``python -m tests.bench``.
@@ -47,7 +50,7 @@ BRANCHES = 50          # 1000 clients = 50 branches x 20 displays
 DISPLAYS_PER_BRANCH = 20
 CALLS = 120
 PARTS = ("write_path", "displays", "estimates", "printing", "pages", "reports", "dashboard",
-         "supervisor", "sync")
+         "supervisor", "sync", "attack")
 
 
 def bench_config(path: Path) -> None:
@@ -232,6 +235,11 @@ def part_supervisor(work: Path) -> dict:
 def part_sync(work: Path) -> dict:
     from bench.sync import measure_sync
     return measure_sync(work)
+
+
+def part_attack(work: Path) -> dict:
+    from bench.attack import measure_attack
+    return measure_attack(work)
 
 
 def main(argv=None) -> int:

@@ -364,6 +364,62 @@ class Kiosk(threading.Thread):
                 time.sleep(0.1)
 
 
+class Agent(threading.Thread):
+    """A counter agent: call next, start, finish, again. Any answer it did not get is
+    resolved by asking the counter what it holds (call-next answers 409 while the
+    counter still has a ticket, so a retried call never calls a second one)."""
+
+    def __init__(self, url, token, counter):
+        super().__init__(name=f"agent-{counter}", daemon=True)
+        self.url, self.h, self.counter = url, auth(token), counter
+        self.stop = threading.Event()
+        self.called: list[str] = []
+        self.failures: list[int | str] = []
+        self.errors: list[tuple[int, str]] = []  # (status, error code) of each 5xx
+
+    def post(self, s, action, body=None):
+        try:
+            r = s.post(f"{self.url}/api/v1/counters/{self.counter}/{action}", headers=self.h,
+                       json=body or {}, timeout=15)
+        except requests.RequestException as exc:
+            self.failures.append(exc.__class__.__name__)
+            return None
+        if r.status_code >= 500:
+            self.failures.append(r.status_code)
+            self.errors.append((r.status_code, _error_code(r)))
+        return r
+
+    def serve(self, s, ticket_id):
+        self.post(s, "start", {"ticket_id": ticket_id})
+        self.post(s, "finish", {"ticket_id": ticket_id, "outcome": "served"})
+
+    def run(self):
+        with requests.Session() as s:
+            while not self.stop.is_set():
+                r = self.post(s, "call-next")
+                if r is None or r.status_code >= 500:
+                    time.sleep(0.1)
+                elif r.status_code == 200:
+                    self.called.append(r.json()["code"])
+                    self.serve(s, r.json()["id"])
+                elif r.status_code == 204:
+                    time.sleep(0.05)
+                elif r.status_code == 409:  # it still holds a ticket: finish that first
+                    try:
+                        current = self.current(s)
+                    except (requests.RequestException, ValueError, KeyError):
+                        continue
+                    if current:
+                        self.serve(s, current["id"])
+                    else:
+                        time.sleep(0.05)
+
+    def current(self, s) -> dict | None:
+        counters = s.get(f"{self.url}/api/v1/counters", headers=self.h, timeout=15).json()
+        return next(c for c in counters["counters"]
+                    if c["number"] == self.counter)["current_ticket"]
+
+
 def _error_code(r: requests.Response) -> str:
     if r.status_code < 400:
         return ""

@@ -1,7 +1,8 @@
 """PostgreSQL restarted under load (a PRIVATE cluster: initdb in a temp folder, never
 the shared server). Requests during the outage fail fast with a clear 503
 `database_unavailable`, succeed on retry with their Idempotency-Key once it is back,
-and nothing is half-written."""
+and nothing is half-written: no ticket without its event, no call without its
+counter (counter agents call, start and finish through the outage too)."""
 from __future__ import annotations
 
 import time
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 import requests
 
-from support.topology import Kiosk, PrivatePostgres, Topology, auth
+from support.topology import Agent, Kiosk, PrivatePostgres, Topology, auth
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -28,12 +29,17 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
     db = private_pg.create_database("tabour")
     with Topology(tmp_path / "topology", db, processes=2) as topo:
         token = topo.token()
+        for n in (1, 2):  # both serve A, the kiosks' service
+            assert requests.post(f"{topo.url}/api/v1/counters/{n}/open", headers=auth(token),
+                                 timeout=10).status_code == 200
         kiosks = [Kiosk(topo.url, token, f"kiosk-{i}") for i in range(3)]
-        for k in kiosks:
-            k.start()
+        agents = [Agent(topo.url, token, n) for n in (1, 2)]
+        for w in kiosks + agents:
+            w.start()
         time.sleep(1.0)
         before = sum(len(k.acked) for k in kiosks)
         assert before > 5, "no load before the outage"
+        calls_before = sum(len(a.called) for a in agents)
 
         down_at = time.monotonic()
         private_pg.stop("fast")  # every connection dropped, nothing listens
@@ -47,10 +53,10 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
         private_pg.start()
         up_at = time.monotonic()
         time.sleep(1.5)
-        for k in kiosks:
-            k.stop.set()
-        for k in kiosks:
-            k.join(70)
+        for w in kiosks + agents:
+            w.stop.set()
+        for w in kiosks + agents:
+            w.join(70)
 
         # during the outage: a clear 503 saying what is wrong, fast
         assert health.status_code == 503 and health.json()["database"] is False
@@ -64,6 +70,14 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
         assert max(f[3] for f in failures) < 5, "a failing request hung"
         outside = [f for f in failures if not down_at - 0.5 <= f[0] <= up_at + 5]
         assert not outside, f"failures while PostgreSQL was up: {outside[:5]}"
+
+        agent_errors = [e for a in agents for e in a.errors]
+        assert agent_errors, "no counter request failed during the outage"
+        odd = [e for e in agent_errors if e != (503, "database_unavailable")]
+        assert not odd, f"counter failures other than 503 database_unavailable: {odd[:5]}"
+        assert all(isinstance(f, int) for a in agents for f in a.failures), \
+            [f for a in agents for f in a.failures]  # no request hung or was cut
+        assert sum(len(a.called) for a in agents) > calls_before, "no call after the outage"
 
         # after it: every tap got its ticket once, and the load went on
         assert all(k.pending is None for k in kiosks), "a retried tap never got its ticket"
@@ -93,7 +107,23 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
                                "AND t.id IS NULL").fetchone()[0]
         codes = conn.execute("SELECT count(*), count(DISTINCT (service_id, day, number)) "
                              "FROM tickets").fetchone()
+        called_twice = conn.execute(
+            "SELECT ticket_id FROM events WHERE type = 'ticket_called' GROUP BY ticket_id "
+            "HAVING count(*) > 1").fetchall()
+        # a call is the ticket, its counter and its event together, or nothing
+        at_counters = conn.execute(
+            "SELECT t.id, t.status, c.number FROM tickets t FULL JOIN counters c "
+            "ON c.current_ticket_id = t.id WHERE t.status IN ('called', 'serving') "
+            "OR c.current_ticket_id IS NOT NULL").fetchall()
+        call_without_event = conn.execute(
+            "SELECT count(*) FROM tickets t WHERE t.called_at IS NOT NULL AND NOT EXISTS "
+            "(SELECT 1 FROM events e WHERE e.ticket_id = t.id AND e.type = 'ticket_called')"
+        ).fetchone()[0]
     assert (without_event, twice, orphans) == (0, 0, 0)
+    assert not called_twice, f"tickets called twice: {called_twice}"
+    assert all(tid is not None and status in ("called", "serving") and number is not None
+               for tid, status, number in at_counters), at_counters
+    assert call_without_event == 0
     for key, t in acked.items():
         assert tickets.get(key) == t["id"], f"acknowledged ticket {t['code']} missing"
     assert codes[0] == codes[1], "a ticket number was given twice"
