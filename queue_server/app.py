@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask, jsonify
 
-from . import i18n, limits, sockets, web
+from . import i18n, limits, security_headers, sockets, web
 from .api import bp as api_bp
 from .api import errors
 from .auth import Auth
@@ -123,6 +123,7 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     app.register_blueprint(supervisor_bp)  # /supervisor/ (regional and national views)
     _init_displays(app, tabour, settings)
     errors.install(app)
+    security_headers.install(app)  # CSP and friends on every answer
     from . import no_store
     no_store.install(app)  # Cache-Control: no-store on answers that may hold personal data
     tabour.sessions = sockets.register(socketio, tabour)

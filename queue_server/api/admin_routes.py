@@ -21,8 +21,9 @@ from ..engine.messages import N_, register
 from ..readmodel import presenters as P
 from . import bp
 from .errors import ApiError
+from . import responses as R
 from .registry import route
-from .schemas import Strict
+from .schemas import BranchQuery, Strict
 
 register({
     "other_branch_admin": N_("You may act on your own branch only; '%(branch)s' is another "
@@ -45,6 +46,10 @@ ADMIN_EVENTS = ("service_edited", "counter_configured", "branch_edited", "user_c
 PREFIX = r"^[A-Za-z0-9]{1,3}$"
 ZONE_NAME = r"^[A-Za-z0-9_-]{1,40}$"
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+class HistoryQuery(BranchQuery):
+    limit: int = Field(50, ge=1, le=200)
 
 
 def tabour():
@@ -78,7 +83,7 @@ def _may(p) -> dict:
 
 @route(bp, "/admin/overview", "GET", "The branch as the administration pages show it: "
        "services, counters, display zones, hours, policy, and what the caller may change",
-       "admin:read", tag="admin")
+       "admin:read", tag="admin", out=R.AdminOverviewOut, query=BranchQuery)
 def admin_overview(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -100,7 +105,8 @@ def admin_overview(p, _b):
 
 
 @route(bp, "/admin/history", "GET", "Administrative changes, newest first: who, when, what "
-       "before and after (?limit=1..200)", "admin:read", tag="admin")
+       "before and after (?limit=1..200)", "admin:read", tag="admin", out=R.HistoryOut,
+       query=HistoryQuery)
 def admin_history(p, _b):
     from .dashboard_routes import _int_arg
     t = tabour()
@@ -126,7 +132,8 @@ class CounterIn(Strict):
 @route(bp, "/admin/counters/<int:number>", "PUT", "The services a counter serves, in "
        "order (and its name); refused if an active service would have no counter",
        "config:write", CounterIn, {200: "The counter", 404: "No such counter",
-                                   409: "A service would have no counter"}, tag="admin")
+                                   409: "A service would have no counter"}, tag="admin",
+       out=R.CounterOut, query=BranchQuery)
 def admin_put_counter(p, body: CounterIn, number: int):
     t = tabour()
     b = branch_of(p)
@@ -147,7 +154,9 @@ class ZonesIn(Strict):
 
 
 @route(bp, "/admin/display-zones", "PUT", "The wall display zones (a display opens "
-       "/display/?zone=<name>): what each shows", "config:write", ZonesIn, tag="admin")
+       "/display/?zone=<name>): what each shows", "config:write", ZonesIn,
+       {200: "The zones", 409: "A zone names a service or counter that does not exist"},
+       tag="admin", out=R.ZonesOut, query=BranchQuery)
 def admin_put_zones(p, body: ZonesIn):
     t = tabour()
     b = branch_of(p)
@@ -176,7 +185,8 @@ class ScheduleIn(Strict):
 
 @route(bp, "/admin/schedule", "PUT", "Opening hours per weekday, closed days and special "
        "hours (Ramadan, an antenna open two days a week)", "config:write", ScheduleIn,
-       {200: "The schedule", 400: "Times or dates that do not make sense"}, tag="admin")
+       {200: "The schedule", 400: "Times or dates that do not make sense"}, tag="admin",
+       out=R.ScheduleOut, query=BranchQuery)
 def admin_put_schedule(p, body: ScheduleIn):
     t = tabour()
     b = branch_of(p)
@@ -191,7 +201,7 @@ class PolicyIn(Strict):
 
 
 @route(bp, "/admin/policy", "PATCH", "Branch policy values the dashboard's alerts use",
-       "config:write", PolicyIn, tag="admin")
+       "config:write", PolicyIn, tag="admin", out=R.PolicyOut, query=BranchQuery)
 def admin_patch_policy(p, body: PolicyIn):
     t = tabour()
     b = branch_of(p)
@@ -244,7 +254,8 @@ class PasswordIn(Strict):
     password: str = Field(min_length=8, max_length=200)
 
 
-@route(bp, "/admin/users", "GET", "Staff accounts of the branch", "users:manage", tag="admin")
+@route(bp, "/admin/users", "GET", "Staff accounts of the branch", "users:manage", tag="admin",
+       out=R.AdminUsersOut, query=BranchQuery)
 def admin_list_users(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -263,7 +274,8 @@ def admin_list_users(p, _b):
 
 @route(bp, "/admin/users", "POST", "Create a staff account (a manager creates agents)",
        "users:manage", AdminUserIn, {201: "Created", 403: "A manager creating a manager",
-                                     409: "The username is taken"}, tag="admin")
+                                     409: "The username is taken"}, tag="admin",
+       out=R.UserCreatedOut, query=BranchQuery)
 def admin_create_user(p, body: AdminUserIn):
     t = tabour()
     b = branch_of(p)
@@ -277,7 +289,9 @@ def admin_create_user(p, body: AdminUserIn):
 
 
 @route(bp, "/admin/users/<int:user_id>/password", "POST", "Set a new password (the "
-       "user's sessions end)", "users:manage", PasswordIn, {200: "Changed"}, tag="admin")
+       "user's sessions end)", "users:manage", PasswordIn,
+       {200: "Changed", 404: "No such user"}, tag="admin", out=R.PasswordChangedOut,
+       query=BranchQuery)
 def admin_reset_password(p, body: PasswordIn, user_id: int):
     tabour().commands.reset_password(branch_of(p), user_id, body.password, p.actor,
                                      by_role=p.role)
@@ -293,7 +307,8 @@ def _user_state(active: bool):
     route(bp, f"/admin/users/<int:user_id>/{'enable' if active else 'disable'}", "POST",
           "Enable an account" if active else "Disable an account (its sessions end at once)",
           "users:manage", _Empty, {200: "Done", 404: "No such user",
-                                   409: "Already in that state"}, tag="admin")(view)
+                                   409: "Already in that state"}, tag="admin",
+          out=R.UserStateOut, query=BranchQuery)(view)
 
 
 class _Empty(Strict):
@@ -307,7 +322,8 @@ _user_state(True)
 # --- devices ---------------------------------------------------------------------------------
 
 @route(bp, "/admin/devices", "GET", "Kiosks, displays and printer agents: last seen, "
-       "connected now, printer state", "devices:manage", tag="admin")
+       "connected now, printer state", "devices:manage", tag="admin",
+       out=R.AdminDevicesOut, query=BranchQuery)
 def admin_list_devices(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -340,7 +356,8 @@ class DisplayLinkIn(Strict):
 
 @route(bp, "/admin/display-links", "POST", "A wall display's token and the address to open "
        "on the TV (shown once)", "devices:manage", DisplayLinkIn,
-       {201: "The link", 404: "No such display zone"}, tag="admin")
+       {201: "The link", 404: "No such display zone"}, tag="admin",
+       out=R.DisplayLinkOut, query=BranchQuery)
 def admin_display_link(p, body: DisplayLinkIn):
     from ..readmodel import zones
     t = tabour()

@@ -16,8 +16,9 @@ from ..db import schema as s
 from ..readmodel import presenters as P
 from . import bp
 from .admin_routes import branch_of
+from . import responses as R
 from .registry import route
-from .schemas import Strict
+from .schemas import BranchQuery, Strict
 
 
 def tabour():
@@ -35,7 +36,7 @@ class OwnPasswordIn(Strict):
 
 @route(bp, "/auth/logout", "POST", "Sign out: the caller's session token is revoked (and "
        "its live sockets cut)", "account:self", _Empty,
-       {200: "Signed out"}, tag="auth")
+       {200: "Signed out"}, tag="auth", out=R.SignedOutOut)
 def logout(p, _b):
     tabour().commands.revoke_session(p.branch_id, p.token_id, p.actor, logout=True)
     return jsonify({"signed_out": True})
@@ -43,7 +44,8 @@ def logout(p, _b):
 
 @route(bp, "/auth/password", "POST", "Change one's own password (the current one first); "
        "the caller's other sessions end, this one stays", "account:self", OwnPasswordIn,
-       {200: "Changed", 403: "The current password is not right"}, tag="auth")
+       {200: "Changed", 403: "The current password is not right"}, tag="auth",
+       out=R.OwnPasswordOut)
 def change_password(p, body: OwnPasswordIn):
     ended = tabour().commands.change_own_password(
         p.branch_id, p.user_id, p.token_id, body.current_password, body.new_password, p.actor)
@@ -51,7 +53,8 @@ def change_password(p, body: OwnPasswordIn):
 
 
 @route(bp, "/admin/sessions", "GET", "Open staff sessions of the branch (who, since when, "
-       "until when); a manager sees agents' sessions", "users:manage", tag="admin")
+       "until when); a manager sees agents' sessions", "users:manage", tag="admin",
+       out=R.SessionsOut, query=BranchQuery)
 def admin_list_sessions(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -76,7 +79,7 @@ def admin_list_sessions(p, _b):
 @route(bp, "/admin/sessions/<int:token_id>/revoke", "POST", "End a staff session (its "
        "sockets are cut at once); a device token is not a session", "users:manage", _Empty,
        {200: "Ended", 403: "A manager ending a non-agent's session",
-        404: "No such open session"}, tag="admin")
+        404: "No such open session"}, tag="admin", out=R.RevokedOut, query=BranchQuery)
 def admin_revoke_session(p, _b, token_id: int):
     tabour().commands.revoke_session(branch_of(p), token_id, p.actor, by_role=p.role)
     return jsonify({"revoked": token_id})

@@ -10,6 +10,7 @@ A manager or an admin of the branch; ``?branch=<code>`` of another branch is ref
 from __future__ import annotations
 
 from flask import current_app, jsonify, request
+from pydantic import Field
 from sqlalchemy import select
 
 from ..db import schema as s
@@ -18,8 +19,14 @@ from ..readmodel.alerts import alert_view, row_dict
 from . import bp
 from .admin_routes import branch_of
 from .errors import ApiError
+from . import responses as R
 from .registry import route
-from .schemas import EmptyIn
+from .schemas import BranchQuery, EmptyIn
+
+
+class AlertsQuery(BranchQuery):
+    before: int | None = Field(None, ge=1, le=2**62, description="an alert's id: older ones")
+    limit: int = Field(50, ge=1, le=200)
 
 
 def tabour():
@@ -28,7 +35,7 @@ def tabour():
 
 @route(bp, "/dashboard", "GET", "The live dashboard: waiting now, longest waits, estimates, "
        "counters, today's figures (from the reports), the alert list", "dashboard:watch",
-       responses={200: "The picture"}, tag="dashboard")
+       responses={200: "The picture"}, tag="dashboard", out=R.DashboardOut, query=BranchQuery)
 def dashboard_picture(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -54,7 +61,8 @@ def _int_arg(name: str, default: int | None, lo: int, hi: int) -> int | None:
 
 
 @route(bp, "/dashboard/alerts", "GET", "The alert list, newest first (?before=<alert id>, "
-       "?limit=1..200)", "dashboard:watch", responses={200: "The alerts"}, tag="dashboard")
+       "?limit=1..200)", "dashboard:watch", responses={200: "The alerts"}, tag="dashboard",
+       out=R.AlertsOut, query=AlertsQuery)
 def dashboard_alerts(p, _b):
     t = tabour()
     b = branch_of(p)
@@ -73,7 +81,7 @@ def dashboard_alerts(p, _b):
 @route(bp, "/dashboard/alerts/<int:alert_id>/acknowledge", "POST", "Acknowledge an alert "
        "(open or cleared): who and when are kept", "alerts:manage", EmptyIn,
        {200: "Acknowledged", 404: "No such alert", 409: "Already acknowledged"},
-       tag="dashboard")
+       tag="dashboard", out=R.AlertOut, query=BranchQuery)
 def dashboard_acknowledge(p, _b, alert_id: int):
     t = tabour()
     b = branch_of(p)

@@ -13,6 +13,7 @@ from ..engine.messages import N_, register
 from . import bp
 from .errors import ApiError
 from .kiosk_routes import base_url, kiosk_of, lookup_client
+from . import responses as R
 from .registry import route
 from .schemas import Id, ReprintIn, Strict, VisitorLang
 
@@ -56,12 +57,20 @@ class TransitionIn(Strict):
                              "pages only, never the public page")
 
 
+class DossierListQuery(Strict):
+    day: str | None = Field(None, max_length=10, description="today, or YYYY-MM-DD")
+    status: str | None = Field(None, max_length=20)
+    insured: str | None = Field(None, max_length=40, description="the full insured number")
+    limit: int = Field(200, ge=1, le=200)
+    before: int | None = Field(None, ge=1, description="the 'next' of the page before")
+
+
 def _d():
     return current_app.extensions["tabour"].dossiers
 
 
 @route(bp, "/dossier-types", "GET", "Dossier types with their documents and deadline rules",
-       None, tag="dossiers")
+       None, tag="dossiers", out=R.DossierTypesOut)
 def dossier_types(_p, _b):
     cfg = _d().config
     return jsonify({"types": [
@@ -76,7 +85,9 @@ def dossier_types(_p, _b):
 
 @route(bp, "/dossiers/check", "POST", "Validate a drop-off before confirming: missing "
        "documents and past deadlines (records nothing)", "dossiers:deposit", DossierIn,
-       {200: "What is missing or late", 404: "Unknown dossier type"}, tag="dossiers")
+       {200: "What is missing or late", 404: "Unknown dossier type",
+        409: "A document code the dossier type does not have"}, tag="dossiers",
+       out=R.DossierCheckOut)
 def check_dossier(p, body: DossierIn):
     return jsonify(_d().check(p.branch_id, body.type, body.insured_number, body.national_id,
                               body.documents, body.event_date))
@@ -85,7 +96,9 @@ def check_dossier(p, body: DossierIn):
 @route(bp, "/dossiers", "POST", "Deposit a dossier (kiosk or counter); prints the receipt",
        "dossiers:deposit", DepositIn,
        {201: "Deposited", 200: "Already deposited for this idempotency key",
-        404: "Unknown dossier type or ticket"}, tag="dossiers")
+        404: "Unknown dossier type or ticket",
+        409: "A document code the dossier type does not have"}, tag="dossiers",
+       out=R.DepositOut)
 def deposit(p, body: DepositIn):
     t = current_app.extensions["tabour"]
     channel = "kiosk" if p.role == "kiosk" else "counter"
@@ -108,7 +121,8 @@ def deposit(p, body: DepositIn):
 
 @route(bp, "/dossiers", "GET", "Dossiers, newest first (?day=today|YYYY-MM-DD, ?status=..., "
        "?insured=<full insured number>, ?limit=1..200, ?before=<id> for the next page), "
-       "numbers masked", "dossiers:read", tag="dossiers")
+       "numbers masked", "dossiers:read", tag="dossiers", out=R.DossierListOut,
+       query=DossierListQuery)
 def list_dossiers(p, _b):
     limit = request.args.get("limit", type=int, default=200)
     before = request.args.get("before", type=int)
@@ -122,14 +136,15 @@ def list_dossiers(p, _b):
 
 
 @route(bp, "/dossiers/counts", "GET", "Counts by type and status, deposited today, age of "
-       "open dossiers", "dossiers:counts", tag="dossiers")
+       "open dossiers", "dossiers:counts", tag="dossiers", out=R.DossierCountsOut)
 def dossier_counts(p, _b):
     return jsonify(_d().counts(p.branch_id))
 
 
 @route(bp, "/dossiers/<tracking>", "GET", "Open a dossier (staff; the opening is audited). "
        "The tracking number or the receipt's QR value", "dossiers:read",
-       responses={200: "The dossier with its history", 404: "No such dossier"}, tag="dossiers")
+       responses={200: "The dossier with its history", 404: "No such dossier"}, tag="dossiers",
+       out=R.DossierOpenedOut)
 def open_dossier(p, _b, tracking):
     t = current_app.extensions["tabour"]
     return jsonify(t.commands.open_dossier(p.branch_id, tracking, p.actor))
@@ -138,7 +153,7 @@ def open_dossier(p, _b, tracking):
 @route(bp, "/dossiers/<tracking>/transitions", "POST", "Move a dossier one step",
        "dossiers:manage", TransitionIn,
        {200: "The dossier after the step", 404: "No such dossier",
-        409: "Not allowed from its current status"}, tag="dossiers")
+        409: "Not allowed from its current status"}, tag="dossiers", out=R.TransitionOut)
 def transition(p, body: TransitionIn, tracking):
     t = current_app.extensions["tabour"]
     x = t.commands.dossier_transition(p.branch_id, tracking, body.action, p.actor, body.missing,
@@ -149,7 +164,7 @@ def transition(p, body: TransitionIn, tracking):
 @route(bp, "/dossiers/<tracking>/reprint", "POST", "Reprint a deposit receipt at reception "
        "(marked as a copy; the reprint is audited)", "dossiers:manage", ReprintIn,
        {200: "The new print job", 404: "No such dossier, or its receipt was never printed"},
-       tag="dossiers")
+       tag="dossiers", out=R.ReprintOut)
 def reprint_receipt(p, body: ReprintIn, tracking):
     t = current_app.extensions["tabour"]
     with t.db.read() as conn:
@@ -161,7 +176,8 @@ def reprint_receipt(p, body: ReprintIn, tracking):
 @route(bp, "/public/dossiers/<tracking>", "GET", "A dossier's status for its holder: status, "
        "type, dates, missing documents, masked insured number", None,
        responses={200: "The status", 404: "No such dossier",
-                  429: "Too many wrong numbers from this device"}, tag="dossiers")
+                  429: "Too many wrong numbers from this device"}, tag="dossiers",
+       out=R.PublicDossierOut, limited=True)
 def public_dossier(_p, _b, tracking):
     _b2, _id, view = _d().public_lookup(tracking, *lookup_client())
     return jsonify(view)

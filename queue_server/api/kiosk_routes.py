@@ -15,8 +15,9 @@ from ..engine.model import PriorityClass
 from ..readmodel import presenters as P
 from . import bp
 from .errors import ApiError
+from . import responses as R
 from .registry import route
-from .schemas import Strict, VisitorLang
+from .schemas import BranchQuery, Strict, VisitorLang
 
 JOB_STATUSES = ("pending", "queued", "retrying", "waiting_paper", "printed",
                 "printed_unconfirmed", "failed", "refused", "not_taken")
@@ -43,6 +44,10 @@ class KioskTicketIn(Strict):
     language: VisitorLang = "ar"
     idempotency_key: str = Field(min_length=8, max_length=80,
                                  description="one per tap: a retry never issues a second ticket")
+
+
+class PrintJobsQuery(Strict):
+    status: Literal[JOB_STATUSES] | None = Field(None, description="only the jobs in this status")
 
 
 def tabour():
@@ -98,7 +103,7 @@ def kiosk_of(principal) -> dict:
 
 @route(bp, "/kiosk/pairing-codes", "POST", "Make a short code a kiosk types once to pair",
        "devices:manage", PairingCodeIn, {201: "The code (shown once) and when it expires"},
-       tag="kiosk")
+       tag="kiosk", out=R.PairingCodeOut, query=BranchQuery)
 def create_pairing_code(p, body: PairingCodeIn):
     from .admin_routes import branch_of
     t = tabour()
@@ -110,14 +115,16 @@ def create_pairing_code(p, body: PairingCodeIn):
 
 @route(bp, "/kiosk/pair", "POST", "A kiosk trades a pairing code for its device token", None,
        PairIn, {200: "The kiosk's device token", 404: "Wrong, used or expired code",
-                429: "Too many wrong codes from this device"}, tag="kiosk")
+                429: "Too many wrong codes from this device"}, tag="kiosk",
+       out=R.PairedOut, limited=True)
 def pair(_p, body: PairIn):
     return jsonify(tabour().commands.pair(body.code, client_address()))
 
 
 @route(bp, "/display/pairing-codes", "POST", "Make a short code a wall display types once "
        "to pair (15 minutes)", "devices:manage", DisplayPairingCodeIn,
-       {201: "The code (shown once) and when it expires"}, tag="kiosk")
+       {201: "The code (shown once) and when it expires"}, tag="kiosk",
+       out=R.PairingCodeOut)
 def create_display_pairing_code(p, body: DisplayPairingCodeIn):
     t = tabour()
     made = t.commands.create_pairing_code(p.branch_id, body.display_name, None, p.actor,
@@ -129,13 +136,14 @@ def create_display_pairing_code(p, body: DisplayPairingCodeIn):
 @route(bp, "/display/pair", "POST", "A wall display trades a pairing code for its device "
        "token", None, PairIn, {200: "The display's device token",
                                404: "Wrong, used or expired code",
-                               429: "Too many wrong codes from this device"}, tag="kiosk")
+                               429: "Too many wrong codes from this device"}, tag="kiosk",
+       out=R.PairedOut, limited=True)
 def pair_display(_p, body: PairIn):
     return jsonify(tabour().commands.pair(body.code, client_address(), role="display"))
 
 
 @route(bp, "/kiosks", "GET", "Paired kiosks (revoke one with POST /devices/{token_id}/revoke)",
-       "devices:manage", tag="kiosk")
+       "devices:manage", tag="kiosk", out=R.KiosksOut)
 def list_kiosks(p, _b):
     with tabour().db.read() as conn:
         rows = conn.execute(
@@ -148,7 +156,7 @@ def list_kiosks(p, _b):
 
 
 @route(bp, "/kiosk/me", "GET", "This kiosk: its name, its printer and the printer's state",
-       "kiosk:watch", tag="kiosk")
+       "kiosk:watch", tag="kiosk", out=R.KioskMeOut)
 def kiosk_me(p, _b):
     kiosk = kiosk_of(p)
     proj = tabour().view(p.branch_id)
@@ -158,7 +166,9 @@ def kiosk_me(p, _b):
 @route(bp, "/kiosk/tickets", "POST", "Issue a ticket at a kiosk and print it",
        "tickets:issue", KioskTicketIn,
        {201: "Issued (printing follows)", 200: "Already issued for this idempotency key",
-        409: "The service is closed or has no open counter"}, tag="kiosk")
+        404: "No such service", 409: "The service is closed or has no open counter"},
+       tag="kiosk",
+       out=R.KioskTicketOut)
 def kiosk_ticket(p, body: KioskTicketIn):
     t = tabour()
     prio = PriorityClass.NORMAL if body.priority == "none" else PriorityClass(body.priority)
@@ -186,7 +196,7 @@ def kiosk_ticket(p, body: KioskTicketIn):
 
 
 @route(bp, "/printers", "GET", "Printers with their state and unfinished jobs",
-       "counters:read", tag="kiosk")
+       "counters:read", tag="kiosk", out=R.PrintersOut)
 def list_printers(p, _b):
     proj = tabour().view(p.branch_id)
     with tabour().db.read() as conn:
@@ -201,7 +211,7 @@ def list_printers(p, _b):
 
 @route(bp, "/print-jobs", "GET", "Recent print jobs (?status=pending|queued|retrying|"
        "waiting_paper|printed|printed_unconfirmed|failed|refused|not_taken)",
-       "counters:read", tag="kiosk")
+       "counters:read", tag="kiosk", out=R.JobsOut, query=PrintJobsQuery)
 def list_print_jobs(p, _b):
     from ..commands.printing import job_view
     status = request.args.get("status")

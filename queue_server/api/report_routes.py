@@ -31,9 +31,11 @@ register({
     "other_branch_reports": N_("You may read the reports of your own branch only; "
                                "'%(branch)s' is another branch. Ask that branch's manager."),
 })
-from .registry import route
+from . import responses as R
+from .registry import Media, route
 from .schemas import Lang, Strict
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _PARAMS = ("?from=YYYY-MM-DD&to=YYYY-MM-DD&grain=hour|day|week&branch=<code>&lang=ar|fr|en")
 
@@ -117,7 +119,7 @@ def _filename(rep: dict, kind: str, ext: str) -> str:
 @route(bp, "/reports", "GET", "A report: figures per period, service, counter, agent, "
        "outcome, channel and priority, and the charts' data " + _PARAMS, "reports:read",
        responses={200: "The report", 400: "A bad range, grain, date or branch code"},
-       tag="reports")
+       tag="reports", out=R.ReportOut, query=ReportQuery)
 def get_report(p, _b):
     rep, _q, _bid = _report(p)
     return jsonify(rep)
@@ -125,7 +127,7 @@ def get_report(p, _b):
 
 @route(bp, "/reports/today", "GET", "Today so far for a branch (what the live dashboard "
        "shows) ?branch=<code>", "reports:read", responses={200: "Today's figures"},
-       tag="reports")
+       tag="reports", out=R.TodayOut, query=TodayQuery)
 def get_today(p, _b):
     q = _query(TodayQuery)
     branch_id = _branch_id(p, q.branch)
@@ -135,7 +137,8 @@ def get_today(p, _b):
 
 @route(bp, "/reports/figures.csv", "GET", "The report's figures as one CSV (a row per "
        "table row; the column 'table' says which) " + _PARAMS, "reports:read",
-       responses={200: "text/csv"}, tag="reports")
+       responses={200: "text/csv"}, tag="reports", out={200: Media("text/csv")},
+       query=ReportQuery)
 def figures_csv(p, _b):
     rep, q, _bid = _report(p)
     body = export.figures_csv(rep, _lang(q))
@@ -144,7 +147,7 @@ def figures_csv(p, _b):
 
 @route(bp, "/reports/tickets.csv", "GET", "The tickets of the range, one row each (no "
        "personal data) " + _PARAMS, "reports:read", responses={200: "text/csv"},
-       tag="reports")
+       tag="reports", out={200: Media("text/csv")}, query=ReportQuery)
 def tickets_csv(p, _b):
     q = _query(ReportQuery)
     branch_id = _branch_id(p, q.branch)
@@ -158,7 +161,8 @@ def tickets_csv(p, _b):
 @route(bp, "/reports/report.xlsx", "GET", "The report as an XLSX workbook, a sheet per "
        "table (the ticket list too, up to 31 days) " + _PARAMS, "reports:read",
        responses={200: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
-       tag="reports")
+       tag="reports", out={200: Media(XLSX, {"type": "string", "format": "binary"})},
+       query=ReportQuery)
 def report_xlsx(p, _b):
     from ..reports import labels
     rep, q, branch_id = _report(p)

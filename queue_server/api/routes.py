@@ -9,9 +9,16 @@ from ..engine.errors import NotFound
 from ..engine.model import PriorityClass
 from ..readmodel import presenters as P
 from . import bp
+from . import responses as R
 from . import schemas as S
 from .errors import ApiError
 from .registry import openapi_document, route
+
+
+IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                   "description": "8 to 80 characters, one per tap: a retry never issues "
+                                  "a second ticket",
+                   "schema": {"type": "string", "minLength": 8, "maxLength": 80}}
 
 
 def tabour():
@@ -45,7 +52,9 @@ def _ticket_json(p, ticket_id: int):
 # --- health, docs, auth --------------------------------------------------------------
 
 @route(bp, "/health", "GET", "Is the server up and its database reachable?", None,
-       responses={200: "Healthy", 503: "Database unreachable"})
+       responses={200: "Healthy", 503: "Database unreachable"},
+       out={200: R.HealthOut, 503: {"anyOf": [{"$ref": "#/components/schemas/HealthOut"},
+                                             {"$ref": "#/components/schemas/Error"}]}})
 def health(_p, _b):
     ok = tabour().database_ok()
     return jsonify({"status": "ok" if ok else "degraded", "database": ok}), 200 if ok else 503
@@ -61,7 +70,7 @@ def openapi():
        "that signed in before keeps a device cookie that exempts it from those lockouts",
        None, S.TokenIn, {200: "The token", 401: "Wrong username or password",
                          429: "Too many wrong passwords (Retry-After says how long)"},
-       tag="auth")
+       tag="auth", out=R.TokenOut, limited=True)
 def token(_p, body: S.TokenIn):
     from ..login_guard import COOKIE, COOKIE_DAYS, COOKIE_PATH
     auth = tabour().auth
@@ -78,7 +87,7 @@ def token(_p, body: S.TokenIn):
 # --- services ----------------------------------------------------------------------
 
 @route(bp, "/services", "GET", "Services with waiting counts and current estimates",
-       "services:read")
+       "services:read", out=R.ServicesOut)
 def list_services(p, _b):
     t = tabour()
     return jsonify({"services": P.services_view(t.view(p.branch_id), t.now(), t.estimator)})
@@ -87,7 +96,8 @@ def list_services(p, _b):
 @route(bp, "/services/<prefix>", "PATCH", "Edit a service (names, target wait, icon, "
        "open or closed, closed today, daily cut-off)", "config:write", S.ServicePatch,
        {200: "The service", 404: "No such service",
-        409: "Reopening it would leave it with no counter"}, tag="config")
+        409: "Reopening it would leave it with no counter"}, tag="config", out=R.ServiceOut,
+       query=S.BranchQuery)
 def patch_service(p, body: S.ServicePatch, prefix: str):
     from .admin_routes import branch_of
     t = tabour()
@@ -100,7 +110,9 @@ def patch_service(p, body: S.ServicePatch, prefix: str):
 # --- tickets -----------------------------------------------------------------------
 
 @route(bp, "/tickets", "POST", "Issue a ticket", "tickets:issue", S.IssueTicketIn,
-       {201: "Issued", 200: "Already issued for this idempotency key"})
+       {201: "Issued", 200: "Already issued for this idempotency key",
+        404: "No such service", 409: "The service is closed, has no open counter or the branch is closed"},
+       out=R.TicketOut, headers=[IDEMPOTENCY_KEY])
 def issue_ticket(p, body: S.IssueTicketIn):
     if body.priority is True:
         prio = PriorityClass.ELDERLY
@@ -123,13 +135,14 @@ def issue_ticket(p, body: S.IssueTicketIn):
 
 
 @route(bp, "/tickets/<int:ticket_id>", "GET", "A ticket, with people ahead and estimate",
-       "tickets:read", responses={200: "The ticket", 404: "No such ticket"})
+       "tickets:read", responses={200: "The ticket", 404: "No such ticket"}, out=R.TicketOut)
 def get_ticket(p, _b, ticket_id: int):
     return _ticket_json(p, ticket_id)
 
 
 @route(bp, "/tickets/<int:ticket_id>/events", "GET", "The history of a ticket",
-       "counters:read")
+       "counters:read", responses={200: "The events, oldest first", 404: "No such ticket"},
+       out=R.TicketEventsOut)
 def ticket_history(p, _b, ticket_id: int):
     t = tabour()
     tz = t.view(p.branch_id).branch.timezone
@@ -143,7 +156,8 @@ def ticket_history(p, _b, ticket_id: int):
 
 
 @route(bp, "/tickets/<int:ticket_id>/cancel", "POST", "Cancel a ticket", "tickets:cancel",
-       S.CancelIn, {200: "Cancelled", 409: "Not allowed in its state"})
+       S.CancelIn, {200: "Cancelled", 404: "No such ticket", 409: "Not allowed in its state"},
+       out=R.TicketOut)
 def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
     ticket = tabour().commands.cancel(p.branch_id, ticket_id, p.actor, body.reason)
     return _ticket_json(p, ticket.id)
@@ -152,7 +166,7 @@ def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
 @route(bp, "/tickets/<int:ticket_id>/reprint", "POST", "Reprint a visitor's ticket at "
        "reception (marked as a copy; the reprint is audited)", "counters:operate", S.ReprintIn,
        {200: "The new print job", 404: "No such ticket, or it was never printed"},
-       tag="kiosk")
+       tag="kiosk", out=R.ReprintOut)
 def reprint_ticket(p, body: S.ReprintIn, ticket_id: int):
     job = tabour().commands.reprint(p.branch_id, p.actor, ticket_id=ticket_id,
                                     printer=body.printer)
@@ -161,7 +175,8 @@ def reprint_ticket(p, body: S.ReprintIn, ticket_id: int):
 
 # --- counters ------------------------------------------------------------------------
 
-@route(bp, "/counters", "GET", "Counters with their state and services", "counters:read")
+@route(bp, "/counters", "GET", "Counters with their state and services", "counters:read",
+       out=R.CountersOut)
 def list_counters(p, _b):
     proj = tabour().view(p.branch_id)
     return jsonify({"counters": [P.counter_view(proj, c) for c in proj.counter_list()]})
@@ -184,7 +199,7 @@ def _counter_action(action: str, summary: str, path: str | None = None):
     view.__name__ = f"counter_{path or action}"
     route(bp, f"/counters/<int:number>/{path or action}", "POST", summary, "counters:operate",
           S.EmptyIn, {200: "The counter", 404: "No such counter",
-                      409: "Not allowed in its state"})(view)
+                      409: "Not allowed in its state"}, out=R.CounterOut)(view)
 
 
 _counter_action("open", "Open a counter (an agent takes it)")
@@ -196,7 +211,7 @@ _counter_action("open", "Resume after a break", path="resume")
 @route(bp, "/counters/<int:number>/call-next", "POST", "Call the next ticket for this counter",
        "counters:operate", S.EmptyIn,
        {200: "The ticket called", 204: "Nobody waits for this counter", 404: "No such counter",
-        409: "The counter is closed, paused or still has a ticket"})
+        409: "The counter is closed, paused or still has a ticket"}, out=R.TicketOut)
 def call_next(p, _b, number: int):
     _agent_may_operate(p, number)
     ticket = tabour().commands.call_next(p.branch_id, number, p.actor)
@@ -208,7 +223,8 @@ def call_next(p, _b, number: int):
 @route(bp, "/counters/<int:number>/call", "POST", "Call one given waiting ticket to this "
        "counter (an agent picks it from the list)", "counters:operate", S.ReturnIn,
        {200: "The ticket called", 404: "No such counter or ticket",
-        409: "The counter is busy or closed, or the ticket is not waiting for it"})
+        409: "The counter is busy or closed, or the ticket is not waiting for it"},
+       out=R.TicketOut)
 def call_ticket(p, body: S.ReturnIn, number: int):
     _agent_may_operate(p, number)
     ticket = tabour().commands.call(p.branch_id, number, body.ticket_id, p.actor)
@@ -223,7 +239,7 @@ def _ticket_step(name: str, summary: str, schema, call):
     view.__name__ = f"counter_{name.replace('-', '_')}"
     route(bp, f"/counters/<int:number>/{name}", "POST", summary, "counters:operate", schema,
           {200: "The ticket", 404: "No such counter or ticket",
-           409: "Not allowed in the ticket's state"})(view)
+           409: "Not allowed in the ticket's state"}, out=R.TicketOut)(view)
 
 
 _ticket_step("recall", "Call the current ticket again (counted)", S.TicketRef,
@@ -246,7 +262,8 @@ _ticket_step("return", "Bring a parked ticket back to the front of this counter'
 # --- staff and devices -------------------------------------------------------------------
 
 @route(bp, "/users", "POST", "Create a staff account", "users:manage", S.UserIn,
-       {201: "Created", 409: "The username is taken"}, tag="admin")
+       {201: "Created", 409: "The username is taken"}, tag="admin",
+       out=R.UserCreatedOut)
 def create_user(p, body: S.UserIn):
     uid = tabour().commands.create_user(p.branch_id, body.username, body.password, body.role,
                                         body.display_name, p.actor, by_role=p.role)
@@ -254,14 +271,16 @@ def create_user(p, body: S.UserIn):
 
 
 @route(bp, "/devices", "POST", "Create a device token (kiosk, display, printer agent)",
-       "devices:manage", S.DeviceIn, {201: "The token, shown once"}, tag="admin")
+       "devices:manage", S.DeviceIn, {201: "The token, shown once"}, tag="admin",
+       out=R.DeviceTokenOut)
 def create_device(p, body: S.DeviceIn):
     made = tabour().commands.create_device(p.branch_id, body.role, body.name, p.actor)
     return jsonify(made), 201
 
 
 @route(bp, "/devices/<int:token_id>/revoke", "POST", "Revoke a device token",
-       "devices:manage", S.EmptyIn, {200: "Revoked", 404: "No such device"}, tag="admin")
+       "devices:manage", S.EmptyIn, {200: "Revoked", 404: "No such device"}, tag="admin",
+       out=R.RevokedOut)
 def revoke_device(p, _b, token_id: int):
     tabour().commands.revoke_device(p.branch_id, token_id, p.actor)
     return jsonify({"revoked": token_id})

@@ -98,3 +98,10 @@ class ReprintIn(Strict):
     printer: str | None = Field(None, min_length=1, max_length=120,
                                 description="where to print the copy (default: the printer of "
                                             "the original)")
+
+
+# --- query parameters (documented in the OpenAPI document; the views read request.args) ---
+
+class BranchQuery(Strict):
+    branch: str | None = Field(None, min_length=1, max_length=40,
+                               description="a branch code; only the caller's own is accepted")

@@ -11,12 +11,14 @@ from flask import current_app, jsonify
 
 from ..supervisor.view import supervisor_snapshot
 from . import bp
+from . import responses as R
 from .registry import route
 
 
 @route(bp, "/supervisor", "GET", "The branches of the supervisor's scope, worst first: "
        "waiting, longest waits against their targets, open counters, served today, open "
-       "alerts", "supervisor:watch", responses={200: "The rows"}, tag="dashboard")
+       "alerts", "supervisor:watch", responses={200: "The rows"}, tag="dashboard",
+       out=R.SupervisorOut)
 def supervisor_rows(p, _b):
     snap = supervisor_snapshot(current_app.extensions["tabour"], p)
     snap.pop("_rooms", None)

@@ -19,6 +19,7 @@ from ..engine.messages import N_, register
 from ..readmodel import sync as sync_read
 from . import bp
 from .errors import ApiError
+from . import responses as R
 from .registry import bearer_token, route
 from .schemas import Strict
 
@@ -49,6 +50,10 @@ class DocumentsIn(Strict):
     documents: list[str] = Field(min_length=1, max_length=40)
 
 
+class SyncDownQuery(Strict):
+    after: int = Field(0, ge=0, description="the centre's sequence the site has")
+
+
 def _t():
     return current_app.extensions["tabour"]
 
@@ -76,7 +81,9 @@ def _code(branch_id: int) -> str:
 
 
 @route(bp, "/sync/state", "GET", "A site asks what the centre has of it (its last "
-       "acknowledged sequence)", None, tag="sites")
+       "acknowledged sequence)", None,
+       responses={200: "What the centre has", 401: "No site credential", 403: "Not a site's credential, or a revoked site",
+        404: "The site is not registered"}, tag="sites", out=R.SyncStateOut, bearer=True)
 def sync_state(_p, _b):
     p = _site("sync:pull")
     site = sync_read.site_of(_t().db, p.branch_id)
@@ -91,8 +98,9 @@ def sync_state(_p, _b):
 @route(bp, "/sync/batches", "POST", "A site sends a batch of its events (idempotent on the "
        "site's sequence; refused on a gap, a bad checksum, another branch)", None,
        BatchIn, {200: "Applied, or already applied (duplicate)", 400: "Bad checksum or shape",
+                 401: "No site credential",
                  403: "Another branch, or a revoked site", 409: "A gap: send from acked + 1"},
-       tag="sites")
+       tag="sites", out=R.SyncBatchOut, bearer=True)
 def sync_batch(_p, body: BatchIn):
     p = _site("sync:push")
     own = _code(p.branch_id)
@@ -113,7 +121,8 @@ def sync_batch(_p, body: BatchIn):
 
 @route(bp, "/sync/down", "GET", "A site pulls its configuration, its staff and the centre's "
        "decisions on its dossiers (?after=<the centre's sequence it has>)", None,
-       tag="sites")
+       responses={200: "What changed", 401: "No site credential", 403: "Not a site's credential, or a revoked site", 404: "The site is not registered"},
+       tag="sites", out=R.SyncDownOut, query=SyncDownQuery, bearer=True)
 def sync_down(_p, _b):
     p = _site("sync:pull")
     after = request.args.get("after", type=int, default=0)
@@ -129,7 +138,7 @@ def sync_down(_p, _b):
 @route(bp, "/sites", "POST", "Register a branch as a site that works offline: its tag and "
        "its credential (shown once; registering again revokes the old one)",
        "devices:manage", SiteIn, {201: "The site's credential", 404: "No such branch"},
-       tag="sites")
+       tag="sites", out=R.SiteCredentialOut)
 def register_site(p, body: SiteIn):
     with _t().db.read() as conn:
         b = repo.branch_by_code(conn, body.branch)
@@ -143,7 +152,7 @@ def register_site(p, body: SiteIn):
 
 @route(bp, "/sites/<code>/revoke", "POST", "Revoke a site's credential: its batches are "
        "refused until it is registered again", "devices:manage",
-       responses={200: "Revoked", 404: "No such site"}, tag="sites")
+       responses={200: "Revoked", 404: "No such site"}, tag="sites", out=R.SiteRevokedOut)
 def revoke_site(p, _b, code):
     with _t().db.read() as conn:
         b = repo.branch_by_code(conn, code)
@@ -167,14 +176,17 @@ def _site_branch(p, code):
 
 
 @route(bp, "/sites/<code>/devices", "GET", "A site's own devices, as its last sync listed "
-       "them", "devices:manage", tag="sites")
+       "them", "devices:manage", responses={200: "The devices", 404: "No such site"},
+       tag="sites",
+       out=R.SiteDevicesOut)
 def site_devices(p, _b, code):
     return jsonify({"devices": sync_read.devices_of(_t().db, _site_branch(p, code).id)})
 
 
 @route(bp, "/sites/<code>/devices/<int:site_token_id>/revoke", "POST", "Revoke one of a "
        "site's devices: done at the site's next sync", "devices:manage",
-       responses={200: "Asked", 404: "No such site or device"}, tag="sites")
+       responses={200: "Asked", 404: "No such site or device"}, tag="sites",
+       out=R.SiteDeviceAskedOut)
 def revoke_site_device(p, _b, code, site_token_id: int):
     b = _site_branch(p, code)
     _t().commands.revoke_site_device(b.id, site_token_id, p.actor)
@@ -182,7 +194,7 @@ def revoke_site_device(p, _b, code, site_token_id: int):
 
 
 @route(bp, "/sites", "GET", "The sites: what each sent, when, its clock", "devices:manage",
-       tag="sites")
+       tag="sites", out=R.SitesOut)
 def list_sites(_p, _b):
     return jsonify({"sites": sync_read.sites_overview(_t().db)})
 
@@ -195,7 +207,8 @@ def _link():
 
 
 @route(bp, "/site/status", "GET", "At a site: when it last synced and what is pending "
-       "({\"site\": false} on a server that is not a site)", "admin:read", tag="sites")
+       "({\"site\": false} on a server that is not a site)", "admin:read", tag="sites",
+       out=R.SiteStatusOut)
 def site_status(_p, _b):
     link = getattr(_t(), "site", None)
     if link is None:
@@ -204,7 +217,8 @@ def site_status(_p, _b):
 
 
 @route(bp, "/site/sync", "POST", "At a site: sync with the centre now", "config:write",
-       tag="sites")
+       responses={200: "Synced", 404: "This server is not a site", 409: "The sync stopped",
+        502: "The centre is unreachable"}, tag="sites", out=R.SiteSyncOut)
 def site_sync(_p, _b):
     from ..sites import SyncFailed
     link = _link()
@@ -219,8 +233,9 @@ def site_sync(_p, _b):
 
 @route(bp, "/dossiers/<tracking>/documents", "POST", "Documents a visitor brought after the "
        "deposit (the status stays the centre's; the centre sees them at the next sync)",
-       "dossiers:manage", DocumentsIn, {200: "What is still missing", 404: "No such dossier"},
-       tag="dossiers")
+       "dossiers:manage", DocumentsIn, {200: "What is still missing", 404: "No such dossier",
+                                        409: "A document code the dossier type does not have"},
+       tag="dossiers", out=R.DocumentsBroughtOut)
 def documents_brought(p, body: DocumentsIn, tracking):
     return jsonify(_t().commands.bring_documents(p.branch_id, tracking, body.documents,
                                                  p.actor))

@@ -101,7 +101,8 @@ class DossierQueries:
         """Newest first, ``limit`` at most, older than the id ``before`` (paging); by a
         full insured number (the back office's search: any day, any status)."""
         if status is not None and status not in {x.value for x in DossierStatus}:
-            raise NotAllowed("unknown_dossier_status", status_name=status,
+            # a wrong filter is a bad request (400), not a refused action
+            raise ids.InvalidInput("unknown_dossier_status", status_name=status,
                              choices=[x.value for x in DossierStatus])
         number = ids.validate_insured(insured, self.insured) if insured else None
         with self.db.read() as conn:

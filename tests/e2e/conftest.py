@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -17,6 +18,32 @@ from support.server import ROOT, ServerProcess
 from support.virtual_printers import TcpVirtualPrinter
 
 ADMIN_PASSWORD = "admin-pass-for-e2e"
+
+
+def _csp_safe_wait_for_function() -> None:
+    """Pages run under a CSP without 'unsafe-eval' (queue_server/security_headers.py).
+    Playwright polls a ``wait_for_function`` given as an expression with eval() inside
+    the page, which that policy refuses; given as a function it needs no eval. So an
+    expression is passed as ``() => (expression)``: the tests keep their short form and
+    the pages keep their real policy."""
+    from playwright._impl import frame
+
+    function = re.compile(r"^\s*(async\s+)?(function\b|\([^()]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)")
+    original = frame.Frame.wait_for_function
+    if getattr(original, "csp_safe", False):
+        return
+
+    async def wait_for_function(self, expression, *args, **kwargs):
+        if not function.match(expression):
+            expression = f"() => ({expression})"
+        return await original(self, expression, *args, **kwargs)
+
+    wait_for_function.csp_safe = True
+    frame.Frame.wait_for_function = wait_for_function
+
+
+_csp_safe_wait_for_function()
+
 ARTIFACTS = ROOT / "var" / "artifacts"
 CHROMIUM = os.environ.get("TABOUR_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

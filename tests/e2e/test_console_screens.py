@@ -10,10 +10,11 @@ import requests
 from e2e.conftest import Admin
 
 
-def console_at(browser, server, counter, lang="fr", token=None):
-    """A signed-in console at ``counter`` (the token in sessionStorage, as after a sign-in)."""
+def console_at(browser, server, counter, lang="fr", token=None, **context):
+    """A signed-in console at ``counter`` (the token in sessionStorage, as after a sign-in);
+    ``context``: more options of the browser context (``bypass_csp=True`` to inject axe)."""
     token = token or server.token()
-    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768}, **context)
     ctx.add_init_script(
         "sessionStorage.setItem('tabour.console.token', %s);"
         "sessionStorage.setItem('tabour.console.user', '{\"display_name\": \"Amina\"}');"

@@ -3,7 +3,7 @@
 // answers refusals in the page's language. Sign-in and the staff token: static/js/tabour-staff.js.
 (function (global) {
   "use strict";
-  var A = global.TABOUR_ADMIN, S = A.strings, LANG = A.lang;
+  var A = JSON.parse(document.getElementById("admin-data").textContent), S = A.strings, LANG = A.lang;
   var WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
   var $ = function (id) { return document.getElementById(id); };
   var data = null, tab = null;

@@ -5,7 +5,7 @@
 // lays it out. Sign-in and the staff token: static/js/tabour-staff.js.
 (function (global) {
   "use strict";
-  var D = global.TABOUR_DASHBOARD, S = D.strings, LANG = D.lang;
+  var D = JSON.parse(document.getElementById("dashboard-data").textContent), S = D.strings, LANG = D.lang;
   var NUM_LOCALE = { ar: "ar-MA", fr: "fr-FR", en: "en-GB" }[LANG] || "en-GB"; // Latin digits
   var $ = function (id) { return document.getElementById(id); };
   var live = null, branch = null, picture = null, today = null, alerts = {};
@@ -135,8 +135,8 @@
         var late = h.wait_mean_min !== null && h.wait_mean_min >= target;
         var tip = h.hour + ":00 · " + S.arrivals + " " + n0(h.arrivals) + " · " + S.mean_wait + " " + n1(h.wait_mean_min);
         return '<span class="bar' + (late ? " late" : "") + (h.arrivals ? "" : " zero") +
-          '" style="height:' + (h.arrivals ? Math.max(8, Math.round(100 * h.arrivals / max)) : 4) +
-          '%" title="' + esc(tip) + '"></span>';
+          '" data-height="' + (h.arrivals ? Math.max(8, Math.round(100 * h.arrivals / max)) : 4) +
+          '" title="' + esc(tip) + '"></span>';
       }).join("") + "</div>";
   }
 
@@ -162,6 +162,10 @@
         '<td class="trend-col">' + trend(t, s.target_wait_minutes) + "</td></tr>";
     });
     $("services").tBodies[0].innerHTML = rows.join("");
+    // bar heights through the style object: the page's CSP allows no inline style attribute
+    $("services").querySelectorAll(".spark .bar[data-height]").forEach(function (bar) {
+      bar.style.height = bar.dataset.height + "%";
+    });
   }
 
   function renderCounters() {

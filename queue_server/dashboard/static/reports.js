@@ -3,7 +3,7 @@
 // Staff token in sessionStorage under the console's key: one sign-in per tab.
 (function (global) {
   "use strict";
-  var R = global.TABOUR_REPORTS, S = R.strings, L = R.labels, LANG = R.lang, RTL = R.dir === "rtl";
+  var R = JSON.parse(document.getElementById("reports-data").textContent), S = R.strings, L = R.labels, LANG = R.lang, RTL = R.dir === "rtl";
   var NUM_LOCALE = { ar: "ar-MA", fr: "fr-FR", en: "en-GB" }[LANG] || "en-GB"; // Latin digits
   var $ = function (id) { return document.getElementById(id); };
   var token = sessionStorage.getItem("tabour.console.token");
