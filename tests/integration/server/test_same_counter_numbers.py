@@ -91,8 +91,13 @@ def test_counter_1_of_each_branch_stays_in_its_branch(two_branches):
     assert A["api"].call_next(1).get_json()["id"] == a2["id"]
     assert received(A["display"], "ticket_called")[0]["id"] == a2["id"]
     assert received(A["console"], "ticket_called")[0]["id"] == a2["id"]
-    frames = A["cable"].frames(2)  # blank at the finish, then A-002; B's A-001 never
-    assert [(f[0], f[2] if f[1] == "S" else "") for f in frames] == [(1, ""), (1, "A-002")]
+    # blank at the finish, then A-002; B's A-001 never. The link writes the latest frame
+    # of a counter, so a blank followed at once by the next call may be skipped
+    shown = []
+    while not shown or shown[-1] != (1, "A-002"):
+        [f] = A["cable"].frames(1)
+        shown.append((f[0], f[2] if f[1] == "S" else ""))
+    assert set(shown) <= {(1, ""), (1, "A-002")}, shown
 
     # B's keypad on counter 1: finish there, then "next" calls B's A-002, not A's
     B["api"].post("/counters/1/start")
