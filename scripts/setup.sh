@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-# nginx: the load balancer of the national-network shape (make topology, tests/integration/deploy)
-APT_PACKAGES=(chromium espeak-ng sox fonts-dejavu-core fonts-noto-core libfribidi0 libraqm0 nginx)
+# nginx: the load balancer of the national-network shape (make topology, tests/integration/deploy);
+# systemd: its systemd-analyze checks the deployment's units (tests/integration/deploy)
+APT_PACKAGES=(chromium espeak-ng sox fonts-dejavu-core fonts-noto-core libfribidi0 libraqm0 nginx systemd)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -110,18 +110,6 @@ def _gunzip(raw: bytes) -> bytes:
     return out
 
 
-def _gunzip(raw: bytes) -> bytes:
-    import zlib
-    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflate.decompress(raw, MAX_INFLATED)
-    except zlib.error:
-        raise ApiError(400, "malformed_json") from None
-    if inflate.unconsumed_tail or not inflate.eof:
-        raise ApiError(400, "malformed_json")
-    return out
-
-
 def _body(model: type[BaseModel]):
     raw = request.get_data(cache=True)
     if request.headers.get("Content-Encoding", "").lower() == "gzip":
