@@ -37,6 +37,7 @@ class Database:
         self.url = url
         self.durable = durable
         self.is_sqlite = url.startswith("sqlite")
+        self._model_engine = None
         if self.is_sqlite:
             path = url.split("///", 1)[1] if "///" in url else ""
             if path and path != ":memory:" and not path.startswith("file:"):
@@ -54,6 +55,10 @@ class Database:
                 url = "postgresql+psycopg://" + url[len("postgresql://"):]
             self.engine = create_engine(url, pool_size=8, max_overflow=32,
                                         pool_pre_ping=True)
+            # the read model's own few connections: see read_model()
+            self._model_engine = create_engine(
+                url, pool_size=2, max_overflow=6, pool_pre_ping=True,
+                isolation_level="REPEATABLE READ")
         self._write_lock = threading.Lock() if self.is_sqlite else None
         self._writer = self.engine.execution_options(tabour_write=True)
         self._reader = self.engine if self.is_sqlite else \
@@ -88,8 +93,30 @@ class Database:
         with self._reader.connect() as conn:
             yield conn
 
+    @contextmanager
+    def read_model(self) -> Connection:
+        """A read as ``read()``, for the read model's catch-ups (projections/registry).
+
+        They run while holding a branch's projection lock, and a command holding
+        the branch's row lock (issuing, calling) waits for that lock. On PostgreSQL
+        they draw from a small pool of their own: taken from the requests' pool,
+        such a read could wait for a connection held by a request that itself waits
+        for that row lock, and every one of them would wait until the pool's timeout
+        (measured: the whole deployment stalled at 150 branches). A holder of one of
+        these connections only runs plain reads, which never wait for a lock, so it
+        always gives it back. SQLite: the same as ``read()`` (its reads never wait)."""
+        engine = self._model_engine
+        if engine is None:
+            with self.read() as conn:
+                yield conn
+            return
+        with engine.connect() as conn:
+            yield conn
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._model_engine is not None:
+            self._model_engine.dispose()
 
 
 def after_commit(conn: Connection, fn) -> None:

@@ -79,7 +79,7 @@ class Projections:
             with self.lock(branch_id):
                 p = self._by_branch.get(branch_id)
                 if p is None:
-                    with self.db.read() as conn:
+                    with self.db.read_model() as conn:
                         p = self._load(conn, branch_id)
                     self._by_branch[branch_id] = p
                     self.stats["rebuilt"] += 1
@@ -158,7 +158,7 @@ class Projections:
             p = self._by_branch.get(branch_id)
             if p is None:
                 return
-            with self.db.read() as conn:
+            with self.db.read_model() as conn:
                 self._caught_up(branch_id, self._catch_up(conn, p))
             self._prune(branch_id, p.seq)
         self._tell_untold(branch_id)
@@ -188,7 +188,7 @@ class Projections:
             elif local:
                 # our own commit, and something before it is missing: read it now
                 # (the caller shows the result of its command right away)
-                with self.db.read() as conn:
+                with self.db.read_model() as conn:
                     self._caught_up(b, self._catch_up(conn, p, skip=batch))
                 self._prune(b, p.seq)
             else:
@@ -204,7 +204,7 @@ class Projections:
             if p is None or p.seq >= want:
                 return
             before = p.seq
-            with self.db.read() as conn:
+            with self.db.read_model() as conn:
                 self._caught_up(branch_id, self._catch_up(conn, p))
             self._prune(branch_id, p.seq)
             log.info("branch %s: caught up from %s to %s after a gap", branch_id, before, p.seq)
@@ -219,7 +219,7 @@ class Projections:
     def _apply(self, p: BranchProjection, batch: Committed) -> Committed:
         config = None
         if batch.config or any(e.type in CONFIG_EVENTS for _s, e in batch.events):
-            with self.db.read() as conn:
+            with self.db.read_model() as conn:
                 config = self._config(conn, p.branch.id)
         p.apply(batch, config)
         self.stats["applied"] += 1
