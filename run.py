@@ -40,6 +40,7 @@ def _serve(args) -> int:
     settings = Settings.from_env(async_mode="gevent", serial_now=False)
     app = create_app(settings)
     tabour = app.extensions["tabour"]
+    _dump_on_sigusr2()
     tabour.socketio.start_background_task(housekeeping.run_forever, tabour)
     tabour.socketio.start_background_task(_refresh_estimates, tabour)
     # the managers' alerts (one process holds the lease) and their dashboards' clock
@@ -82,6 +83,7 @@ def _serve(args) -> int:
     try:
         serve(app, args.host, args.port, ready)
     finally:
+        tabour.commands.writer.log_stats(force=True)  # the last figures, for the bench
         for agent in agents:
             if agent is not None and agent.poll() is None:
                 agent.terminate()
@@ -401,6 +403,19 @@ def _restore(args) -> int:
           + (f"; the database it replaced is kept as {kept}" if kept else ""))
     print("Start the server: it brings the schema up to date if the backup is older.")
     return 0
+
+
+def _dump_on_sigusr2() -> None:
+    """``kill -USR2 PID``: every greenlet's stack into the log (a stalled process:
+    what each request waits for)."""
+    import signal
+
+    import gevent
+    from gevent.util import format_run_info
+
+    def dump():
+        logging.getLogger("tabour.dump").warning("greenlets:\n%s", "\n".join(format_run_info()))
+    gevent.signal_handler(signal.SIGUSR2, dump)
 
 
 def main(argv=None) -> int:

@@ -29,4 +29,5 @@ class CounterCommands:
                     before = next(t for t in mine if t.id == ch.ticket.id)
                     uow.record(ch, before, None)
             return uow.counters[row.counter.id].counter
-        return self.writer.run(branch_id, step)[0]
+        # at a counter: under the branch's lock on PostgreSQL (commands/writer.py)
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]

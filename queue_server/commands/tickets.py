@@ -105,10 +105,11 @@ class TicketCommands:
     # --- call -----------------------------------------------------------------------
 
     def call_next(self, branch_id: int, counter_number: int, actor: Actor) -> Ticket | None:
-        """The one ordering rule picks the ticket from the projection, outside the
-        write lock; the write is guarded by the versions of the ticket and the
-        counter, so of two counters that picked the same ticket one wins and the
-        other picks again."""
+        """The one ordering rule picks the ticket from the projection. On SQLite
+        outside the write lock: the write is guarded by the versions of the ticket and
+        the counter, so of two counters that picked the same ticket one wins and the
+        other picks again. On PostgreSQL under the branch's lock, on the exact queue
+        (writer.py: several processes write one branch)."""
         def choose(p, now):
             row = _counter_row(p, counter_number)
             lifecycle.guard_counter(row.counter, "take")
@@ -125,7 +126,8 @@ class TicketCommands:
                 return None
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket
-        return self.writer.run(branch_id, step, prepare=choose)[0]
+        return self.writer.run(branch_id, step, prepare=choose,
+                               exact=self.writer.lock_first)[0]
 
     def call(self, branch_id: int, counter_number: int, ticket_id: int, actor: Actor) -> Ticket:
         """Call one given waiting ticket (a replayed day; an agent picking a ticket)."""
@@ -134,7 +136,7 @@ class TicketCommands:
             ticket = _ticket(uow, p, ticket_id)
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket
-        return self.writer.run(branch_id, step)[0]
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]
 
     # --- steps at a counter -----------------------------------------------------------
 
@@ -150,7 +152,7 @@ class TicketCommands:
             ticket = _ticket(uow, p, tid)
             change = decide(p, row.counter, ticket, uow.now)
             return uow.record(change, ticket, row if change.counter is not None else None).ticket
-        return self.writer.run(branch_id, step)[0]
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]
 
     def recall(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
         return self._at_counter(branch_id, counter_number, ticket_id,

@@ -627,6 +627,18 @@ def check_database(url: str, run: Run) -> dict:
             "statuses_at_end": dict(statuses)}
 
 
+def writer_stats(log: Path) -> dict | None:
+    """The last "writer stats" line a server process logged (commands/writer.py)."""
+    last = None
+    try:
+        for line in log.read_text(errors="replace").splitlines():
+            if "tabour.writer: writer stats " in line:
+                last = line.split("writer stats ", 1)[1]
+    except OSError:
+        return None
+    return json.loads(last) if last else None
+
+
 def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
             kill: bool = False) -> dict:
     from support.topology import Topology
@@ -642,7 +654,10 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
                   "nginx": [topo.nginx.proc.pid], "generator": [os.getpid()]}
         if PG["postmaster"]:
             groups["postgres"] = [PG["postmaster"]]
-        meter = Meter(groups, parents=("nginx", "postgres"),
+        # a server's children count with it: its forecast helper process
+        # (readmodel/forecast_worker.py) simulates every branch it holds
+        meter = Meter(groups, parents=("nginx", "postgres",
+                                       *(f"server {i + 1}" for i in range(len(topo.servers)))),
                       by_name=("redis-server",) if PG["postmaster"]
                       else ("postgres", "redis-server"))
         run = Run(topo.url, plan, prep, speedup, seconds, kill=victim.kill9 if kill else None)
@@ -660,6 +675,7 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         topo.stop()
         with _pg() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    writers = {f"server {i + 1}": writer_stats(s.log_path) for i, s in enumerate(topo.servers)}
     lat = [(run.display_live[c] - t) * 1000 for c, t in run.call_answer.items()
            if c in run.display_live]
     out = {
@@ -680,6 +696,9 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "failed_requests": dict(run.failures),
         "socket_events_to_kiosks_and_counters": run.events_received,
         "processes": meter.result(),
+        # each process's commands: how many, how many ran under the branch lock, lost
+        # races (stale: each one a retry) and commands refused after too many
+        "writer": writers,
         **db,
     }
     if kill:

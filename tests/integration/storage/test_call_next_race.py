@@ -1,6 +1,12 @@
 """Two counters pressing call-next at the same moment never get the same ticket:
 20 threads on 10 counters over 200 waiting tickets, on SQLite and PostgreSQL, in
-one process and across two processes."""
+one process and across two processes.
+
+What protects it (commands/writer.py): in one process, a branch's commands queue
+on the writer's branch lock; across processes on PostgreSQL, the commands at a
+counter take the branch's row lock first and bring their projection to it (never a
+lost race); across processes on SQLite, the version guards (a lost race is retried
+on a fresher projection)."""
 from __future__ import annotations
 
 import json
@@ -72,9 +78,47 @@ def check(app, result: dict) -> None:
     assert sorted(called) == sorted(r.id for r in rows), "some ticket was skipped"
     assert all(r.status == "done" for r in rows)
     assert sorted(calls) == sorted(called), "one ticket_called event per call"
-    # the test raced for real: some counters chose a ticket another had just taken,
-    # and the guard turned them away (without it they would have called it twice)
-    assert result["lost"] > 0, "no race was lost: the test did not exercise the guard"
+
+
+def two_read_models(url: str, lock_first: bool):
+    """Two write paths on one database, each with its own projections and branch
+    locks and no message queue between them: two processes, in one (so a test can
+    change a module for both)."""
+    from queue_server.app import write_path
+    from queue_server.clock import utcnow
+    from queue_server.db.database import Database
+    out = []
+    for _ in range(2):
+        db = Database(url)
+        commands, _ = write_path(db, utcnow)
+        commands.writer.lock_first = lock_first
+        out.append((db, commands))
+    return out
+
+
+def race_two(url: str, lock_first: bool) -> dict:
+    import threading
+    sys.path.insert(0, str(HERE))
+    from race_worker import run
+    paths = two_read_models(url, lock_first)
+    start_at = time.time() + 0.5
+    results: list = [None, None]
+
+    def one(i, counters):
+        results[i] = run(url, counters, 2, start_at, commands=paths[i][1])
+    threads = [threading.Thread(target=one, args=(i, c), daemon=True)
+               for i, c in enumerate(([1, 2, 3, 4, 5], [6, 7, 8, 9, 10]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for db, _c in paths:
+        db.dispose()
+    assert all(results), "a side did not finish"
+    return {"called": results[0]["called"] + results[1]["called"],
+            "errors": results[0]["errors"] + results[1]["errors"],
+            "lost": results[0]["lost"] + results[1]["lost"],
+            "sides": [len(r["called"]) for r in results]}
 
 
 def test_twenty_threads_ten_counters_one_process(race_app):
@@ -85,28 +129,63 @@ def test_twenty_threads_ten_counters_one_process(race_app):
     t0 = time.monotonic()
     result = run(url, list(range(1, 11)), 2)
     check(app, result)
+    # one process: the branch's commands queue on the writer's branch lock, so none
+    # decides on a projection another is about to move (no lost race, no retry)
+    assert result["lost"] == 0, result["lost"]
     assert time.monotonic() - t0 < 60
 
 
-def test_without_the_guard_two_counters_get_the_same_ticket(race_app, monkeypatch):
-    """The mutation check, kept in the suite: with the version guard removed from the
-    ticket's write, the same race gives one ticket to two counters, and the checks
-    above see it, in seconds (bounded presses and joins: no hang)."""
+def _unguarded(monkeypatch):
     from sqlalchemy import bindparam, update
     from queue_server.db import repo
     unguarded = (update(schema.tickets).where(schema.tickets.c.id == bindparam("t_id"))
                  .values(version=bindparam("version"),
                          **{f: bindparam(f) for f in repo._TICKET_FIELDS}))
     monkeypatch.setattr(repo, "_U_TICKET", unguarded)
+
+
+def test_two_read_models_optimistic_lose_races_and_the_guard_catches_them(race_app):
+    """Optimistic (SQLite's way, and PostgreSQL's with lock_first off): the two read
+    models decide on stale projections, the guard turns the losers away, and every
+    ticket is still called once."""
     app, url = race_app
     fill(app)
-    sys.path.insert(0, str(HERE))
-    from race_worker import run
+    result = race_two(url, lock_first=False)
+    check(app, result)
+    # the test raced for real: some counters chose a ticket the other side had just
+    # taken, and the guard turned them away (without it they would have called it twice)
+    assert result["lost"] > 0, "no race was lost: the test did not exercise the guard"
+
+
+def test_without_the_guard_two_counters_get_the_same_ticket(race_app, monkeypatch):
+    """The mutation check, kept in the suite: optimistic, with the version guard removed
+    from the ticket's write, the same race gives one ticket to two counters, and the
+    checks above see it, in seconds (bounded presses and joins: no hang)."""
+    _unguarded(monkeypatch)
+    app, url = race_app
+    fill(app)
     t0 = time.monotonic()
-    result = run(url, list(range(1, 11)), 2, commands=app.extensions["tabour"].commands)
+    result = race_two(url, lock_first=False)
     assert duplicates(result["called"]) or result["errors"], \
         "the race went unnoticed without the guard"
     assert time.monotonic() - t0 < 60
+
+
+def test_postgres_lock_first_two_read_models_never_lose_a_race(race_app, monkeypatch):
+    """PostgreSQL, the counters' commands under the branch's row lock (the deployment's
+    way): two read models that learn of each other only from the database call every
+    ticket once, both call, none loses a race, and none fails, even with the version
+    guard removed: the lock and the projection brought to it inside the transaction
+    are what make it right."""
+    app, url = race_app
+    if url.startswith("sqlite"):
+        pytest.skip("lock_first is PostgreSQL's (SQLite has one writer for the file)")
+    _unguarded(monkeypatch)
+    fill(app)
+    result = race_two(url, lock_first=True)
+    check(app, result)
+    assert all(result["sides"]), f"both sides must have called: {result['sides']}"
+    assert result["lost"] == 0, result["lost"]
 
 
 def test_twenty_threads_ten_counters_two_processes(race_app):
@@ -129,6 +208,8 @@ def test_twenty_threads_ten_counters_two_processes(race_app):
               "lost": results[0]["lost"] + results[1]["lost"]}
     if not url.startswith("sqlite"):
         assert results[0]["called"] and results[1]["called"], "both processes must have called"
+        # the counters' commands take the branch's row lock first (commands/writer.py)
+        assert merged["lost"] == 0, merged["lost"]
     # On SQLite the write lock is the whole file and its busy handler backs off up to
     # 100 ms, so one process's threads may keep the lock for the whole run: the other
     # process waits, and correctness is what is checked (a starved process is a
