@@ -79,6 +79,7 @@ class TicketCommands:
                 printing = self.print_ticket(uow, p, ticket, ahead, minutes, print_to)
             return Issued(ticket, True, ahead, minutes, printing, estimate)
 
+        self.estimator.warm(branch_id)  # not inside the transaction (estimates.py)
         try:
             issued, _batch = self.writer.run(branch_id, step, exact=True,
                                              events=2 if print_to is not None else 1)

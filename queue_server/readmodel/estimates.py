@@ -27,6 +27,7 @@ import threading
 import time
 from datetime import datetime
 
+from ..engine.errors import DomainError
 from ..engine.forecast import UNKNOWN, CounterView, Estimate, Forecast, ForecastInput, forecast
 from ..engine.model import Ticket, TicketStatus
 from .projection import BranchProjection
@@ -106,6 +107,21 @@ class Estimator:
             inp = forecast_input(p, now)
             seq = p.seq
         return self._store(branch_id, seq, self.compute(inp))
+
+    def warm(self, branch_id: int) -> None:
+        """Make the branch's first forecast now, if this process has none yet (with
+        the helper process, cooperatively), so that a command needing an estimate
+        inside its transaction does not simulate there: the first ticket of each
+        branch in each process did, holding the branch's row lock with the event
+        loop blocked for the whole simulation."""
+        if self.sync or branch_id in self._forecasts:
+            return
+        try:
+            self.refresh(branch_id)
+        except DomainError:  # no such branch: the command says so
+            return
+        except Exception:  # the command makes one itself (_of), as before
+            log.exception("forecast failed for branch %s", branch_id)
 
     def refresh_all(self) -> None:
         """Recompute every branch whose forecast is older than REFRESH_S (quiet hours:
