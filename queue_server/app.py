@@ -64,8 +64,6 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
                                                    hashlib.sha256).digest())
     if settings.async_mode == "gevent":
         auth.offload, auth.offload_unknown = _hash_threads()
-        if db.is_sqlite:
-            db.commit_offload = _commit_thread()
         auth.tarpit = lambda: socketio.sleep(1.0)
     compute = None
     if settings.async_mode == "gevent" and not settings.forecast_sync:
@@ -152,18 +150,6 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
                         "health": "/api/v1/health"})
 
     return app
-
-
-def _commit_thread():
-    """SQLite's COMMIT (an fsync: synchronous=FULL) in a real thread; the greenlet that
-    commits waits for it, the others (an earlier call's display sends) go on. One
-    thread: SQLite has one writer at a time, and the write lock is held meanwhile."""
-    from gevent.threadpool import ThreadPool
-    pool = ThreadPool(1)
-
-    def run(fn, conn):
-        return pool.apply(fn, (conn,))
-    return run
 
 
 def _hash_threads():

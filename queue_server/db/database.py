@@ -16,7 +16,6 @@ and row locks where two writers could race.
 from __future__ import annotations
 
 import os
-import sqlite3
 import threading
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -33,12 +32,6 @@ def default_url(var_dir: Path) -> str:
 
 
 class Database:
-    # ``commit_offload(fn, conn)``: runs a SQLite COMMIT (its fsync) in a real thread,
-    # set by the app factory under gevent: an fsync in the event loop stopped every
-    # greenlet for its duration (the displays' sends of an earlier call, other
-    # requests); the committing greenlet still waits for it, holding the write lock
-    commit_offload = None
-
     def __init__(self, url: str, durable: bool = True):
         """``durable=False`` (a throwaway replay database) skips the fsync per commit."""
         self.url = url
@@ -53,8 +46,7 @@ class Database:
                 private_dir(Path(path).parent)
                 private_file(Path(path))
             self.engine: Engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30,
-                                   "factory": _connection_class(self)},
+                url, connect_args={"check_same_thread": False, "timeout": 30},
                 pool_size=8, max_overflow=32)
             _sqlite_setup(self.engine, durable)
         else:
@@ -103,16 +95,6 @@ class Database:
 def after_commit(conn: Connection, fn) -> None:
     """Run ``fn()`` once the write transaction of ``conn`` has committed."""
     conn.info["tabour_after_commit"].append(fn)
-
-
-def _connection_class(db: "Database"):
-    class OffloadableConnection(sqlite3.Connection):
-        def commit(self):
-            run = db.commit_offload
-            if run is None:
-                return sqlite3.Connection.commit(self)
-            return run(sqlite3.Connection.commit, self)
-    return OffloadableConnection
 
 
 def _sqlite_setup(engine: Engine, durable: bool = True) -> None:
