@@ -32,7 +32,7 @@ import sys  # noqa: E402
 
 
 def _serve(args) -> int:
-    from queue_server import housekeeping
+    from queue_server import gc_pauses, housekeeping
     from queue_server.app import create_app
     from queue_server.server import serve
     from queue_server.settings import Settings
@@ -47,6 +47,8 @@ def _serve(args) -> int:
     tabour.socketio.start_background_task(tabour.dashboard.run_forever)
     if tabour.site is not None:  # a site: sync on a schedule and when the link returns
         tabour.socketio.start_background_task(tabour.site.run_forever, tabour.socketio.sleep)
+    # the collector scans only young objects: no 100+ ms full collections mid-day
+    tabour.gc_pauses = gc_pauses.start(tabour)
 
     def ready(port: int) -> None:
         shown = "localhost" if args.host in ("0.0.0.0", "::", "127.0.0.1") else args.host

@@ -75,6 +75,11 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         commands.printing
     projections.listeners.append(auth.on_batch)
     fanout = FanOut(socketio, projections, estimator, clock, settings.coalesce_s)
+    # the forecast is scheduled after the fan-out's emits: under gevent a background task
+    # runs in the order it was scheduled, so the displays' sends go before the forecast's
+    # input is packed (the estimator's listener was the first one)
+    projections.listeners.remove(estimator.on_batch)
+    projections.listeners.append(estimator.on_batch)
     from .readmodel.rollup import Rollups
     fanout.rollups = Rollups(db, projections)  # the supervisors' rows, kept per branch
     tabour = Tabour(db=db, auth=auth, commands=commands, projections=projections,

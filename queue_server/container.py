@@ -31,6 +31,7 @@ class Tabour:
     dashboard: object = None  # dashboard.live.DashboardHub: live pushes and the alert watch
     site: object = None  # sites.SiteLink: this server is a site that syncs with a centre
     rollups: object = None  # readmodel.rollup.Rollups: each branch's row for supervisors
+    gc_pauses: object = None  # gc_pauses.Pauses: the server's collector policy (run.py)
     kiosks: dict = field(default_factory=dict)  # kiosk token id -> its kiosk row (cache)
 
     def view(self, branch_id: int):

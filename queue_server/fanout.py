@@ -14,6 +14,11 @@ It listens to the read model: after each batch is applied it
 Room names come from ``rooms``. Wall displays of a zone get only what their zone
 shows (the server filters; the page copies no rule).
 
+A payload that goes to several rooms is emitted ONCE to the list of rooms:
+python-socketio encodes the packet once per emit (not per client) and sends it to
+each connection in any of the rooms once; five emits of one call encoded (and
+walked for binary parts) five times.
+
 This is also the one module that imports Socket.IO (an architecture contract in
 pyproject.toml): the app factory asks it for the server, the socket handlers for
 joining rooms and refusing a connection.
@@ -110,22 +115,29 @@ class FanOut:
 
     # --- the only emits ------------------------------------------------------------------
 
-    def emit(self, name: str, payload: dict, room: str) -> None:
+    def emit(self, name: str, payload: dict, room: str | list[str]) -> None:
+        """To one room, or once to a list of rooms (encoded once; a connection in two
+        of them gets it once)."""
         self.socketio.emit(name, payload, to=room)
 
     def send_to(self, sid: str, name: str, payload: dict) -> None:
         self.socketio.emit(name, payload, to=sid)
 
     def to_displays(self, branch_id: int, name: str, payload: dict, service: str | None = None,
-                    counter: int | None = None) -> None:
+                    counter: int | None = None, also: tuple = ()) -> None:
         """Whole-branch displays, and each zone's displays when the zone shows it (a
-        call: its service and counter; a counter's change: that counter)."""
-        self.emit(name, payload, rooms.audience(branch_id, "displays"))
+        call: its service and counter; a counter's change: that counter); ``also``:
+        more rooms that get the same payload, in the same emit."""
+        self.emit(name, payload, self.display_rooms(branch_id, service, counter) + list(also))
+
+    def display_rooms(self, branch_id: int, service: str | None, counter: int | None) -> list:
+        out = [rooms.audience(branch_id, "displays")]
         for zone in self._zones(branch_id).values():
             shown = zone_rules.shows_call(zone, service, counter) if service is not None \
                 else zone_rules.shows_counter(zone, counter)
             if shown:
-                self.emit(name, payload, rooms.zone(branch_id, zone["name"]))
+                out.append(rooms.zone(branch_id, zone["name"]))
+        return out
 
     def _zones(self, branch_id: int) -> dict:
         try:
@@ -211,9 +223,8 @@ class FanOut:
             payload = presenters.summary(p, now, self.estimator)
             queues = [(c.number, presenters.counter_queue(p, c.number, now, self.estimator))
                       for c in p.counter_list() if c.state.value != "closed"]
-        for name in ("kiosks", "counters", "dashboards"):
-            self.emit("queue_changed", payload, rooms.audience(branch_id, name))
-        self.emit("queue_changed", payload, rooms.audience(branch_id, "displays"))
+        self.emit("queue_changed", payload, [rooms.audience(branch_id, name) for name in (
+            "displays", "kiosks", "counters", "dashboards")])
         for zone in self._zones(branch_id).values():
             self.emit("queue_changed", zone_rules.filter_summary(payload, zone),
                       rooms.zone(branch_id, zone["name"]))
@@ -291,11 +302,12 @@ class FanOut:
             try:
                 for branch_id in self.projections.loaded():
                     payload = {"reason": "message_queue"}
-                    for name in ("displays", "kiosks", "counters", "dashboards"):
-                        self.emit("resync", payload, rooms.audience(branch_id, name))
-                    self.emit("resync", payload, rooms.supervised(branch_id))
-                    for zone in self._zones(branch_id).values():
-                        self.emit("resync", payload, rooms.zone(branch_id, zone["name"]))
+                    self.emit("resync", payload, [
+                        *(rooms.audience(branch_id, name) for name in (
+                            "displays", "kiosks", "counters", "dashboards")),
+                        rooms.supervised(branch_id),
+                        *(rooms.zone(branch_id, z["name"])
+                          for z in self._zones(branch_id).values())])
                     for sid in list(self.watchers.get(branch_id, {})):
                         self.send_to(sid, "resync", payload)
                 if self.rollups is not None:  # supervisors: every region's room once
@@ -354,8 +366,12 @@ class FanOut:
         payload = {"seq": seq, "id": e.ticket_id, "code": e.data["code"],
                    "service": self.prefix(branch_id, e.service_id),
                    "priority": e.data["priority"], "at": self.local(branch_id, e.at)}
-        for name in ("kiosks", "counters", "dashboards"):
-            self.emit("ticket_issued", payload, rooms.audience(branch_id, name))
+        self.emit("ticket_issued", payload, self._audiences(branch_id, "kiosks", "counters",
+                                                            "dashboards"))
+
+    @staticmethod
+    def _audiences(branch_id: int, *names: str) -> list[str]:
+        return [rooms.audience(branch_id, name) for name in names]
 
     def _called(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "kind": "recalled" if e.type == "ticket_recalled" else "called",
@@ -364,10 +380,9 @@ class FanOut:
                    "service": self.prefix(branch_id, e.service_id),
                    "language": e.data["language"], "at": self.local(branch_id, e.at)}
         self.to_displays(branch_id, "ticket_called", payload, payload["service"],
-                         payload["counter"])
-        for name in ("counters", "dashboards"):
-            self.emit("ticket_called", payload, rooms.audience(branch_id, name))
-        self.emit("ticket_called", payload, rooms.ticket(branch_id, e.ticket_id))
+                         payload["counter"], also=(
+                             *self._audiences(branch_id, "counters", "dashboards"),
+                             rooms.ticket(branch_id, e.ticket_id)))
 
     def _changed(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "event": e.type, "id": e.ticket_id, "code": e.data["code"],
@@ -377,27 +392,25 @@ class FanOut:
         if e.type == "ticket_transferred":
             payload["to_counter"] = e.data.get("to_counter_number")
         self.to_displays(branch_id, "ticket_changed", payload, payload["service"],
-                         payload["counter"])
-        for name in ("counters", "dashboards"):
-            self.emit("ticket_changed", payload, rooms.audience(branch_id, name))
-        self.emit("ticket_changed", payload, rooms.ticket(branch_id, e.ticket_id))
+                         payload["counter"], also=(
+                             *self._audiences(branch_id, "counters", "dashboards"),
+                             rooms.ticket(branch_id, e.ticket_id)))
 
     def _counter(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "counter": e.data["counter_number"], "state": e.data["state"],
                    "at": self.local(branch_id, e.at)}
-        self.to_displays(branch_id, "counter_changed", payload, None, payload["counter"])
-        for name in ("counters", "dashboards", "kiosks"):
-            self.emit("counter_changed", payload, rooms.audience(branch_id, name))
+        self.to_displays(branch_id, "counter_changed", payload, None, payload["counter"],
+                         also=self._audiences(branch_id, "counters", "dashboards", "kiosks"))
 
     def _printer(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, **presenters.printer_view(self._p(branch_id), e.data["printer"])}
-        for name in ("kiosks", "counters", "dashboards"):
-            self.emit("printer_changed", payload, rooms.audience(branch_id, name))
+        self.emit("printer_changed", payload, self._audiences(branch_id, "kiosks", "counters",
+                                                              "dashboards"))
 
     def _job(self, branch_id: int, seq: int, e: Event) -> None:
         d = e.data
         payload = {"seq": seq, "job_id": d["job_id"], "printer": d["printer"],
                    "ticket_id": e.ticket_id, "status": d["status"], "attempts": d["attempts"],
                    "error": d["error"]}
-        for name in ("kiosks", "dashboards"):
-            self.emit("print_job_changed", payload, rooms.audience(branch_id, name))
+        self.emit("print_job_changed", payload, self._audiences(branch_id, "kiosks",
+                                                                "dashboards"))

@@ -262,6 +262,7 @@ class DashboardHub:
                     self.check_alerts(branch_id)
                 except Exception:
                     log.exception("alert check failed for branch %s", branch_id)
+                self._sleep(0)  # the calls go on between two branches (gevent)
         now = time.monotonic()
         for branch_id in self.watched():
             if now - self._live_sent.get(branch_id, 0.0) >= self.LIVE_EVERY_S:

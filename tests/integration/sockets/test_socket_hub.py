@@ -143,3 +143,26 @@ def test_kiosk_sees_issues_not_calls(app, api):
     time.sleep(0.1)
     names = set(inbox(client).names())
     assert issued["code"] == "A-001" and "ticket_called" not in names
+
+
+def test_a_call_reaches_each_client_once_in_one_emit(app, api):
+    """The fan-out emits a call ONCE to the list of its rooms (encoded once): the wall
+    display, the staff console and the dashboard each get it, and a console that also
+    follows the ticket (it is in two of the rooms) gets it once, not twice."""
+    agent = api.user("nadia", "agent")
+    agent.open(3)
+    t = api.issue("B")
+    display = connect(app, api.device("display", "hall").token)
+    console = connect(app, agent.token, view="counter", counter=3)
+    boxes = {"display": inbox(display), "console": inbox(console)}
+    for box in boxes.values():
+        box.wait("snapshot")
+    ack = console.emit("watch_ticket", {"ticket_id": t["id"]}, callback=True)
+    assert ack["ok"] is True
+    agent.call_next(3)
+    for name, box in boxes.items():
+        (call,) = box.wait("ticket_called")
+        assert call["code"] == t["code"], name
+    time.sleep(0.3)  # anything sent twice would have come by now
+    for name, box in boxes.items():
+        assert box.names().count("ticket_called") == 1, name
