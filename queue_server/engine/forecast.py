@@ -29,7 +29,11 @@ sequences through ``ordering.next_for_counter``.
   predictive: any shape, lognormal, gamma, exponential, is kept; the weight moves
   from the prior to the data as observations arrive). A service never borrows
   another service's mean; only the coefficient of variation of the prior's
-  lognormal is pooled. Durations outside 10 s .. 2 h are ignored. A learned share
+  lognormal is pooled. Once a service has durations, its law is the Bayesian model
+  average of that blend and a lognormal (pooled log-variance, log-mean updated from
+  the prior's by the observations' logs), weighted by how well a lognormal rather
+  than a gamma (shape pooled over services; exponential = shape 1) fits the
+  branch's durations (``ServiceTimes.shape_evidence``, from running sums). Durations outside 10 s .. 2 h are ignored. A learned share
   of no-shows holds the counter for a learned no-show time instead.
 * Arrivals (``ArrivalRates``): per service an exponentially weighted rate
   (half-life ``ARRIVAL_HALF_LIFE_MINUTES``) times a priority share (the service's,
@@ -154,12 +158,20 @@ class Durations:
     prior_weight: float = DEFAULT_PRIOR_WEIGHT
     recent: tuple = ()
     window: int = RECENT_WINDOW
+    sums: tuple = (0.0, 0.0, 0.0)   # of x, log x, (log x)^2 over ``recent``
 
     def observe(self, minutes: float) -> "Durations":
-        rec = self.recent + (float(minutes),)
+        x = float(minutes)
+        rec = self.recent + (x,)
+        sx, sl, sl2 = self.sums
+        lx = math.log(x)
+        sx, sl, sl2 = sx + x, sl + lx, sl2 + lx * lx
         if len(rec) > self.window:
+            for y in rec[:-self.window]:
+                ly = math.log(y)
+                sx, sl, sl2 = sx - y, sl - ly, sl2 - ly * ly
             rec = rec[-self.window:]
-        return replace(self, recent=rec)
+        return replace(self, recent=rec, sums=(sx, sl, sl2))
 
     @property
     def n(self) -> int:
@@ -183,6 +195,23 @@ class Durations:
         m = sum(self.recent) / n
         var = sum((x - m) ** 2 for x in self.recent) / (n - 1)
         return (math.sqrt(var) / m if m > 0 else 0.0), n
+
+    def log_stats(self) -> tuple[int, float, float]:
+        """(n, sum of logs, sum of squared deviations of the logs) of the
+        observations, from running sums (no pass over the observations)."""
+        n = len(self.recent)
+        if not n:
+            return 0, 0.0, 0.0
+        _, sl, sl2 = self.sums
+        return n, sl, max(sl2 - sl * sl / n, 0.0)
+
+    def log_posterior(self, sig2: float) -> float:
+        """The log-mean of lognormal durations with log-variance ``sig2``: the
+        prior's (``prior_weight`` pseudo-observations at log(prior mean) - sig2/2)
+        updated with the observations' logs (the normal model's conjugate update)."""
+        n, sl, _ = self.log_stats()
+        w0 = self.prior_weight * self.prior_weight / (self.prior_weight + n)
+        return (w0 * (math.log(max(self.prior_mean, 1e-6)) - sig2 / 2.0) + sl) / (w0 + n)
 
     def sampler(self, cv: float | None = None) -> "_Sampler":
         return _Sampler(self._base_mean(), self.prior_cv if cv is None else cv,
@@ -223,6 +252,45 @@ class _Sampler:
             p = min(max(f0 + (1.0 - f0) * uu, 1e-12), 1 - 1e-12)
             return max(math.exp(self.mu + self.sig * _ND.inv_cdf(p)) - elapsed, 0.0)
         return self.obs[min(i + int(x - wb), self.n - 1)] - elapsed
+
+
+class _MixSampler:
+    """Draws from p x lognormal(mu, sig) + (1 - p) x another sampler's law (one
+    uniform each); residuals weigh each part by its survival past the elapsed time."""
+
+    __slots__ = ("p", "mu", "sig", "other", "mean")
+
+    def __init__(self, p: float, mu: float, sig: float, other: "_Sampler"):
+        self.p, self.mu, self.sig, self.other = p, mu, max(sig, 0.05), other
+        self.mean = p * math.exp(mu + self.sig ** 2 / 2.0) + (1.0 - p) * other.mean
+
+    def _ln(self, u: float) -> float:
+        return math.exp(self.mu + self.sig * _ND.inv_cdf(min(max(u, 1e-9), 1 - 1e-9)))
+
+    def draw(self, u: float) -> float:
+        if u < self.p:
+            return self._ln(u / self.p)
+        return self.other.draw((u - self.p) / (1.0 - self.p))
+
+    def residual(self, elapsed: float, u: float) -> float:
+        if elapsed <= 0:
+            return self.draw(u)
+        f0 = _ND.cdf((math.log(elapsed) - self.mu) / self.sig)
+        o = self.other
+        if o.n:
+            i = bisect.bisect_right(o.obs, elapsed)
+            fb = _ND.cdf((math.log(elapsed) - o.mu) / o.sig)
+            s_other = (o.w0 * (1.0 - fb) + (o.n - i)) / (o.w0 + o.n)
+        else:
+            s_other = 1.0 - _ND.cdf((math.log(elapsed) - o.mu) / o.sig)
+        a, b = self.p * (1.0 - f0), (1.0 - self.p) * s_other
+        if a + b <= 0:
+            return 0.0
+        q = a / (a + b)
+        if u < q:
+            uu = min(max(f0 + (1.0 - f0) * (u / q), 1e-12), 1 - 1e-12)
+            return max(math.exp(self.mu + self.sig * _ND.inv_cdf(uu)) - elapsed, 0.0)
+        return o.residual(elapsed, (u - q) / (1.0 - q))
 
 
 def _usable_minutes(seconds: float) -> float | None:
@@ -295,6 +363,61 @@ class ServiceTimes:
     def no_show_share(self, service_id: int) -> float:
         k = self.no_shows.get(service_id, 0)
         return k / (k + self.served.get(service_id, 0) + 2.0)
+
+    def shape_evidence(self, prior_cv: float = DEFAULT_CV) -> tuple[float, float]:
+        """(probability that the durations are lognormal rather than gamma, pooled
+        log-variance), from all services' observations at once.
+
+        Both families are fitted with a per-service scale and ONE shape shared by the
+        services (lognormal: the pooled variance of the logs, with 2 pseudo-
+        observations of the prior CV's; gamma: Minka's closed-form shape from the
+        pooled log(mean) - mean(log)). Both have the same number of parameters, so
+        the posterior odds (equal prior odds) are the likelihood ratio. Exponential
+        durations are the gamma of shape 1. No observations: even odds.
+        """
+        sig2_0 = math.log(1.0 + prior_cv * prior_cv)
+        num, den = 2.0 * sig2_0, 2.0
+        fits = []
+        for law in self.laws.values():
+            n, sl, ss = law.log_stats()
+            if n >= 2:
+                num += ss
+                den += n - 1
+                fits.append((n, law.sums[0], sl, ss))
+        sig2 = num / den
+        if not fits:
+            return 0.5, sig2
+        # gamma: pooled s = log(mean) - mean(log) per service, weighted by n
+        ntot = sum(f[0] for f in fits)
+        s_bar = max(sum(n * math.log(sx / n) - sl for n, sx, sl, _ in fits) / ntot, 1e-6)
+        k = (3.0 - s_bar + math.sqrt((s_bar - 3.0) ** 2 + 24.0 * s_bar)) / (12.0 * s_bar)
+        # log-likelihoods from the sufficient statistics (n, sum x, sum log x, SS of logs)
+        ll_ln = ll_g = 0.0
+        for n, sx, sl, ss in fits:
+            theta = sx / n / k
+            ll_ln += -sl - n * 0.5 * math.log(sig2) - ss / (2.0 * sig2)
+            ll_g += (k - 1.0) * sl - sx / theta - n * (k * math.log(theta) + math.lgamma(k))
+        ll_ln -= 0.5 * math.log(2.0 * math.pi) * ntot
+        d = max(min(ll_g - ll_ln, 700.0), -700.0)
+        return 1.0 / (1.0 + math.exp(d)), sig2
+
+    def samplers(self, service_ids, cv: float) -> list:
+        """One predictive sampler per service: the Bayesian model average of two
+        laws, weighted by how well each family fits the branch's durations
+        (``shape_evidence``): a lognormal with the pooled log-variance whose
+        log-mean is the conjugate update of the prior's (``Durations.log_posterior``),
+        and the prior-and-observations blend of ``Durations`` (any shape; its mean
+        is the sample mean's, the gamma's maximum likelihood estimate)."""
+        p_ln, sig2 = self.shape_evidence()
+        out = []
+        for sid in service_ids:
+            law = self.law(sid)
+            base = law.sampler(cv)
+            if law.n == 0 or p_ln <= 0.0:
+                out.append(base)
+            else:
+                out.append(_MixSampler(p_ln, law.log_posterior(sig2), math.sqrt(sig2), base))
+        return out
 
     def pooled_cv(self, prior_cv: float = DEFAULT_CV) -> float:
         """Shape shared by the bases of the services' laws (2 pseudo-obs of the prior CV)."""
@@ -543,7 +666,7 @@ def _prepare(inp: ForecastInput) -> _Prep:
     P.sids = sids
     sidx = {s: i for i, s in enumerate(sids)}
     cv = st.pooled_cv()
-    P.samplers = [st.law(s).sampler(cv) for s in sids]
+    P.samplers = st.samplers(sids, cv)
     P.noshow = [st.no_show_share(s) for s in sids]
     P.ns_sampler = st.no_show_time.sampler()
     learned = inp.learned

@@ -1,5 +1,6 @@
 """The learned wait forecast: state-aware, through the one ordering rule, pure."""
 import ast
+import math
 import inspect
 import random
 import time
@@ -163,6 +164,62 @@ def test_learning_moves_the_estimate_toward_observed_durations():
     # noise is ignored: 5 seconds, 3 hours
     st_ = lr.service_times.observe(B.id, 5).observe(B.id, 3 * 3600)
     assert st_.mean_minutes(B.id) == 6.0
+
+
+def _times(draw, n=120, seed=3):
+    rng = random.Random(seed)
+    st_ = ServiceTimes.from_policy(policy(default_service_minutes=6))
+    for sid, mean in ((A.id, 5.0), (B.id, 10.0), (C.id, 15.0)):
+        for _ in range(n):
+            st_ = st_.observe(sid, draw(rng, mean) * 60)
+    return st_
+
+
+def _lognormal(rng, mean, cv=0.6):
+    s2 = math.log(1 + cv * cv)
+    return rng.lognormvariate(math.log(mean) - s2 / 2, math.sqrt(s2))
+
+
+def test_the_shape_of_the_durations_is_chosen_by_the_data():
+    p_ln, sig2 = _times(_lognormal).shape_evidence()
+    assert p_ln > 0.99 and sig2 == pytest.approx(math.log(1.36), rel=0.2)
+    assert _times(lambda r, m: r.expovariate(1 / m)).shape_evidence()[0] < 0.01
+    assert _times(lambda r, m: r.gammavariate(2.8, m / 2.8)).shape_evidence()[0] < 0.2
+    assert ServiceTimes().shape_evidence()[0] == 0.5      # nothing seen: even odds
+
+
+def test_the_running_sums_match_the_kept_observations():
+    d = fc_module.Durations(6.0, window=5)
+    for x in (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0):
+        d = d.observe(x)
+    logs = [math.log(x) for x in d.recent]
+    m = sum(logs) / len(logs)
+    n, sl, ss = d.log_stats()
+    assert d.recent == (4.0, 8.0, 16.0, 32.0, 64.0) and n == 5
+    assert d.sums[0] == pytest.approx(124.0)
+    assert sl == pytest.approx(sum(logs)) and ss == pytest.approx(sum((y - m) ** 2 for y in logs))
+
+
+def test_the_model_average_predicts_the_learned_mean_and_conditions_residuals():
+    st_ = _times(_lognormal, n=40)
+    samplers = st_.samplers([A.id, B.id, C.id], st_.pooled_cv())
+    for s, sid, true_mean in zip(samplers, (A.id, B.id, C.id), (5.0, 10.0, 15.0)):
+        assert isinstance(s, fc_module._MixSampler)
+        draws = [s.draw((i + 0.5) / 4000) for i in range(4000)]
+        assert sum(draws) / len(draws) == pytest.approx(s.mean, rel=0.03)
+        assert s.mean == pytest.approx(true_mean, rel=0.2)
+        # residual given 2 x the mean already done: positive, and its mean is finite
+        res = [s.residual(2 * true_mean, (i + 0.5) / 400) for i in range(400)]
+        assert min(res) >= 0.0 and 0.0 < sum(res) / len(res) < 10 * true_mean
+    # a service without observations keeps its prior, as before
+    assert not isinstance(ServiceTimes().samplers([A.id], 0.7)[0], fc_module._MixSampler)
+
+
+def test_exponential_durations_keep_the_sample_mean():
+    st_ = _times(lambda r, m: r.expovariate(1 / m), n=60)
+    (s,) = st_.samplers([C.id], st_.pooled_cv())
+    # the lognormal part has (almost) no weight: the law is the prior-and-data blend
+    assert s.mean == pytest.approx(st_.law(C.id).mean, rel=0.01)
 
 
 def test_observing_a_finished_ticket_uses_call_to_finish():
