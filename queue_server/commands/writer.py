@@ -33,7 +33,7 @@ class Writer:
 
     def run(self, branch_id: int, fn: Callable, *, exact: bool = False,
             attempts: int = MAX_ATTEMPTS, prepare: Callable | None = None,
-            events: int = 0):
+            events: int = 0, early: Callable | None = None):
         """``fn(uow, projection)`` inside a write transaction; returns ``(result, batch)``
         once committed, applied to the read model and told to its listeners.
 
@@ -44,7 +44,16 @@ class Writer:
         stale meanwhile.
 
         ``exact`` with ``events = n``: the command knows it records n events; their
-        numbers are taken with the branch lock (one statement instead of two)."""
+        numbers are taken with the branch lock (one statement instead of two).
+
+        ``exact`` with ``early(uow, projection)``: runs inside the transaction before
+        the branch's lock is taken (on the projection this process holds, as it is;
+        None before the branch's first use), its answer passed on
+        like ``prepare``'s. On PostgreSQL that lock is held until the commit and every
+        statement under it is a round trip the branch's other writers wait through:
+        work that needs no exact queue (issuing: the service's next number, a row lock
+        of its own) is done before it. ``fn`` must check that answer still holds on the
+        exact projection (raise ``Stale`` if not)."""
         for _ in range(attempts):
             now = self.clock()
             prepared = None
@@ -54,6 +63,8 @@ class Writer:
                 with self.db.write() as conn:
                     uow = UnitOfWork(conn, branch_id, now)
                     if exact:
+                        if early is not None:
+                            prepared = early(uow, self.projections.held(branch_id))
                         last = repo.reserve_seq(conn, branch_id, events)
                         if last is None:
                             raise NotFound("branch_not_found", branch=branch_id)
@@ -63,8 +74,8 @@ class Writer:
                     else:
                         p = self.projections.get(branch_id)
                     try:
-                        result = (fn(uow, p, prepared) if prepare is not None
-                                  else fn(uow, p))
+                        result = (fn(uow, p, prepared)
+                                  if prepare is not None or early is not None else fn(uow, p))
                     except DomainError:
                         # a refusal decided on a projection that missed a batch (another
                         # process's, still on its way or lost with the message queue)
