@@ -82,17 +82,18 @@ class UnitOfWork:
 
     def insert_issued(self, ticket: Ticket, event: Event, idempotency_key: str | None,
                       printed_wait: int | None, printed_ahead: int | None) -> Ticket:
-        """A new ticket and its event, written together (exact commands, first event:
-        its number is ``locked_seq + 1``); returns the ticket with its id."""
+        """A new ticket and its event (exact commands, first event: its number is
+        ``locked_seq + 1``), in one statement on PostgreSQL; on SQLite the event goes
+        with the others at ``finish``. Returns the ticket with its id."""
         if self.locked_seq is None or self.events:
             raise RuntimeError("insert_issued: an exact command's first event only")
-        tid = repo.insert_issued(self.conn, self.branch_id, ticket, idempotency_key,
-                                 printed_wait, printed_ahead, self.locked_seq + 1,
-                                 replace(event, ticket_id=None))
+        tid, written = repo.insert_issued(self.conn, self.branch_id, ticket, idempotency_key,
+                                          printed_wait, printed_ahead, self.locked_seq + 1,
+                                          event)
         ticket = replace(ticket, id=tid)
         self.tickets[tid] = ticket
         self.events.append(replace(event, ticket_id=tid))
-        self.stored = 1
+        self.stored = 1 if written else 0
         return ticket
 
     # --- commit -------------------------------------------------------------------------

@@ -5,7 +5,7 @@ write went into building SQL, so the hot path binds parameters only.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -319,19 +319,19 @@ _I_TICKET_AND_EVENT = insert(s.events).from_select(
 
 def insert_issued(conn: Connection, branch_id: int, t: Ticket, idempotency_key: str | None,
                   printed_wait: int | None, printed_ahead: int | None, seq: int,
-                  event: Event) -> int:
-    """Insert a new ticket and its event (numbered ``seq``, ``event.ticket_id`` set to
-    the new ticket's id); returns the ticket's id."""
+                  event: Event) -> tuple[int, bool]:
+    """Insert a new ticket and, on PostgreSQL, its event (numbered ``seq``, its
+    ``ticket_id`` the new ticket's id). Returns the ticket's id and whether the event
+    was written (on SQLite it goes with the command's other events, in one statement)."""
     if conn.dialect.name == "sqlite":
-        tid = insert_ticket(conn, branch_id, t, idempotency_key, printed_wait, printed_ahead)
-        insert_events(conn, branch_id, seq, [replace(event, ticket_id=tid)])
-        return tid
+        return insert_ticket(conn, branch_id, t, idempotency_key, printed_wait,
+                             printed_ahead), False
     params = {"branch_id": branch_id, "idempotency_key": idempotency_key,
               "printed_wait": printed_wait, "printed_ahead": printed_ahead,
               **_ticket_values(t)}
     params.update({"e_" + k: v for k, v in _event_values(branch_id, seq, event).items()
                    if k != "ticket_id"})
-    return conn.execute(_I_TICKET_AND_EVENT, params).scalar_one()
+    return conn.execute(_I_TICKET_AND_EVENT, params).scalar_one(), True
 
 
 # the guard (see _COUNTER_GUARD): of two counters racing for one ticket, one wins
