@@ -36,11 +36,14 @@ def _agent_may_operate(principal, number: int) -> None:
     raise ApiError(403, "counter_of_another_agent", counter=number)
 
 
-def _ticket_json(p, ticket_id: int):
-    """A ticket as it is now: from the projection when it is live, else the database."""
+def _ticket_json(p, ticket_id: int, done=None):
+    """A ticket as it is now: from the projection when it is live, else ``done`` (the
+    state the command that finished it just committed), else the database."""
     t = tabour()
     proj = t.view(p.branch_id)
     ticket = proj.ticket(ticket_id)
+    if ticket is None and done is not None and done.id == ticket_id:
+        ticket = done  # finished: no longer in memory, and no read to learn what we wrote
     if ticket is None:
         with t.db.read() as conn:
             ticket = repo.get_ticket(conn, p.branch_id, ticket_id)
@@ -160,7 +163,7 @@ def ticket_history(p, _b, ticket_id: int):
        out=R.TicketOut)
 def cancel_ticket(p, body: S.CancelIn, ticket_id: int):
     ticket = tabour().commands.cancel(p.branch_id, ticket_id, p.actor, body.reason)
-    return _ticket_json(p, ticket.id)
+    return _ticket_json(p, ticket.id, ticket)
 
 
 @route(bp, "/tickets/<int:ticket_id>/reprint", "POST", "Reprint a visitor's ticket at "
@@ -235,7 +238,7 @@ def _ticket_step(name: str, summary: str, schema, call):
     def view(p, body, number: int):
         _agent_may_operate(p, number)
         ticket = call(tabour().commands, p, number, body)
-        return _ticket_json(p, ticket.id)
+        return _ticket_json(p, ticket.id, ticket)
     view.__name__ = f"counter_{name.replace('-', '_')}"
     route(bp, f"/counters/<int:number>/{name}", "POST", summary, "counters:operate", schema,
           {200: "The ticket", 404: "No such counter or ticket",

@@ -45,7 +45,19 @@ class TicketCommands:
     def issue(self, branch_id: int, service_prefix: str, priority: PriorityClass,
               language: str, channel: str, actor: Actor, idempotency_key: str | None = None,
               print_to: PrintTarget | None = None) -> Issued:
-        def step(uow, p):
+        def first_number(p):
+            return lambda carried: numbering.first_number_of_day(p.policy, carried)
+
+        def number_early(uow, p):
+            """The service's next number before the branch's lock (its own row lock):
+            on PostgreSQL one round trip fewer inside the branch's lock."""
+            service = p.service_by_prefix(service_prefix) if p is not None else None
+            if service is None:
+                return None
+            return (p.config, service.id, p.day, repo.next_number(
+                uow.conn, branch_id, service.id, p.day, first_number(p)))
+
+        def step(uow, p, early):
             if language not in p.branch.languages:
                 raise NotAllowed("language_not_offered", language=language,
                                  choices=p.branch.languages)
@@ -59,21 +71,24 @@ class TicketCommands:
                     and presenters.staffed(p, service.id) == 0:
                 raise NotAllowed("service_unstaffed", service=service.prefix,
                                  service_name=service.names)
-            number = repo.next_number(
-                uow.conn, branch_id, service.id, p.day,
-                lambda carried: numbering.first_number_of_day(p.policy, carried))
+            if early is None:
+                number = repo.next_number(uow.conn, branch_id, service.id, p.day,
+                                          first_number(p))
+            elif early[0] is not p.config or early[1:3] != (service.id, p.day):
+                # the configuration or the day moved between the two reads: number again
+                raise Stale("the branch changed before its lock")
+            else:
+                number = early[3]
             change = lifecycle.issue(service, number, p.day, priority, channel, language,
                                      uow.now, actor)
             ahead = p.index.people_ahead(change.ticket, p.counter_list(), uow.now)
             estimate = self.estimator.estimate(p, change.ticket, ahead, uow.now)
             minutes = estimate.printed
-            tid = repo.insert_ticket(uow.conn, branch_id, change.ticket, idempotency_key,
-                                     minutes, ahead)
-            ticket = replace(change.ticket, id=tid)
-            uow.tickets[tid] = ticket
-            uow.add(*(replace(e, ticket_id=tid, data={**e.data, "people_ahead": ahead,
-                                                       "estimated_wait_minutes": minutes})
-                      for e in change.events))
+            (event,) = change.events  # "ticket_issued"
+            ticket = uow.insert_issued(change.ticket, replace(
+                event, data={**event.data, "people_ahead": ahead,
+                             "estimated_wait_minutes": minutes}),
+                idempotency_key, minutes, ahead)
             printing = None
             if print_to is not None:
                 printing = self.print_ticket(uow, p, ticket, ahead, minutes, print_to)
@@ -81,7 +96,7 @@ class TicketCommands:
 
         self.estimator.warm(branch_id)  # not inside the transaction (estimates.py)
         try:
-            issued, _batch = self.writer.run(branch_id, step, exact=True,
+            issued, _batch = self.writer.run(branch_id, step, exact=True, early=number_early,
                                              events=2 if print_to is not None else 1)
             return issued
         except IntegrityError:

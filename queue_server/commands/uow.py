@@ -38,6 +38,7 @@ class UnitOfWork:
     now: datetime
     locked_seq: int | None = None  # the sequence read under the branch lock (exact commands)
     reserved: int = 0  # event numbers taken with the lock (locked_seq + 1 ...)
+    stored: int = 0  # events already inserted with their row (``insert_issued``)
     events: list = field(default_factory=list)
     tickets: dict = field(default_factory=dict)
     counters: dict = field(default_factory=dict)
@@ -79,6 +80,22 @@ class UnitOfWork:
     def add(self, *events: Event) -> None:
         self.events.extend(events)
 
+    def insert_issued(self, ticket: Ticket, event: Event, idempotency_key: str | None,
+                      printed_wait: int | None, printed_ahead: int | None) -> Ticket:
+        """A new ticket and its event (exact commands, first event: its number is
+        ``locked_seq + 1``), in one statement on PostgreSQL; on SQLite the event goes
+        with the others at ``finish``. Returns the ticket with its id."""
+        if self.locked_seq is None or self.events:
+            raise RuntimeError("insert_issued: an exact command's first event only")
+        tid, written = repo.insert_issued(self.conn, self.branch_id, ticket, idempotency_key,
+                                          printed_wait, printed_ahead, self.locked_seq + 1,
+                                          event)
+        ticket = replace(ticket, id=tid)
+        self.tickets[tid] = ticket
+        self.events.append(replace(event, ticket_id=tid))
+        self.stored = 1 if written else 0
+        return ticket
+
     # --- commit -------------------------------------------------------------------------
 
     def finish(self) -> Committed:
@@ -87,8 +104,10 @@ class UnitOfWork:
         if self.reserved:
             if n != self.reserved:
                 raise RuntimeError(f"{self.reserved} event numbers taken, {n} events recorded")
-            stored = repo.insert_events(self.conn, self.branch_id, self.locked_seq + 1,
-                                        self.events)
+            first = self.locked_seq + 1
+            stored = [(first + i, e) for i, e in enumerate(self.events[:self.stored])]
+            stored += repo.insert_events(self.conn, self.branch_id, first + self.stored,
+                                         self.events[self.stored:])
             return self._committed(stored)
         if n == 0:
             return Committed(self.branch_id, ())

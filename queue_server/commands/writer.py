@@ -69,7 +69,7 @@ class Writer:
 
     def run(self, branch_id: int, fn: Callable, *, exact: bool = False,
             attempts: int = MAX_ATTEMPTS, prepare: Callable | None = None,
-            events: int = 0):
+            events: int = 0, early: Callable | None = None):
         """``fn(uow, projection)`` inside a write transaction; returns ``(result, batch)``
         once committed, applied to the read model and told to its listeners.
 
@@ -81,23 +81,33 @@ class Writer:
 
         ``exact`` with ``events = n``: the command knows it records n events; their
         numbers are taken with the branch lock (one statement instead of two). With
-        ``exact``, ``prepare`` runs inside the transaction, on the exact projection."""
+        ``exact``, ``prepare`` runs inside the transaction, on the exact projection.
+
+        ``exact`` with ``early(uow, projection)``: runs inside the transaction before
+        the branch's lock is taken (on the projection this process holds, as it is;
+        None before the branch's first use), its answer passed on
+        like ``prepare``'s. On PostgreSQL that lock is held until the commit and every
+        statement under it is a round trip the branch's other writers wait through:
+        work that needs no exact queue (issuing: the service's next number, a row lock
+        of its own) is done before it. ``fn`` must check that answer still holds on the
+        exact projection (raise ``Stale`` if not)."""
         self.stats["commands"] += 1
         if exact:
             self.stats["exact"] += 1
         try:
-            return self._run(branch_id, fn, exact, attempts, prepare, events)
+            return self._run(branch_id, fn, exact, attempts, prepare, events, early)
         finally:
             self.log_stats()
 
-    def _run(self, branch_id, fn, exact, attempts, prepare, events):
+    def _run(self, branch_id, fn, exact, attempts, prepare, events, early):
         for _ in range(attempts):
             # one transaction per branch at a time in this process (module docstring)
             t0 = time.perf_counter()
             with self._branch_lock(branch_id):
                 t1 = time.perf_counter()
                 try:
-                    result, batch = self._attempt(branch_id, fn, exact, prepare, events)
+                    result, batch = self._attempt(branch_id, fn, exact, prepare, events,
+                                                  early)
                 except Stale:
                     self.stats["stale"] += 1
                     stale = True
@@ -115,7 +125,7 @@ class Writer:
         self.stats["refused"] += 1
         raise Conflict("queue_busy")
 
-    def _attempt(self, branch_id, fn, exact, prepare, events):
+    def _attempt(self, branch_id, fn, exact, prepare, events, early=None):
         """One try in one transaction; raises Stale when a guard matched nothing."""
         now = self.clock()
         prepared = None
@@ -125,6 +135,8 @@ class Writer:
         with self.db.write() as conn:
             uow = UnitOfWork(conn, branch_id, now)
             if exact:
+                if early is not None:
+                    prepared = early(uow, self.projections.held(branch_id))
                 t1 = time.perf_counter()
                 last = repo.reserve_seq(conn, branch_id, events)
                 if last is None:
@@ -142,8 +154,8 @@ class Writer:
             else:
                 p = self.projections.get(branch_id)
             try:
-                result = (fn(uow, p, prepared) if prepare is not None
-                          else fn(uow, p))
+                result = (fn(uow, p, prepared)
+                          if prepare is not None or early is not None else fn(uow, p))
             except DomainError:
                 # a refusal decided on a projection that missed a batch (another
                 # process's, still on its way or lost with the message queue)

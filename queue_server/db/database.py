@@ -60,6 +60,9 @@ class Database:
                 url, pool_size=2, max_overflow=6, pool_pre_ping=True,
                 isolation_level="REPEATABLE READ")
         self._write_lock = threading.Lock() if self.is_sqlite else None
+        # write transactions of this process between the end of their work and the end
+        # of their after-commit hooks (committing, or applying their batch)
+        self.settling = 0
         self._writer = self.engine.execution_options(tabour_write=True)
         self._reader = self.engine if self.is_sqlite else \
             self.engine.execution_options(isolation_level="REPEATABLE READ")
@@ -72,18 +75,25 @@ class Database:
         still inside this process's writer lock (SQLite): the read model applies a
         command's batch there, so batches reach it in commit order."""
         hooks: list = []
+        settling = False
         with self._write_lock or nullcontext():
-            with self._writer.begin() as conn:
-                conn.info["tabour_after_commit"] = hooks
-                try:
-                    yield conn
-                finally:
+            try:
+                with self._writer.begin() as conn:
+                    conn.info["tabour_after_commit"] = hooks
                     try:
-                        conn.info.pop("tabour_after_commit", None)
-                    except Exception:  # a connection the database cut: the real error follows
-                        pass
-            for fn in hooks:
-                fn()
+                        yield conn
+                    finally:
+                        try:
+                            conn.info.pop("tabour_after_commit", None)
+                        except Exception:  # a connection the database cut: the real error follows
+                            pass
+                    self.settling += 1
+                    settling = True
+                for fn in hooks:
+                    fn()
+            finally:
+                if settling:
+                    self.settling -= 1
 
     @contextmanager
     def read(self) -> Connection:

@@ -44,6 +44,7 @@ log = logging.getLogger("tabour.readmodel")
 
 CATCH_UP_LIMIT = 2000  # more missed events than this: rebuild instead
 GAP_WAIT_S = 0.25  # how long a batch waits for the ones before it (other processes)
+LOCAL_TURNS = 3  # turns given to this process's own committing writers before a catch-up read
 
 Listener = Callable[[int, Committed, bool], None]
 
@@ -85,9 +86,24 @@ class Projections:
                     self.stats["rebuilt"] += 1
         return p.at(self.clock())
 
+    def held(self, branch_id: int) -> BranchProjection | None:
+        """The branch's projection if this process holds one already (never loads)."""
+        p = self._by_branch.get(branch_id)
+        return p.at(self.clock()) if p is not None else None
+
     def ensure(self, branch_id: int, seq: int, conn) -> BranchProjection:
         """Inside a transaction that holds the branch's sequence lock at ``seq``: make
-        the projection exactly that state (reading what it missed through ``conn``)."""
+        the projection exactly that state (reading what it missed through ``conn``).
+
+        On PostgreSQL the lock passes on at the previous holder's commit; when that
+        holder is in this process its batch reaches the projection once its greenlet
+        runs again, usually right after ours: give it that turn (a few at most) rather
+        than read its events back from the database under the lock."""
+        for _ in range(LOCAL_TURNS):
+            p = self._by_branch.get(branch_id)
+            if p is None or p.seq >= seq or not getattr(self.db, "settling", 0):
+                break
+            time.sleep(0)  # under gevent, a turn for the other greenlets
         with self.lock(branch_id):
             p = self._by_branch.get(branch_id)
             if p is None or p.seq > seq:  # first use, or a database reset under us

@@ -211,6 +211,8 @@ def part_write_path(work: Path) -> dict:
     return {"write_path": out,
             "issue_per_s": {"sqlite": out["sqlite"]["issue_per_s"],
                             "postgres": out["postgres"]["issue_per_s"]},
+            "server_cpu_ms_per_ticket": {db: out[db]["server_cpu_ms_per_ticket"]
+                                         for db in ("sqlite", "postgres")},
             "issue_p99_ms": {f"{db}_{d}": out[db][f"depth_{d}"]["issue_ms"].get("p99")
                              for db in ("sqlite", "postgres") for d in (10, 2000)}}
 

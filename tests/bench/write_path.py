@@ -2,7 +2,8 @@
 
 - ``issue_per_s``: 8 keep-alive clients issue in ONE branch for 8 s (after a 1 s
   warm-up), the queue growing past a thousand; the rate per 2-second window shows
-  whether it stays flat as the queue deepens;
+  whether it stays flat as the queue deepens; ``server_cpu_ms_per_ticket``: the server
+  process's CPU per ticket over that run (other load on the machine changes it least);
 - ``issue_ms`` / ``call_next_ms`` / ``kiosk_issue_ms`` at 10 and at 2,000 waiting:
   one client, one request at a time (issue, then call-next + start + finish, so the
   depth stays put), 200 samples each after 20 warm-up rounds;
@@ -11,6 +12,7 @@
 """
 from __future__ import annotations
 
+import os
 import tempfile
 import threading
 import time
@@ -61,9 +63,11 @@ def _rate(server: ServerProcess, token: str) -> dict:
         th.start()
     t0 = time.perf_counter()
     stop_at[0] = t0 + WARM_S + SECONDS
+    cpu0 = _cpu_s(server.pid)
     start.wait()
     for th in threads:
         th.join()
+    cpu = _cpu_s(server.pid) - cpu0
     if errors:
         raise RuntimeError(f"issuing failed: {errors[0]}")
     measured = [s for s in stamps if s >= t0 + WARM_S]
@@ -71,7 +75,16 @@ def _rate(server: ServerProcess, token: str) -> dict:
                for w in range(0, int(SECONDS), 2)]
     return {"issue_per_s": round(len(measured) / SECONDS, 1),
             "issue_per_s_windows": [round(w) for w in windows],
-            "queue_after": len(stamps), "clients": CLIENTS}
+            "queue_after": len(stamps), "clients": CLIENTS,
+            # the server process's CPU (user + system) per ticket over the whole run:
+            # what other load on the machine changes least (wall rates are shared)
+            "server_cpu_ms_per_ticket": round(1000 * cpu / max(1, len(stamps)), 2)}
+
+
+def _cpu_s(pid: int) -> float:
+    """utime + stime of a process, in seconds (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _fill(server: ServerProcess, token: str, n: int) -> None:

@@ -50,3 +50,30 @@ def test_hot_paths_run_a_few_statements_whatever_the_queue(app, api):
     # nothing on these paths reads the waiting list
     assert not [q for q in tap + issue + call if "FROM tickets" in q and "SELECT" in q], \
         tap + issue + call
+
+
+def test_issuing_holds_the_branch_lock_through_as_few_statements_as_it_can(app, api, db_url):
+    """The branch's sequence lock (UPDATE branches) is held until the commit, and on
+    PostgreSQL each statement under it is a round trip every other writer of the branch
+    waits through: the service's number is taken before it, and the ticket and its
+    event are written after it in one statement (SQLite, with no INSERT inside a WITH
+    and no round trips, keeps two)."""
+    api.open(1)
+    api.issue("A")  # the projection is held: the number is taken before the lock
+    r, seen = counted(app, lambda: api.post("/tickets", {"service": "A", "language": "ar"}))
+    assert r.status_code == 201, r.get_json()
+    writes = [q for q in seen if q.split()[0] in ("UPDATE", "INSERT", "WITH")]
+    lock = [i for i, q in enumerate(writes) if q.startswith("UPDATE branches")]
+    assert len(lock) == 1, writes
+    assert [q.split()[1] for q in writes[:lock[0]]] == ["ticket_sequences"], writes
+    after = writes[lock[0] + 1:]
+    if db_url.startswith("sqlite"):
+        assert [q.split()[:3] for q in after] == [["INSERT", "INTO", "tickets"],
+                                                 ["INSERT", "INTO", "events"]], writes
+    else:
+        assert len(after) == 1 and after[0].startswith("WITH new_ticket AS (INSERT"), writes
+    # the event row names the ticket the same statement created, with its printed figures
+    ticket = r.get_json()
+    events = api.get(f"/tickets/{ticket['id']}/events").get_json()["events"]
+    assert [e["type"] for e in events] == ["ticket_issued"], events
+    assert events[0]["data"]["people_ahead"] == 1, events
