@@ -28,7 +28,7 @@ def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) ->
                          "taken" if holding else "lost", tabour.leases.owner)
             if not holding:
                 continue
-            for branch_id in tabour.branch_ids():
+            for branch_id in tabour.commands.branches_to_sweep():
                 tabour.commands.sweep_printing(branch_id)
                 # a call waits for one branch's sweep at most, not for all of them (50
                 # branches back to back held the loop > 8 ms every 5 s: gevent monitor)

@@ -237,6 +237,24 @@ class PrintingCommands:
 
     # --- nothing silent: jobs nobody took, agents nobody hears --------------------------
 
+    def branches_to_sweep(self) -> list[int]:
+        """The branches ``sweep_printing`` has something to do in, in one read: the
+        sweep runs every few seconds and most branches have nothing due (a write
+        transaction per branch per round was 150 transactions every 5 s nationally,
+        ~8 % of the housekeeping process's time). Each sweep checks again in its own
+        transaction."""
+        cfg = self.printing
+        J, P = s.print_jobs, s.printers
+        now = self.writer.clock()
+        late = now - timedelta(seconds=cfg.take_timeout_s)
+        gone = now - timedelta(seconds=cfg.presence_timeout_s)
+        with self.writer.db.read() as conn:
+            jobs = conn.execute(select(J.c.branch_id).distinct().where(
+                J.c.status == "pending", J.c.created_at < late)).scalars()
+            agents = conn.execute(select(P.c.branch_id).distinct().where(
+                P.c.connected.is_(True), P.c.last_seen_at < gone)).scalars()
+            return sorted(set(jobs) | set(agents))
+
     def sweep_printing(self, branch_id: int) -> int:
         """Jobs no agent took within ``take_timeout_s`` become ``not_taken`` (the kiosk and
         the staff are told); agents not heard from for ``presence_timeout_s`` are gone

@@ -203,13 +203,16 @@ def test_a_job_no_agent_takes_is_not_taken_and_said_so(app, api, clock):
     job_id = body["print"]["job_id"]
     t = app.extensions["tabour"]
     assert t.commands.sweep_printing(1) == 0  # not yet: the agent may be starting
+    assert 1 not in t.commands.branches_to_sweep()  # the round skips the branch
     clock.advance(seconds=t.printing.take_timeout_s + 1)
+    assert t.commands.branches_to_sweep() == [1]  # the one branch with a job overdue
     assert t.commands.sweep_printing(1) == 1
     job = _jobs(api)[job_id]
     assert job["status"] == "not_taken" and "within 120 seconds" in job["error"]
     (changed,) = inbox(sio).wait("print_job_changed", predicate=lambda p: p["job_id"] == job_id)
     assert changed["status"] == "not_taken"
     assert t.commands.sweep_printing(1) == 0  # said once
+    assert t.commands.branches_to_sweep() == []
     # the managers' alert list says it, in their languages, with the visitor's code
     alerts = [a for a in api.get("/dashboard/alerts").get_json()["alerts"]
               if a["kind"] == "print_job" and a["key"] == job_id]
