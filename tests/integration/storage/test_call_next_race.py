@@ -171,6 +171,7 @@ def test_without_the_guard_two_counters_get_the_same_ticket(race_app, monkeypatc
     assert time.monotonic() - t0 < 60
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # lock_first is PostgreSQL's
 def test_postgres_lock_first_two_read_models_never_lose_a_race(race_app, monkeypatch):
     """PostgreSQL, the counters' commands under the branch's row lock (the deployment's
     way): two read models that learn of each other only from the database call every
@@ -178,8 +179,6 @@ def test_postgres_lock_first_two_read_models_never_lose_a_race(race_app, monkeyp
     guard removed: the lock and the projection brought to it inside the transaction
     are what make it right."""
     app, url = race_app
-    if url.startswith("sqlite"):
-        pytest.skip("lock_first is PostgreSQL's (SQLite has one writer for the file)")
     _unguarded(monkeypatch)
     fill(app)
     result = race_two(url, lock_first=True)
