@@ -203,18 +203,21 @@ def register(socketio, tabour) -> Sessions:
             elif auth.get("zone") is not None:
                 raise ApiError(400, "zone_only_display")
             conn = Conn(auth["token"], principal, view, counter, zone, lang, branch)
+            # in the rooms BEFORE the snapshot is read: a fact committed meanwhile (by
+            # another process, through Redis) reaches this client, before the snapshot
+            # or within it, never in neither (the page keeps facts newer than the
+            # snapshot that came first; one joined after missed them, seen in CI)
+            if view != "supervisor":
+                join_room(rooms.zone(b, zone["name"]) if zone is not None
+                          else rooms.audience(b, VIEW_AUDIENCE[view]))
+                if counter is not None:
+                    join_room(rooms.counter(b, counter))
             snap = snapshot(conn)
         except DomainError as exc:
-            raise refuse(exc, lang)
-        if view == "supervisor":
+            raise refuse(exc, lang)  # refused: python-socketio drops the sid's rooms
+        if view == "supervisor":  # its rooms are its scope's branches, read with it
             for room in snap.pop("_rooms"):
                 join_room(room)
-        elif zone is not None:
-            join_room(rooms.zone(b, zone["name"]))
-        else:
-            join_room(rooms.audience(b, VIEW_AUDIENCE[view]))
-        if counter is not None:
-            join_room(rooms.counter(b, counter))
         sessions.put(request.sid, conn)
         tabour.fanout.send_to(request.sid, "snapshot", snap)
         if view == "dashboard" and tabour.dashboard is not None:

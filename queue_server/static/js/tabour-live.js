@@ -9,6 +9,10 @@
     this.options = options; // {token, view, counter, zone, branch, lang, onSnapshot, handlers: {event: fn}, onState}
     this.seq = 0;      // the sequence the last snapshot reflects
     this.seen = {};    // deltas applied since (several server processes may interleave)
+    // facts that came before the snapshot of this connection (the server puts a new
+    // client in its rooms before it reads the snapshot, so nothing falls in between):
+    // applied after it when newer
+    this.early = null;
     this.socket = null;
   }
 
@@ -23,7 +27,8 @@
                              reconnectionDelayMax: 3000 });
     this.socket = socket;
     socket.on("connect", function () { self._state("online"); });
-    socket.on("disconnect", function () { self._state("reconnecting"); });
+    this.early = [];
+    socket.on("disconnect", function () { self.early = []; self._state("reconnecting"); });
     socket.on("connect_error", function (err) {
       // the server refused (its refusals carry a code); anything else is the network
       var refused = !!(err && err.data && err.data.code);
@@ -41,9 +46,12 @@
                  Math.random() * 1500);
     });
     socket.on("snapshot", function (snap) {
+      var early = self.early || [];
+      self.early = null;
       self.seq = snap.seq;
       self.seen = {};
       if (self.options.onSnapshot) self.options.onSnapshot(snap);
+      early.forEach(function (e) { self._fact(e[0], e[1]); });
     });
     Object.keys(this.options.handlers || {}).forEach(function (name) {
       socket.on(name, function (payload) {
@@ -51,14 +59,21 @@
         // (queue_changed, counter_queue) are whole pictures and always applied
         var fact = payload && typeof payload.seq === "number" &&
                    name !== "queue_changed" && name !== "counter_queue";
-        if (fact) {
-          if (payload.seq <= self.seq || self.seen[payload.seq]) return;
-          self.seen[payload.seq] = true;
+        if (self.early) {  // before this connection's snapshot: a summary is older
+          if (fact) self.early.push([name, payload]);
+          return;
         }
-        self.options.handlers[name](payload);
+        if (fact) self._fact(name, payload);
+        else self.options.handlers[name](payload);
       });
     });
     return this;
+  };
+
+  TabourLive.prototype._fact = function (name, payload) {
+    if (payload.seq <= this.seq || this.seen[payload.seq]) return;
+    this.seen[payload.seq] = true;
+    this.options.handlers[name](payload);
   };
 
   TabourLive.prototype.emit = function (name, data) {
