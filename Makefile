@@ -15,7 +15,7 @@ services:         ## local PostgreSQL and Redis for tests and bench
 	@scripts/services.sh
 
 test: setup services   ## every test: unit, integration (SQLite, PostgreSQL, Redis), e2e (Chromium)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=15 tests
 
 test-unit: setup
 	$(PY) -m pytest -q tests/unit

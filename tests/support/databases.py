@@ -3,6 +3,8 @@ migrated template on the local server."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 
 import psycopg
@@ -51,9 +53,22 @@ class PostgresDatabases:
         return pg_url(name)
 
     def close(self) -> None:
-        with _admin() as conn:
-            for name in self.created + [self.template]:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        """Drops them in a detached process. On PostgreSQL 15 every DROP DATABASE waits
+        for a checkpoint (2-3 s each on this disk after the suite's writes): a few hundred
+        of them held the end of the run for minutes. The names are unique to this run,
+        so nothing waits on them."""
+        names = self.created + [self.template]
+        subprocess.Popen([sys.executable, "-c", _DROPPER, PG_ADMIN, *names],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+_DROPPER = """
+import sys, psycopg
+with psycopg.connect(sys.argv[1], autocommit=True) as conn:
+    for name in sys.argv[2:]:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+"""
 
 
 def require_pg():

@@ -36,7 +36,11 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
         agents = [Agent(topo.url, token, n) for n in (1, 2)]
         for w in kiosks + agents:
             w.start()
-        time.sleep(1.0)
+        # load before the outage: a few tickets acknowledged (a loaded machine takes longer
+        # than the second this used to sleep: 4 in CI once)
+        deadline = time.monotonic() + 20
+        while sum(len(k.acked) for k in kiosks) <= 5 and time.monotonic() < deadline:
+            time.sleep(0.1)
         before = sum(len(k.acked) for k in kiosks)
         assert before > 5, "no load before the outage"
         calls_before = sum(len(a.called) for a in agents)
