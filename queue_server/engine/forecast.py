@@ -55,12 +55,29 @@ Cost bounds
 A replication ends when every waiting ticket is called and every probe has its
 calls; or at ``CALL_CAP`` calls / ``HORIZON_MINUTES``, and the tickets not reached
 are then placed by a fluid rule ((tickets ahead at the best counter + 1) / calls
-per minute the counters that may call them made in the replication). Antithetic
-pairs of replications (one uniform per draw, inverse transform) are added until
-``WORK_BUDGET`` simulated events (calls and arrivals) are spent, between
-``MIN_REPLICATIONS`` and ``DEFAULT_REPLICATIONS``. The default seed is fixed:
-common random numbers across forecasts, which then differ by the branch's state,
-not by noise.
+per minute the counters that may call them made in the replication). The number
+of replications R is the budget of ``WORK_BUDGET`` simulated events (calls and
+arrivals) over the first replication's count, between ``MIN_REPLICATIONS`` and
+``DEFAULT_REPLICATIONS``. The default seed is fixed: common random numbers across
+forecasts, which then differ by the branch's state, not by noise.
+
+Monte Carlo noise
+-----------------
+Every draw is one uniform through an inverse transform, taken from a stream of its
+own: one per counter (its holdings, in order; a busy counter's residual first) and
+one for arrivals, so the j-th holding of counter k uses the same coordinate in every
+replication. Across the R replications each coordinate is a randomly shifted
+rank-1 lattice (``u = v + r z / R`` mod 1, ``z`` coprime with R): each replication's
+draws are independent uniforms (unbiased), and over the replications each
+coordinate takes one value in each 1/R stratum (the sum of the holdings ahead of a
+ticket, most of its wait, is stratified). A new ticket's mean wait is corrected by
+a control variate: per replication, the holdings its counters drew after the first
+counter event minus their means. That sum is a martingale stopped at the ticket's
+call, of mean zero even among the replications a later read keeps (their first
+counter event is after the read: a fact of the draws before it), so mean(wait) -
+beta x mean(control), beta the regression slope over the kept replications, is the
+same mean with less noise (``_controlled_mean``). On 45 states of replayed days the
+spread of the mean across seeds fell from 0.31 to 0.23 minutes (rms).
 
 Read path (no simulation)
 -------------------------
@@ -116,7 +133,7 @@ ARRIVAL_PRIOR_EXPOSURE_MINUTES = 15.0  # a rate of none yet, worth 15 minutes: t
 PRIORITY_SHARE_PRIOR = (0.5, 4.5)  # Beta(a, b): a weak 10 % prior on the priority share
 PRIORITY_SHARE_SHRINK = 10.0     # pseudo-tickets pulling a service's share to the branch's
 
-DEFAULT_REPLICATIONS = 64
+DEFAULT_REPLICATIONS = 64       # at most (a quiet branch); see WORK_BUDGET
 PROBE_DEPTH = 1                  # a probe answers ahead_delta 0..PROBE_DEPTH exactly
 CALL_CAP = 300                   # simulated calls per replication, at most
 WORK_BUDGET = 3000               # simulated events per forecast, about (see forecast())
@@ -865,8 +882,9 @@ def _probe_ahead(P, pr, counters) -> int | None:
 
 def _simulate(P, R: int, seed: int, trace: list | None = None, budget: int | None = None,
               controls: list | None = None):
-    """R replications (antithetic pairs); with a ``budget`` of events (calls and
-    arrivals), stop after the pair that spends it (at least MIN_REPLICATIONS)."""
+    """R replications (a shifted lattice of uniforms, see the module's notes); with a
+    ``budget`` of events (calls and arrivals), R is cut to the budget over the first
+    replication's events (at least MIN_REPLICATIONS; stopped at twice the budget)."""
     rng = random.Random(seed)
     nk = len(P.views)
     K1 = PROBE_DEPTH + 1
@@ -1281,10 +1299,10 @@ def forecast(inp: ForecastInput, replications: int | None = None,
              seed: int | None = None) -> Forecast:
     """Simulate the branch forward from ``inp`` and return what the reads need.
 
-    ``replications``: a fixed even number; by default, antithetic pairs are added
-    until ``WORK_BUDGET`` simulated events (calls and arrivals) are spent, between
-    ``MIN_REPLICATIONS`` and ``DEFAULT_REPLICATIONS``: a quiet branch gets many
-    replications, a busy or deep one fewer, and the cost stays bounded.
+    ``replications``: a fixed even number; by default, as many as ``WORK_BUDGET``
+    simulated events (calls and arrivals) allow at the first replication's count,
+    between ``MIN_REPLICATIONS`` and ``DEFAULT_REPLICATIONS``: a quiet branch gets
+    many replications, a busy or deep one fewer, and the cost stays bounded.
     ``seed``: default 0 (common random numbers across forecasts).
     """
     P = _prepare(inp)
