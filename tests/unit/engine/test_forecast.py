@@ -473,3 +473,65 @@ def test_any_state_is_simulated_in_ordering_order(data):
             got = f.ahead(s.id, p)
             if got is not None:
                 assert got == people_ahead(probe, waiting, cs, pol, NOW, DAY)
+
+
+# --- Monte Carlo noise ---------------------------------------------------------------
+
+def test_each_coordinate_of_the_replications_takes_one_value_per_stratum():
+    """The first holding of a counter uses the same coordinate of every replication:
+    over R replications its uniforms (recovered through the prior's lognormal) fall
+    once in each 1/R stratum (a shifted rank-1 lattice), each one a fair uniform."""
+    R = 16
+    lr = learned()                                # no holdings yet: the prior lognormal
+    i = inp([busy(1, t=held(11, called_min_ago=0))], lr=lr, services=(A.id,))
+    f = forecast(i, replications=R, seed=3)
+    waits = f._probe_hits[(A.id, False)][0]       # the counter's residual = its holding
+    mu, sig = fc_module._lognormal(lr.service_times.law(A.id).prior_mean,
+                                   fc_module.DEFAULT_CV)
+    us = [fc_module._ND.cdf((math.log(w) - mu) / sig) for w in waits]
+    assert sorted(int(u * R) for u in us) == list(range(R))
+
+
+def _deep_queue_state():
+    counters = [busy(1, {C.id: 0}, t=held(11, service=C, called_min_ago=3)),
+                busy(2, {B.id: 0, C.id: 1}, t=held(12, service=B, called_min_ago=1))]
+    waiting = [ticket(20 + k, service=C, minutes=30 + k) for k in range(6)]
+    lr = learned()
+    st_ = lr.service_times
+    for k in range(30):
+        st_ = st_.observe(B.id, (4 + (k % 7)) * 60)
+        st_ = st_.observe(C.id, (3 + 2 * (k % 10)) * 60)
+    return inp(counters, waiting, lr=replace(lr, service_times=st_), services=(C.id,))
+
+
+def test_the_control_variate_has_mean_zero_even_in_the_kept_replications():
+    """The control (holdings drawn after the first counter event, minus their means)
+    is a martingale stopped at the probe's call: mean zero, also among the
+    replications a later read keeps (their first counter event is after the read),
+    which is what keeps the controlled mean unbiased."""
+    i = _deep_queue_state()
+    # a third counter, free now: it calls at once, before the first counter event
+    i = replace(i, counters=i.counters + (opened(3, {C.id: 0}),))
+    f = forecast(i, replications=512, seed=1)
+    hits, ctl = f._probe_hits[(C.id, False)], f._probe_ctl[(C.id, False)]
+    assert any(abs(c) > 1.0 for c in ctl[0])          # it does vary
+    for d in (0.0, 2.0, 6.0):
+        kept, _ = f._kept(NOW + timedelta(minutes=d))
+        for row in ctl:
+            xs = [row[r] for r in kept]
+            m = sum(xs) / len(xs)
+            sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+            assert abs(m) < 3.5 * sd / math.sqrt(len(xs)), (d, m, sd, len(xs))
+    # and the controlled estimate stays near the plain one
+    e = f.new_ticket(C.id)
+    plain = sum(hits[0]) / len(hits[0])
+    assert abs(e.minutes - plain) < 0.05 * plain
+
+
+def test_the_controlled_mean_is_the_plain_mean_without_correlation():
+    vals, ctl = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0], [0.0] * 6
+    assert fc_module._controlled_mean(vals, ctl) == pytest.approx(3.5)
+    # a control that explains the values away: the mean moves by beta x its mean
+    vals = [10.0 + c for c in (-2.0, -1.0, 0.0, 1.0, 2.0, 3.0)]
+    ctl = [-2.0, -1.0, 0.0, 1.0, 2.0, 3.0]
+    assert fc_module._controlled_mean(vals, ctl) == pytest.approx(10.0)
