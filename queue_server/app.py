@@ -105,7 +105,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
             socketio.start_background_task(poll)
         projections.transport = RedisTransport(settings.message_queue, settings.channel,
                                                projections.received, socketio, after_outage,
-                                               while_down)
+                                               while_down, on_forecast=estimator.received)
+        if not settings.forecast_sync:  # one process forecasts a change, the others read it
+            estimator.publish = projections.transport.publish_forecast
 
     if generated:
         # shown once; the operator changes it or creates named accounts

@@ -7,11 +7,15 @@ the forecast's input to this process and reads the answer back over pipes (both
 cooperative: only the greenlet that waits, waits).
 
 The input travels compact (the waiting tickets as tuples of what the ordering and
-the simulation use); the answer is the Forecast object, pickled (this process and
-the server are the same code: nothing from outside is unpickled).
+the simulation use), pickled (this process and the server are the same code:
+nothing from outside is unpickled); the answer comes back as the forecast's JSON
+(``Forecast.to_wire``), encoded here off the server's loop: with several processes
+the server publishes those very bytes to the others (estimates.py), who read the
+same forecast.
 """
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import struct
@@ -82,9 +86,11 @@ class ForecastProcess:
             answer = _read(self._proc.stdout)
         if answer is None:
             raise RuntimeError("the forecast helper process stopped")
-        result = pickle.loads(answer)
-        if isinstance(result, str):
-            raise RuntimeError(result)
+        data = json.loads(answer)
+        if "error" in data:
+            raise RuntimeError(data["error"])
+        result = Forecast.from_wire(data)
+        result.wire = answer  # what estimates.py publishes, as it is
         return result
 
     def stop(self) -> None:
@@ -101,10 +107,10 @@ def main() -> int:
         if raw is None:
             return 0
         try:
-            out = forecast(unpack(raw))
+            out = forecast(unpack(raw)).to_wire()
         except Exception as exc:  # answered, so the server goes on
-            out = f"{exc.__class__.__name__}: {exc}"
-        _send(stdout, pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL))
+            out = {"error": f"{exc.__class__.__name__}: {exc}"}
+        _send(stdout, json.dumps(out, separators=(",", ":")).encode())
 
 
 if __name__ == "__main__":
