@@ -95,3 +95,37 @@ def test_a_received_bundle_reaches_local_members_only_in_order(monkeypatch):
     mgr._handle_emit(bundle)
     assert [(e, d.replace(" ", "")) for e, d in sent] == [
         ("e2", '2["queue_changed",{"n":1}]'), ("e1", '2["counter_queue",{"n":3}]')]
+
+
+def test_no_walk_for_binary_parts_and_the_same_message(monkeypatch):
+    rec = Recorder(monkeypatch)
+    sent = []
+    server, mgr = _server(sent)
+    _member(mgr, "e1", "b1:displays")
+    monkeypatch.setattr(socketio.packet.Packet, "data_is_binary",
+                        staticmethod(lambda data: (_ for _ in ()).throw(AssertionError("walked"))))
+    server.emit("ticket_called", {"code": "A-001"}, to="b1:displays")
+    assert rec.published == [{"method": "emit", "event": "ticket_called",
+                              "data": [{"code": "A-001"}], "binary": False, "namespace": "/",
+                              "room": "b1:displays", "skip_sid": None, "callback": None,
+                              "host_id": mgr.host_id}]
+    assert len(sent) == 1
+
+
+def test_send_to_a_connection_of_this_process_stays_here(monkeypatch):
+    """A snapshot to the socket that asked is not published for the other processes
+    to read and drop; a sid this process does not hold still goes through Redis."""
+    from types import SimpleNamespace
+
+    from queue_server.fanout import FanOut
+    rec = Recorder(monkeypatch)
+    sent = []
+    server, mgr = _server(sent)
+    here = mgr.connect("e1", "/")
+    fan = SimpleNamespace(socketio=SimpleNamespace(
+        server=server, emit=lambda name, payload, **kw: server.emit(name, payload, **kw)))
+    FanOut.send_to(fan, here, "snapshot", {"seq": 1})
+    assert rec.published == [] and len(sent) == 1
+    FanOut.send_to(fan, "a-sid-elsewhere", "snapshot", {"seq": 2})
+    assert len(rec.published) == 1 and rec.published[0]["room"] == "a-sid-elsewhere"
+    assert len(sent) == 1
