@@ -86,7 +86,8 @@ class Estimator:
         # (set by the app factory with the message queue)
         self.publish = None
         self._fallback: set[int] = set()  # branches with a fallback check pending
-        self.stats = {"published": 0, "received": 0, "decoded": 0, "fallbacks": 0}
+        self.stats = {"published": 0, "received": 0, "decoded": 0, "fallbacks": 0,
+                      "covered": 0}
 
     # --- making forecasts ----------------------------------------------------------------
 
@@ -110,6 +111,19 @@ class Estimator:
                 return
             self._pending.add(branch_id)
         self.spawn(self._refresh_later, branch_id)
+
+    def _covered(self, branch_id: int) -> bool:
+        """Several processes: another process already published a forecast of the state
+        this process's projection is in (both committed batches of the branch a moment
+        apart, and its forecast came first): nothing to make."""
+        if self.publish is None:
+            return False
+        known = self._forecasts.get(branch_id)
+        p = self.projections.held(branch_id)
+        if known is None or p is None or known[0] < p.seq:
+            return False
+        self.stats["covered"] += 1
+        return True
 
     def _fallback_later(self, branch_id: int, seq: int) -> None:
         """The forecast of a remote batch at ``seq`` should have come from its process by
@@ -145,6 +159,8 @@ class Estimator:
             time.sleep(wait)  # cooperative under gevent
         with self._lock:
             self._pending.discard(branch_id)  # a batch from now on asks for another
+        if self._covered(branch_id):
+            return
         started = time.monotonic()
         try:
             self.refresh(branch_id)

@@ -155,3 +155,20 @@ def test_a_forecast_reads_back_from_its_wire_form_exactly(app, clock):
         assert wire  # (the batches travel as readmodel.wire's JSON)
     finally:
         d.close()
+
+
+def test_a_forecast_already_made_elsewhere_of_the_same_state_is_not_made_again(app, clock):
+    """Both processes committed batches of the branch a moment apart: the one whose
+    forecast comes second finds the state forecast already and makes nothing."""
+    d, a, b = _deployment(app, clock)
+    try:
+        a.issue(1, "A", PriorityClass.NORMAL, "fr", "counter", ADMIN)
+        seq = a.writer.projections.get(1).seq
+        assert b.writer.projections.get(1).seq == seq == b.estimator._forecasts[1][0]
+        before = b.estimator.computed
+        b.estimator._pending.add(1)
+        b.estimator._refresh_later(1)  # b's own refresh, scheduled by a batch of b's
+        assert b.estimator.computed == before and b.estimator.stats["covered"] == 1
+        assert 1 not in b.estimator._pending
+    finally:
+        d.close()
