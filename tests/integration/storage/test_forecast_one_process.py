@@ -172,3 +172,37 @@ def test_a_forecast_already_made_elsewhere_of_the_same_state_is_not_made_again(a
         assert 1 not in b.estimator._pending
     finally:
         d.close()
+
+
+def test_the_helper_process_answers_the_forecast_and_with_several_processes_its_json(
+        app, clock):
+    """readmodel/forecast_worker.py: the server unpickles the helper's forecast (cheap)
+    and, with a message queue, publishes the JSON the helper wrote, which reads back
+    into a forecast answering the same."""
+    from queue_server.readmodel.estimates import forecast_input
+    from queue_server.readmodel.forecast_worker import ForecastProcess
+    from queue_server.engine.forecast import forecast
+    d, a, _b = _deployment(app, clock)
+    helpers = []
+    try:
+        for i in range(5):
+            a.issue(1, "AB"[i % 2], PriorityClass.NORMAL, "fr", "counter", ADMIN)
+        p = a.writer.projections.get(1)
+        inp = forecast_input(p, clock())
+        here = forecast(inp)
+        for wire in (False, True):
+            helper = ForecastProcess(wire=wire).start()
+            helpers.append(helper)
+            fc = helper(inp)
+            assert (getattr(fc, "wire", None) is not None) == wire
+            got = [fc] + ([Forecast.from_wire(json.loads(fc.wire))] if wire else [])
+            for f in got:
+                for t in p.index.tickets.values():
+                    assert f.waiting(t.id, clock()) == here.waiting(t.id, clock())
+                for svc in p.services:
+                    assert f.new_ticket(svc.id, PriorityClass.NORMAL, clock(), 2) == \
+                        here.new_ticket(svc.id, PriorityClass.NORMAL, clock(), 2)
+    finally:
+        for h in helpers:
+            h.stop()
+        d.close()
