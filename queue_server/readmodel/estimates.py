@@ -64,7 +64,12 @@ class Estimator:
     # few forecasts a second, not one per ticket; the reads correct for what came since)
     MIN_GAP_S = 0.25
     COST_FACTOR = 2.0
-    FALLBACK_S = 2.0  # several processes: a remote batch's forecast is made here after this
+    # several processes: a remote batch's forecast is made here when none came after this
+    # long (its process died, the message was lost). Not less: under load a forecast
+    # waits its turn in the committing process's helper for seconds, and forecasting
+    # the branch here too then only loads the helpers more (seen in bench-national at
+    # 2 s); a forecast late by that much is corrected for the people ahead anyway
+    FALLBACK_S = 10.0
 
     def __init__(self, projections=None, clock=None, spawn=None, sync: bool = False,
                  compute=None):
