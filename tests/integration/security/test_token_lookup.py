@@ -40,3 +40,64 @@ def test_a_token_miss_is_one_statement_and_a_disabled_user_is_refused(app):
     with pytest.raises(AuthError) as refused:
         auth.authenticate(token)
     assert refused.value.code == "token_invalid"
+
+
+def test_requests_with_one_token_wait_for_its_one_read(app):
+    """Twenty requests carrying a token this process has not read yet: one reads it, the
+    others wait for that read (a branch's agents and screens at a process's start)."""
+    import threading
+    import time
+    from contextlib import contextmanager
+    t = app.extensions["tabour"]
+    auth = t.auth
+    device = auth.create_device(1, "display", "hall")
+    reads = []
+    real = t.db.read
+
+    @contextmanager
+    def slow_read():
+        reads.append(1)
+        time.sleep(0.3)  # a loaded pool
+        with real() as conn:
+            yield conn
+    t.db.read = slow_read
+    got, errors = [], []
+
+    def one():
+        try:
+            got.append(auth.authenticate(device).token_id)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(10)
+    t.db.read = real
+    assert errors == [] and len(got) == 20 and len(set(got)) == 1
+    assert len(reads) == 1
+
+
+def test_a_revocation_during_the_read_is_not_undone_by_the_cache(app):
+    """What a read started before a revocation found is answered, not kept: the next
+    request reads the token again and is refused."""
+    from contextlib import contextmanager
+    t = app.extensions["tabour"]
+    auth = t.auth
+    device = auth.create_device(1, "display", "hall")
+    real = t.db.read
+
+    @contextmanager
+    def read_then_revoked():
+        with real() as conn:
+            yield conn
+        with t.db.write() as conn:  # the revocation commits meanwhile ...
+            conn.execute(update(s.tokens).where(s.tokens.c.token_hash.is_not(None))
+                         .where(s.tokens.c.name == "hall").values(revoked_at=t.clock()))
+        auth.forget(token_id=None, user_id=None)  # ... and its event reaches this process
+    t.db.read = read_then_revoked
+    auth.authenticate(device)
+    t.db.read = real
+    with pytest.raises(AuthError) as refused:
+        auth.authenticate(device)
+    assert refused.value.code == "token_invalid"
