@@ -68,7 +68,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
     compute = None
     if settings.async_mode == "gevent" and not settings.forecast_sync:
         from .readmodel.forecast_worker import ForecastProcess
-        compute = ForecastProcess().start()  # simulations never hold up the loop
+        # simulations never hold up the loop; with several processes the helper also
+        # writes each forecast's JSON, which the server publishes (estimates.py)
+        compute = ForecastProcess(wire=bool(settings.message_queue)).start()
     commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task,
                                     sync_estimates=settings.forecast_sync, compute=compute)
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
@@ -105,7 +107,9 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
             socketio.start_background_task(poll)
         projections.transport = RedisTransport(settings.message_queue, settings.channel,
                                                projections.received, socketio, after_outage,
-                                               while_down)
+                                               while_down, on_forecast=estimator.received)
+        if not settings.forecast_sync:  # one process forecasts a change, the others read it
+            estimator.publish = projections.transport.publish_forecast
 
     if generated:
         # shown once; the operator changes it or creates named accounts

@@ -4,12 +4,12 @@ It listens to the read model: after each batch is applied it
 
 - for a batch this process committed: emits each event's facts to the rooms that
   show them, sends the batch's print jobs (outbox rows) to their printer's
-  agents, and schedules a coalesced ``queue_changed`` summary (and each open
-  counter's ``counter_queue``) built from the projection, so a morning rush
-  costs a few summaries a second, not one per ticket;
+  agents, and schedules a coalesced ``queue_changed`` summary built from the
+  projection, so a morning rush costs a few summaries a second, not one per ticket;
 - for any batch (this process's or another's, through the message queue): runs
   the handlers that serve this process's own connections or devices (the phones
-  following a ticket here, a serial display whose port this process owns).
+  following a ticket here, a serial display whose port this process owns, the
+  ``counter_queue`` of each counter whose console is connected here).
 
 Room names come from ``rooms``. Wall displays of a zone get only what their zone
 shows (the server filters; the page copies no rule).
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 from flask_socketio import ConnectionRefusedError as Refused  # noqa: F401  (the edges raise it)
@@ -99,12 +100,82 @@ class LocalManager(Manager):
 class QueueManager(RedisManager):
     """Several processes over Redis: every emit is published (other processes may
     hold the room's members); each process delivers only what its own clients are
-    in."""
+    in.
+
+    Emits made inside ``bundle()`` (one greenlet's burst: a batch's facts, a branch's
+    summary and its counters' queues) go to Redis as ONE message, in order, instead
+    of one PUBLISH (a round trip) each: measured in bench-national, a summary's ~40
+    publishes were ~20 % of a loaded server's samples, and each was another message
+    for every other process to read. Every process runs this code; an older process
+    reading a bundle logs a handler error and drops it (upgrade all processes
+    together, as the README says)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._held = threading.local()  # greenlet-local under gevent's monkey-patching
+
+    def emit(self, event, data, namespace=None, room=None, skip_sid=None, callback=None,
+             to=None, **kwargs):
+        """PubSubManager.emit without its walk of every payload for binary parts (our
+        packets have none: JsonPacket); ~6 % of a loaded server's samples went there."""
+        room = to or room
+        if kwargs.get("ignore_queue") or callback is not None:
+            return super().emit(event, data, namespace=namespace, room=room,
+                                skip_sid=skip_sid, callback=callback, **kwargs)
+        message = {"method": "emit", "event": event,
+                   "data": list(data) if isinstance(data, tuple) else [data],
+                   "binary": False, "namespace": namespace or "/", "room": room,
+                   "skip_sid": skip_sid, "callback": None, "host_id": self.host_id}
+        self._handle_emit(message)  # this process's members
+        self._publish(message)  # the other processes'
+        return None
+
+    @contextmanager
+    def bundle(self):
+        if getattr(self._held, "messages", None) is not None:
+            yield  # nested: the outer bundle publishes
+            return
+        self._held.messages = []
+        try:
+            yield
+        finally:
+            self._flush()
+            self._held.messages = None
+
+    def _flush(self) -> None:
+        messages = self._held.messages
+        if not messages:
+            return
+        self._held.messages = []
+        if len(messages) == 1:
+            RedisManager._publish(self, messages[0])
+        else:
+            RedisManager._publish(self, {"method": "emit", "bundle": messages,
+                                         "host_id": self.host_id})
+
+    def _publish(self, data):
+        held = getattr(self._held, "messages", None)
+        if held is None:
+            return super()._publish(data)
+        if data.get("method") == "emit" and data.get("callback") is None:
+            data.pop("host_id", None)  # the bundle carries it once
+            held.append(data)
+            return None
+        self._flush()  # anything else keeps its place after the emits before it
+        return super()._publish(data)
 
     def _handle_emit(self, message):
+        bundle = message.get("bundle")
+        if bundle is not None:
+            for one in bundle:
+                try:
+                    self._handle_emit(one)
+                except Exception:  # one bad item never drops the rest
+                    log.exception("emit from the message queue failed")
+            return None
         if message.get("callback") is None and not has_members(
                 self, message.get("namespace"), message.get("room")):
-            return
+            return None
         return super()._handle_emit(message)
 
 
@@ -146,6 +217,7 @@ class FanOut:
         self.coalesce_s = coalesce_s
         self._pending: set[int] = set()
         self._pending_watch: set[int] = set()
+        self._pending_queues: set[int] = set()
         self._lock = threading.Lock()
         self.handlers: dict[str, list[Handler]] = {}
         self.everywhere: dict[str, list[Handler]] = {}
@@ -156,7 +228,7 @@ class FanOut:
         self.rollups = None
         self._sup_dirty: dict[str | None, set[int]] = {}
         self._sup_pending: set[str | None] = set()
-        self.stats = {"supervisor_emits": 0, "supervisor_rows": 0}
+        self.stats = {"supervisor_emits": 0, "supervisor_rows": 0, "counter_queues": 0}
         self.on("ticket_issued", FanOut._issued)
         self.on("ticket_called", FanOut._called)
         self.on("ticket_recalled", FanOut._called)
@@ -187,8 +259,21 @@ class FanOut:
         of them gets it once)."""
         self.socketio.emit(name, payload, to=room)
 
+    def bundle(self):
+        """Emits made inside go to the other processes as one message (QueueManager)."""
+        manager = getattr(getattr(self.socketio, "server", None), "manager", None)
+        bundle = getattr(manager, "bundle", None)
+        return bundle() if bundle is not None else nullcontext()
+
     def send_to(self, sid: str, name: str, payload: dict) -> None:
-        self.socketio.emit(name, payload, to=sid)
+        """To one connection: when it is connected to this process (a snapshot to the
+        socket that asked, a phone followed here) nothing goes through the message queue
+        (every other process would read it to find nobody)."""
+        manager = getattr(self.socketio.server, "manager", None)
+        if manager is not None and has_members(manager, "/", sid):
+            self.socketio.emit(name, payload, to=sid, ignore_queue=True)
+        else:
+            self.socketio.emit(name, payload, to=sid)
 
     def to_displays(self, branch_id: int, name: str, payload: dict, service: str | None = None,
                     counter: int | None = None, also: tuple = ()) -> None:
@@ -243,6 +328,10 @@ class FanOut:
     # --- batches ---------------------------------------------------------------------------
 
     def on_batch(self, branch_id: int, batch: Committed, local: bool) -> None:
+        with self.bundle():
+            self._on_batch(branch_id, batch, local)
+
+    def _on_batch(self, branch_id: int, batch: Committed, local: bool) -> None:
         for seq, event in batch.events:
             for handler in self.everywhere.get(event.type, ()):
                 self._run(handler, branch_id, seq, event)
@@ -255,6 +344,8 @@ class FanOut:
             self.schedule_summary(branch_id)
             if self.rollups is not None:
                 self.schedule_rollup(branch_id)
+        if batch.events and self._consoles_here(branch_id):
+            self._schedule(self._pending_queues, branch_id, self._counter_queues_later)
         if self.watchers.get(branch_id):
             self._schedule(self._pending_watch, branch_id, self._positions_later)
 
@@ -288,16 +379,53 @@ class FanOut:
         p = self.projections.get(branch_id)
         with self.projections.lock(branch_id):
             payload = presenters.summary(p, now, self.estimator)
+        with self.bundle():
+            self.emit("queue_changed", payload, [rooms.audience(branch_id, name) for name in (
+                "displays", "kiosks", "counters", "dashboards")])
+            for zone in self._zones(branch_id).values():
+                self.emit("queue_changed", zone_rules.filter_summary(payload, zone),
+                          rooms.zone(branch_id, zone["name"]))
+
+    # --- each counter's own queue: by the process its console is connected to --------------
+    #
+    # A console watches its counter's queue (``counter_queue``). The process that
+    # committed a batch used to build the queue of every open counter of the branch and
+    # publish each one: in bench-national 36 counters a branch, six of them with a
+    # console, each queue read again by every other process to find nobody there. Now
+    # every process, after any batch of a branch (its own or another's, through the
+    # message queue), builds the queues of the counters whose consoles are connected to
+    # IT, and sends them to those consoles only (nothing goes through Redis).
+
+    def _consoles_here(self, branch_id: int) -> bool:
+        manager = self.socketio.server.manager
+        return has_members(manager, "/", rooms.audience(branch_id, "counters"))
+
+    def _counter_queues_later(self, branch_id: int) -> None:
+        self.socketio.sleep(self.coalesce_s)
+        with self._lock:
+            self._pending_queues.discard(branch_id)
+        try:
+            self.send_counter_queues(branch_id)
+        except Exception:
+            log.exception("counter queues failed for branch %s", branch_id)
+
+    def send_counter_queues(self, branch_id: int) -> int:
+        """The queue of each open counter of the branch whose room has a member connected
+        to this process, to that room, from this process only. Returns how many."""
+        manager = self.socketio.server.manager
+        ns = manager.rooms.get("/", {})
+        now = self.clock()
+        p = self.projections.get(branch_id)
+        with self.projections.lock(branch_id):
             queues = [(c.number, presenters.counter_queue(p, c.number, now, self.estimator))
-                      for c in p.counter_list() if c.state.value != "closed"]
-        self.emit("queue_changed", payload, [rooms.audience(branch_id, name) for name in (
-            "displays", "kiosks", "counters", "dashboards")])
-        for zone in self._zones(branch_id).values():
-            self.emit("queue_changed", zone_rules.filter_summary(payload, zone),
-                      rooms.zone(branch_id, zone["name"]))
+                      for c in p.counter_list() if c.state.value != "closed"
+                      and ns.get(rooms.counter(branch_id, c.number))]
+            seq = p.seq
         for number, queue in queues:
-            self.emit("counter_queue", {"seq": payload["seq"], **queue},
-                      rooms.counter(branch_id, number))
+            self.socketio.emit("counter_queue", {"seq": seq, **queue},
+                               to=rooms.counter(branch_id, number), ignore_queue=True)
+        self.stats["counter_queues"] += len(queues)
+        return len(queues)
 
     # --- supervisors: roll-ups per region ------------------------------------------------------
 
@@ -339,12 +467,14 @@ class FanOut:
         if not rows:
             return rows
         at = presenters.local_iso(now, "UTC")
-        self.emit("supervisor_rows", {"now": at, "rows": [r for _b, r in rows]},
-                  rooms.region(region))
         listed = self.rollups.audience()[1]  # branches a scope names by code
-        for b, row in rows:
-            if b in listed:
-                self.emit("supervisor_rows", {"now": at, "rows": [row]}, rooms.supervised(b))
+        with self.bundle():
+            self.emit("supervisor_rows", {"now": at, "rows": [r for _b, r in rows]},
+                      rooms.region(region))
+            for b, row in rows:
+                if b in listed:
+                    self.emit("supervisor_rows", {"now": at, "rows": [row]},
+                              rooms.supervised(b))
         self.stats["supervisor_emits"] += 1
         self.stats["supervisor_rows"] += len(rows)
         return rows

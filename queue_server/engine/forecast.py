@@ -681,6 +681,29 @@ class Forecast:
     def waiting_ids(self) -> list:
         return [t for t, s in self._slot.items() if s is not None]
 
+    # --- between server processes (readmodel/estimates.py) ---------------------------
+    #
+    # One process simulates a branch; the others read its result. Plain JSON types
+    # (Python's json writes each float so that it reads back the same, infinities
+    # too), so a forecast read back answers exactly as the one that was written.
+
+    def to_wire(self) -> dict:
+        first = [0.0] * self.replications
+        for i, r in enumerate(self._order):
+            first[r] = -self._neg_first[i]
+        return {"t0": self.t0.isoformat(), "services": list(self.services), "first": first,
+                "hits": [[sid, prio, rows] for (sid, prio), rows in self._probe_hits.items()],
+                "ahead": [[sid, prio, n] for (sid, prio), n in self._probe_ahead.items()],
+                "calls": self._calls, "slots": [[t, s] for t, s in self._slot.items()],
+                "reps": self.replications}
+
+    @classmethod
+    def from_wire(cls, d: dict) -> "Forecast":
+        return cls(datetime.fromisoformat(d["t0"]), tuple(d["services"]), d["first"],
+                   {(sid, prio): rows for sid, prio, rows in d["hits"]},
+                   {(sid, prio): n for sid, prio, n in d["ahead"]}, d["calls"],
+                   {t: s for t, s in d["slots"]}, d["reps"])
+
 
 # --- the simulation ---------------------------------------------------------------
 

@@ -13,7 +13,17 @@ the phone page, the wall display and the dashboard READ that forecast:
   came after the forecast.
 
 Live, the forecast is recomputed in a background task per branch (coalesced) and
-every ``REFRESH_S`` in quiet periods. ``sync=True`` (the replay command, and tests
+every ``REFRESH_S`` in quiet periods.
+
+Several processes (a message queue): the process that committed a batch forecasts
+the branch and publishes the result (``publish``); the others keep it as it came
+and read it only when one of their requests or clients needs an estimate of that
+branch (``received``). Each branch is simulated once per change in the deployment,
+not once per process (measured in bench-national: every process simulated every
+branch after every batch of every process), and a ticket issued through any process
+prints the estimate of the same forecast. A remote batch whose forecast has not
+come within ``FALLBACK_S`` (its process died, the message was lost) is forecast
+here. ``sync=True`` (the replay command, and tests
 that compare the replay with the live answers) makes it exactly "the forecast of
 the state after the last batch, made at that batch's time", computed when it is
 first read: nothing changes between a batch and the next read, so computing it
@@ -22,6 +32,7 @@ costs nothing.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -53,6 +64,12 @@ class Estimator:
     # few forecasts a second, not one per ticket; the reads correct for what came since)
     MIN_GAP_S = 0.25
     COST_FACTOR = 2.0
+    # several processes: a remote batch's forecast is made here when none came after this
+    # long (its process died, the message was lost). Not less: under load a forecast
+    # waits its turn in the committing process's helper for seconds, and forecasting
+    # the branch here too then only loads the helpers more (seen in bench-national at
+    # 2 s); a forecast late by that much is corrected for the people ahead anyway
+    FALLBACK_S = 10.0
 
     def __init__(self, projections=None, clock=None, spawn=None, sync: bool = False,
                  compute=None):
@@ -70,6 +87,12 @@ class Estimator:
         self._dirty: dict[int, datetime] = {}  # sync mode: branch -> time of its last batch
         self._lock = threading.Lock()
         self.computed = 0
+        # several processes: ``publish(bytes)`` sends a forecast made here to the others
+        # (set by the app factory with the message queue)
+        self.publish = None
+        self._fallback: set[int] = set()  # branches with a fallback check pending
+        self.stats = {"published": 0, "received": 0, "decoded": 0, "fallbacks": 0,
+                      "covered": 0}
 
     # --- making forecasts ----------------------------------------------------------------
 
@@ -79,11 +102,61 @@ class Estimator:
             with self._lock:
                 self._dirty[branch_id] = self.clock()
             return
+        if not _local and self.publish is not None:
+            # another process committed it: that process forecasts and publishes
+            if branch_id in self._forecasts and batch.events:
+                with self._lock:
+                    if branch_id in self._fallback:
+                        return
+                    self._fallback.add(branch_id)
+                self.spawn(self._fallback_later, branch_id, batch.last_seq)
+            return
         with self._lock:
             if branch_id in self._pending:
                 return
             self._pending.add(branch_id)
         self.spawn(self._refresh_later, branch_id)
+
+    def _covered(self, branch_id: int) -> bool:
+        """Several processes: another process already published a forecast of the state
+        this process's projection is in (both committed batches of the branch a moment
+        apart, and its forecast came first): nothing to make."""
+        if self.publish is None:
+            return False
+        known = self._forecasts.get(branch_id)
+        p = self.projections.held(branch_id)
+        if known is None or p is None or known[0] < p.seq:
+            return False
+        self.stats["covered"] += 1
+        return True
+
+    def _fallback_later(self, branch_id: int, seq: int) -> None:
+        """The forecast of a remote batch at ``seq`` should have come from its process by
+        now; when it has not, make one here (and publish it)."""
+        time.sleep(self.FALLBACK_S)
+        with self._lock:
+            self._fallback.discard(branch_id)
+            known = self._forecasts.get(branch_id)
+            if known is None or known[0] >= seq or branch_id in self._pending:
+                return
+            self._pending.add(branch_id)
+        self.stats["fallbacks"] += 1
+        self._refresh_later(branch_id)
+
+    def received(self, raw: bytes) -> None:
+        """A forecast another process made and published: kept as it came (decoded when
+        something here reads it), unless this process holds a newer one."""
+        try:
+            head, _, body = raw.partition(b"\n")
+            branch_id, seq = (int(x) for x in head.split())
+        except (ValueError, TypeError):
+            log.warning("dropped an unreadable forecast from the message queue")
+            return
+        with self._lock:
+            known = self._forecasts.get(branch_id)
+            if known is None or known[0] < seq:
+                self._forecasts[branch_id] = (seq, body)
+            self.stats["received"] += 1
 
     def _refresh_later(self, branch_id: int) -> None:
         wait = self._next_ok.get(branch_id, 0.0) - time.monotonic()
@@ -91,6 +164,8 @@ class Estimator:
             time.sleep(wait)  # cooperative under gevent
         with self._lock:
             self._pending.discard(branch_id)  # a batch from now on asks for another
+        if self._covered(branch_id):
+            return
         started = time.monotonic()
         try:
             self.refresh(branch_id)
@@ -106,7 +181,16 @@ class Estimator:
         with self.projections.lock(branch_id):
             inp = forecast_input(p, now)
             seq = p.seq
-        return self._store(branch_id, seq, self.compute(inp))
+        fc = self._store(branch_id, seq, self.compute(inp))
+        if self.publish is not None:
+            raw = getattr(fc, "wire", None) or json.dumps(
+                fc.to_wire(), separators=(",", ":")).encode()
+            try:
+                self.publish(b"%d %d\n" % (branch_id, seq) + raw)
+                self.stats["published"] += 1
+            except Exception:  # the others make it themselves after FALLBACK_S
+                log.exception("could not publish the forecast of branch %s", branch_id)
+        return fc
 
     def warm(self, branch_id: int) -> None:
         """Make the branch's first forecast now, if this process has none yet (with
@@ -114,7 +198,10 @@ class Estimator:
         inside its transaction does not simulate there: the first ticket of each
         branch in each process did, holding the branch's row lock with the event
         loop blocked for the whole simulation."""
-        if self.sync or branch_id in self._forecasts:
+        if self.sync:
+            return
+        if branch_id in self._forecasts:
+            self._known(branch_id)  # one received from another process: read it now
             return
         try:
             self.refresh(branch_id)
@@ -127,7 +214,8 @@ class Estimator:
         """Recompute every branch whose forecast is older than REFRESH_S (quiet hours:
         nothing happened, but time passed)."""
         now = self.clock()
-        for branch_id, (_seq, fc) in list(self._forecasts.items()):
+        for branch_id in list(self._forecasts):
+            fc = self._known(branch_id)[1]
             if (now - fc.t0).total_seconds() >= self.REFRESH_S:
                 try:
                     self.refresh(branch_id)
@@ -142,13 +230,29 @@ class Estimator:
             self.computed += 1
         return fc
 
+    def _known(self, branch_id: int) -> tuple[int, Forecast] | None:
+        """(seq, forecast) of the branch, a received one decoded the first time."""
+        known = self._forecasts.get(branch_id)
+        if known is None or not isinstance(known[1], bytes):
+            return known
+        fc = Forecast.from_wire(json.loads(known[1]))
+        with self._lock:
+            if self._forecasts.get(branch_id) is known:
+                self._forecasts[branch_id] = (known[0], fc)
+            self.stats["decoded"] += 1
+        return known[0], fc
+
+    def forecast_of(self, branch_id: int) -> Forecast | None:
+        known = self._known(branch_id)
+        return known[1] if known is not None else None
+
     def _of(self, p: BranchProjection, now: datetime) -> Forecast:
         if self.sync:
             with self._lock:
                 made_at = self._dirty.pop(p.branch.id, None)
             if made_at is not None:
                 return self._store(p.branch.id, p.seq, forecast(forecast_input(p, made_at)))
-        known = self._forecasts.get(p.branch.id)
+        known = self._known(p.branch.id)
         if known is not None:
             return known[1]
         # the branch's first estimate in this process: make one now (once)

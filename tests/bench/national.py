@@ -289,7 +289,7 @@ class Meter:
         cpu = Tally()
         for pid, group in self.group_of.items():
             cpu[group] += self.last[pid] - self.first[pid]
-        return {g: {"cpu_percent": round(100 * cpu[g] / wall, 1),
+        return {g: {"cpu_percent": round(100 * cpu[g] / wall, 1), "cpu_s": round(cpu[g], 2),
                     "rss_mb_peak": round(self.peak[g], 1)} for g in self.peak}
 
 
@@ -676,6 +676,9 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         with _pg() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     writers = {f"server {i + 1}": writer_stats(s.log_path) for i, s in enumerate(topo.servers)}
+    processes = meter.result()
+    server_cpu = sum(v["cpu_s"] for k, v in processes.items() if k.startswith("server "))
+    commands = sum((w or {}).get("commands", 0) for w in writers.values())
     lat = [(run.display_live[c] - t) * 1000 for c, t in run.call_answer.items()
            if c in run.display_live]
     out = {
@@ -695,7 +698,12 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "generator_lag_ms": summary(run.lag_ms),
         "failed_requests": dict(run.failures),
         "socket_events_to_kiosks_and_counters": run.events_received,
-        "processes": meter.result(),
+        "processes": processes,
+        # CPU, not wall time (the machine is shared): the server processes' (with their
+        # forecast helpers) CPU over the run per acknowledged ticket and per command
+        "server_cpu_ms_per_acked_ticket": round(1000 * server_cpu / len(run.acked), 1)
+        if run.acked else None,
+        "server_cpu_ms_per_command": round(1000 * server_cpu / commands, 2) if commands else None,
         # each process's commands: how many, how many ran under the branch lock, lost
         # races (stale: each one a retry) and commands refused after too many
         "writer": writers,

@@ -227,16 +227,18 @@ class Display:
     """A wall display's Socket.IO link (websocket only, as the real page), through
     nginx; remembers which process served each of its connections."""
 
-    def __init__(self, url: str, token: str, reconnection: bool = False):
+    def __init__(self, url: str, token: str, reconnection: bool = False,
+                 extra_auth: dict | None = None):
         import socketio
         self.url, self.token = url, token
+        self.extra_auth = extra_auth or {}  # a console: {"view": "counter", "counter": n}
         self.client = socketio.Client(reconnection=reconnection, reconnection_delay=0.2,
                                       reconnection_delay_max=1, randomization_factor=0.2)
         self.queues: dict[str, queue.Queue] = {}
         self.snapshots = 0
         self.upstreams: list[str | None] = []  # one per (re)connection, in order
         self.seen_calls: list[dict] = []
-        for name in ("ticket_called", "queue_changed"):
+        for name in ("ticket_called", "queue_changed", "counter_queue"):
             self.client.on(name, self._keeper(name))
         self.client.on("snapshot", self._on_snapshot)
         self.client.on("resync", self._on_resync)
@@ -275,7 +277,8 @@ class Display:
                 if self.closed:
                     return
                 try:
-                    self.client.connect(self.url, auth={"token": self.token},
+                    self.client.connect(self.url, auth={"token": self.token,
+                                                        **self.extra_auth},
                                         transports=["websocket"], wait_timeout=10)
                     return
                 except Exception:  # noqa: BLE001  (tried again after the delay)
@@ -287,8 +290,8 @@ class Display:
         return self.upstreams[-1] if self.upstreams else None
 
     def connect(self, timeout: float = 10) -> "Display":
-        self.client.connect(self.url, auth={"token": self.token}, transports=["websocket"],
-                            wait_timeout=timeout)
+        self.client.connect(self.url, auth={"token": self.token, **self.extra_auth},
+                            transports=["websocket"], wait_timeout=timeout)
         self.wait("snapshot", timeout=timeout)
         return self
 

@@ -37,13 +37,19 @@ def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
                       json={"role": "display", "name": "hall"})
     assert r.status_code == 201
     display_token = r.json()["token"]
-    displays = []
+    displays, consoles = [], []
     try:
         for _ in range(6):
             displays.append(Display(topology.url, display_token).connect())
         served = {d.upstream for d in displays}
         assert None not in served, "nginx did not say which process took a websocket"
         assert len(served) >= 2, f"every display landed on one process: {served}"
+        # consoles of counter 2 on several processes: each process sends the counter's
+        # queue to the consoles connected to it (fanout.send_counter_queues)
+        for _ in range(4):
+            consoles.append(Display(topology.url, token, extra_auth={
+                "view": "counter", "counter": 2}).connect())
+        assert len({c.upstream for c in consoles}) >= 2, "every console on one process"
 
         assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
                              timeout=5).status_code == 200
@@ -58,6 +64,9 @@ def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
         for d in displays:
             got = d.wait("ticket_called", lambda e: e["code"] == ticket["code"])
             assert got["counter"] == 2
+        for c in consoles:  # on the caller's process and on the others
+            c.wait("counter_queue", lambda q: (q["counter"].get("current_ticket") or {})
+                   .get("code") == ticket["code"])
 
         # a kiosk ticket (through nginx) reaches every display, whichever process took it
         kiosk = requests.post(f"{topology.url}/api/v1/devices", headers=h, timeout=5,
@@ -71,5 +80,8 @@ def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
             return any(s["prefix"] == "A" and s["waiting"] >= 1 for s in summary["services"])
         for d in displays:
             d.wait("queue_changed", shows_it)
+        for c in consoles:  # counter 2 serves A too: its queue counts the new ticket
+            c.wait("counter_queue", lambda q: any(
+                s["prefix"] == "A" and s["waiting"] >= 1 for s in q["services"]))
     finally:
-        close_all(displays)
+        close_all(displays + consoles)
