@@ -264,15 +264,20 @@ def register(socketio, tabour) -> Sessions:
             b = conn.principal.branch_id
             before = (conn.counter, conn.view)
             conn.counter, conn.view = msg.counter, "counter"
+            # in the new counter's rooms before its snapshot is read (as on connect)
+            join_room(rooms.counter(b, msg.counter))
+            join_room(rooms.audience(b, "counters"))
             try:
                 snap = snapshot(conn)
             except DomainError:
                 conn.counter, conn.view = before
+                if before[0] != msg.counter:
+                    leave_room(rooms.counter(b, msg.counter))
+                if VIEW_AUDIENCE.get(before[1]) != "counters":
+                    leave_room(rooms.audience(b, "counters"))
                 raise
-            if before[0] is not None:
+            if before[0] is not None and before[0] != msg.counter:
                 leave_room(rooms.counter(b, before[0]))
-            join_room(rooms.counter(b, msg.counter))
-            join_room(rooms.audience(b, "counters"))
             return {"ok": True, "snapshot": snap}
         except (ValidationError, DomainError) as exc:
             return error(exc, lang)

@@ -694,6 +694,7 @@ class Forecast:
         return {"t0": self.t0.isoformat(), "services": list(self.services), "first": first,
                 "hits": [[sid, prio, rows] for (sid, prio), rows in self._probe_hits.items()],
                 "ahead": [[sid, prio, n] for (sid, prio), n in self._probe_ahead.items()],
+                "ctl": [[sid, prio, rows] for (sid, prio), rows in self._probe_ctl.items()],
                 "calls": self._calls, "slots": [[t, s] for t, s in self._slot.items()],
                 "reps": self.replications}
 
@@ -702,7 +703,8 @@ class Forecast:
         return cls(datetime.fromisoformat(d["t0"]), tuple(d["services"]), d["first"],
                    {(sid, prio): rows for sid, prio, rows in d["hits"]},
                    {(sid, prio): n for sid, prio, n in d["ahead"]}, d["calls"],
-                   {t: s for t, s in d["slots"]}, d["reps"])
+                   {t: s for t, s in d["slots"]}, d["reps"],
+                   {(sid, prio): rows for sid, prio, rows in d.get("ctl", [])})
 
 
 # --- the simulation ---------------------------------------------------------------

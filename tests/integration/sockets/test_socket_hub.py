@@ -166,3 +166,28 @@ def test_a_call_reaches_each_client_once_in_one_emit(app, api):
     time.sleep(0.3)  # anything sent twice would have come by now
     for name, box in boxes.items():
         assert box.names().count("ticket_called") == 1, name
+
+
+def test_a_console_is_in_its_counters_room_before_the_snapshot_and_a_refused_switch_keeps_it(
+        app, api):
+    """A console joins a counter's rooms before its snapshot is read (a fact committed
+    meanwhile reaches it, before the snapshot or in it); a refused switch leaves it
+    where it was, a switch leaves the old counter's room."""
+    agent = api.user("karim", "agent")
+    client = connect(app, agent.token, view="counter", counter=4)
+    wait_for(client, "snapshot")
+    manager = app.extensions["tabour"].socketio.server.manager
+    sid = manager.sid_from_eio_sid(client.eio_sid, "/")
+    branch = app.extensions["tabour"].auth.authenticate(agent.token).branch_id
+
+    def counter_rooms():
+        return sorted(r for r in manager.get_rooms(sid, "/") if ":counter:" in r)
+
+    assert counter_rooms() == [f"b{branch}:counter:4"]
+    missing = client.emit("watch_counter", {"counter": 42}, callback=True)
+    assert missing["ok"] is False
+    assert counter_rooms() == [f"b{branch}:counter:4"]
+    assert f"b{branch}:counters" in manager.get_rooms(sid, "/")
+    ok = client.emit("watch_counter", {"counter": 2}, callback=True)
+    assert ok["ok"] is True
+    assert counter_rooms() == [f"b{branch}:counter:2"]
