@@ -345,7 +345,8 @@ class FanOut:
             if self.rollups is not None:
                 self.schedule_rollup(branch_id)
         if batch.events and self._consoles_here(branch_id):
-            self._schedule(self._pending_queues, branch_id, self._counter_queues_later)
+            self._schedule(self._pending_queues, branch_id, self._coalesced,
+                           self._pending_queues, self.send_counter_queues, "counter queues")
         if self.watchers.get(branch_id):
             self._schedule(self._pending_watch, branch_id, self._positions_later)
 
@@ -356,23 +357,25 @@ class FanOut:
             log.exception("fan-out handler failed for %s", event.type)
 
     def schedule_summary(self, branch_id: int) -> None:
-        self._schedule(self._pending, branch_id, self._summary_later)
+        self._schedule(self._pending, branch_id, self._coalesced, self._pending,
+                       self.send_summary, "queue summary")
 
-    def _schedule(self, pending: set, branch_id: int, task) -> None:
+    def _schedule(self, pending: set, branch_id: int, task, *args) -> None:
         with self._lock:
             if branch_id in pending:
                 return
             pending.add(branch_id)
-        self.socketio.start_background_task(task, branch_id)
+        self.socketio.start_background_task(task, *args, branch_id)
 
-    def _summary_later(self, branch_id: int) -> None:
+    def _coalesced(self, pending: set, send, what: str, branch_id: int) -> None:
+        """``send(branch_id)`` once for the batches of the last ``coalesce_s``."""
         self.socketio.sleep(self.coalesce_s)
         with self._lock:
-            self._pending.discard(branch_id)
+            pending.discard(branch_id)
         try:
-            self.send_summary(branch_id)
+            send(branch_id)
         except Exception:
-            log.exception("queue summary failed for branch %s", branch_id)
+            log.exception("%s failed for branch %s", what, branch_id)
 
     def send_summary(self, branch_id: int) -> None:
         now = self.clock()
@@ -399,15 +402,6 @@ class FanOut:
     def _consoles_here(self, branch_id: int) -> bool:
         manager = self.socketio.server.manager
         return has_members(manager, "/", rooms.audience(branch_id, "counters"))
-
-    def _counter_queues_later(self, branch_id: int) -> None:
-        self.socketio.sleep(self.coalesce_s)
-        with self._lock:
-            self._pending_queues.discard(branch_id)
-        try:
-            self.send_counter_queues(branch_id)
-        except Exception:
-            log.exception("counter queues failed for branch %s", branch_id)
 
     def send_counter_queues(self, branch_id: int) -> int:
         """The queue of each open counter of the branch whose room has a member connected
