@@ -30,4 +30,4 @@ class CounterCommands:
                     uow.record(ch, before, None)
             return uow.counters[row.counter.id].counter
         # at a counter: under the branch's lock on PostgreSQL (commands/writer.py)
-        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first, group=True)[0]

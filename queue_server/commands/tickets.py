@@ -97,7 +97,8 @@ class TicketCommands:
         self.estimator.warm(branch_id)  # not inside the transaction (estimates.py)
         try:
             issued, _batch = self.writer.run(branch_id, step, exact=True, early=number_early,
-                                             events=2 if print_to is not None else 1)
+                                             events=2 if print_to is not None else 1,
+                                             group=True)
             return issued
         except IntegrityError:
             if not idempotency_key:
@@ -143,7 +144,7 @@ class TicketCommands:
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket
         return self.writer.run(branch_id, step, prepare=choose,
-                               exact=self.writer.lock_first)[0]
+                               exact=self.writer.lock_first, group=True)[0]
 
     def call(self, branch_id: int, counter_number: int, ticket_id: int, actor: Actor) -> Ticket:
         """Call one given waiting ticket (a replayed day; an agent picking a ticket)."""
@@ -152,7 +153,7 @@ class TicketCommands:
             ticket = _ticket(uow, p, ticket_id)
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket
-        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first, group=True)[0]
 
     # --- steps at a counter -----------------------------------------------------------
 
@@ -168,7 +169,7 @@ class TicketCommands:
             ticket = _ticket(uow, p, tid)
             change = decide(p, row.counter, ticket, uow.now)
             return uow.record(change, ticket, row if change.counter is not None else None).ticket
-        return self.writer.run(branch_id, step, exact=self.writer.lock_first)[0]
+        return self.writer.run(branch_id, step, exact=self.writer.lock_first, group=True)[0]
 
     def recall(self, branch_id, counter_number, actor, ticket_id=None) -> Ticket:
         return self._at_counter(branch_id, counter_number, ticket_id,

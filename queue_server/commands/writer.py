@@ -20,12 +20,33 @@ refresh read). Taking the lock first costs a wait behind the branch's other
 writers and never a retry. On SQLite (one writer for the whole file) they stay
 optimistic: the decision is made outside the writer lock, which serves every branch.
 
-In one process, a branch's transactions queue on a lock of the writer's (per
-branch) before they take a pooled connection: the 36 counters of a branch clicking
+In one process, a branch's transactions queue in the writer (per branch) before they take a pooled connection: the 36 counters of a branch clicking
 at once wait there, not inside the database behind the branch row's lock each
 holding a connection (measured: that emptied the pool, and every other branch of
 the process waited too). None of them decides on a projection another is about to
 move, so in one process no race is lost at all.
+
+Group commit: while a branch's command commits (SQLite's fsync runs off the gevent
+loop, ``db.database.off_loop``; PostgreSQL's WAL flush is a network wait), the ones
+behind it queue; the next to run takes every ``group`` command queued behind it (up
+to ``GROUP_MAX``) into ONE transaction, each in its savepoint: one commit, one fsync
+for all. A command's batch is applied to the projection when its savepoint is
+released, so the next one decides on it (people ahead, who is next) without a read;
+its listeners are told and it is published only after the commit. A refused command
+rolls back its savepoint (its number given back) and the others commit; a failed
+commit fails them all, and the projection, then ahead of the database, is dropped
+and read again. (Between a savepoint's release and the commit, a few ms, a reader of
+the projection, such as a connecting screen's snapshot, may see the command already;
+nothing is emitted before the commit.) Measured (bench ``write_path``, 8 clients issuing in one branch): on
+SQLite the commits fell from one per ticket to one per ~4 tickets.
+
+On PostgreSQL the group's first command takes the branch's lock as it would alone;
+the others then take row locks (the service's number, a ticket) while the group
+holds the branch's, the reverse of another process's single command (which takes
+its service's number first, then waits for the branch): so they wait at most
+``GROUP_LOCK_WAIT_MS`` for a row lock, and on a timeout (or a deadlock) leave the
+group and run alone (``stats["bounced"]``), never waiting for each other until the
+deadlock check.
 """
 from __future__ import annotations
 
@@ -37,12 +58,17 @@ import time
 from functools import partial
 from typing import Callable
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
 from ..db import repo
 from ..db.database import after_commit
 from ..engine.errors import Conflict, DomainError, NotFound
+from ..readmodel.projection import CONFIG_EVENTS
 from .uow import Stale, UnitOfWork
 
 MAX_ATTEMPTS = 50
+GROUP_MAX = 32  # commands of one branch sharing a transaction, at most
+GROUP_LOCK_WAIT_MS = 20  # PostgreSQL: how long a grouped command waits for a row lock
 STATS_LOG_S = 2.0  # at most one stats line per this many seconds (when one is due)
 
 log = logging.getLogger("tabour.writer")
@@ -62,14 +88,15 @@ class Writer:
         # caught_up (the projection brought to the lock's sequence)
         self.stats: collections.Counter = collections.Counter()
         self.lock_first = not getattr(db, "is_sqlite", True)
+        self.groups = True  # group commit (module docstring)
         self._logged_at = 0.0
         self._logged: dict = {}
-        self._branch_locks: dict[int, threading.RLock] = {}
+        self._lanes: dict[int, _Lane] = {}
         self._guard = threading.Lock()
 
     def run(self, branch_id: int, fn: Callable, *, exact: bool = False,
             attempts: int = MAX_ATTEMPTS, prepare: Callable | None = None,
-            events: int = 0, early: Callable | None = None):
+            events: int = 0, early: Callable | None = None, group: bool = False):
         """``fn(uow, projection)`` inside a write transaction; returns ``(result, batch)``
         once committed, applied to the read model and told to its listeners.
 
@@ -77,7 +104,7 @@ class Writer:
         (and outside SQLite's writer lock; inside the branch's queue of this process): the costly part of a decision (who is
         next) does not hold up the other counters; its answer is passed on as
         ``fn(uow, projection, prepared)`` and the version guards catch it if it went
-        stale meanwhile.
+        stale meanwhile. (In a group, below, it runs inside the shared transaction.)
 
         ``exact`` with ``events = n``: the command knows it records n events; their
         numbers are taken with the branch lock (one statement instead of two). With
@@ -90,89 +117,213 @@ class Writer:
         statement under it is a round trip the branch's other writers wait through:
         work that needs no exact queue (issuing: the service's next number, a row lock
         of its own) is done before it. ``fn`` must check that answer still holds on the
-        exact projection (raise ``Stale`` if not)."""
+        exact projection (raise ``Stale`` if not).
+
+        ``group``: the command may share its transaction with the branch's other
+        ``group`` commands queued behind the one running (group commit, module
+        docstring). Only for commands whose whole effect is rows of the transaction
+        and events that change no configuration (the counter and ticket steps)."""
         self.stats["commands"] += 1
         if exact:
             self.stats["exact"] += 1
         try:
-            return self._run(branch_id, fn, exact, attempts, prepare, events, early)
+            return self._run(branch_id, _Job(fn, exact, prepare, events, early,
+                                             group and self.groups), attempts)
         finally:
             self.log_stats()
 
-    def _run(self, branch_id, fn, exact, attempts, prepare, events, early):
+    def _run(self, branch_id: int, job: "_Job", attempts: int):
+        lane = self._lane(branch_id)
         for _ in range(attempts):
-            # one transaction per branch at a time in this process (module docstring)
+            job.reset()
             t0 = time.perf_counter()
-            with self._branch_lock(branch_id):
-                t1 = time.perf_counter()
-                try:
-                    result, batch = self._attempt(branch_id, fn, exact, prepare, events,
-                                                  early)
-                except Stale:
-                    self.stats["stale"] += 1
-                    stale = True
-                else:
-                    stale = False
-                t2 = time.perf_counter()
-            self.stats["queued_ms"] += (t1 - t0) * 1000
-            self.stats["transaction_ms"] += (t2 - t1) * 1000
-            if stale:
-                self.projections.refresh(branch_id)
+            if self._enter(lane, job):
+                self._lead(branch_id, lane, t0)
+            else:
+                job.wake.wait()
+                if job.outcome is None:  # the one before handed us the branch: lead
+                    self._lead(branch_id, lane, t0)
+            kind, value = job.outcome
+            if kind == "done":
+                return value
+            if kind == "error":
+                raise value
+            if kind == "again":  # out of a group: in a transaction of its own now
                 continue
-            self.projections.notify(batch)
-            self.stats["told_ms"] += (time.perf_counter() - t2) * 1000
-            return result, batch
+            self.stats["stale"] += 1  # a lost race: catch up and queue again
+            self.projections.refresh(branch_id)
         self.stats["refused"] += 1
         raise Conflict("queue_busy")
 
-    def _attempt(self, branch_id, fn, exact, prepare, events, early=None):
+    # --- the branch's queue in this process, and group commit ------------------------------
+
+    def _lane(self, branch_id: int) -> "_Lane":
+        with self._guard:
+            lane = self._lanes.get(branch_id)
+            if lane is None:
+                lane = self._lanes[branch_id] = _Lane()
+            return lane
+
+    def _enter(self, lane: "_Lane", job: "_Job") -> bool:
+        """Queue ``job``; True when nobody runs the branch's commands now (lead)."""
+        with self._guard:
+            lane.pending.append(job)
+            if lane.busy:
+                return False
+            lane.busy = True
+            return True
+
+    def _lead(self, branch_id: int, lane: "_Lane", t0: float) -> None:
+        """Run the first queued command, with the ``group`` ones queued right behind it
+        when it is one too, in one transaction; then hand the branch on, tell the
+        listeners, and wake the group."""
+        with self._guard:
+            group = [lane.pending.popleft()]
+            while (group[0].group and lane.pending and lane.pending[0].group
+                   and len(group) < GROUP_MAX):
+                group.append(lane.pending.popleft())
+        t1 = time.perf_counter()
+        try:
+            if len(group) == 1:
+                self._alone(branch_id, group[0])
+            else:
+                self._together(branch_id, group)
+        finally:
+            with self._guard:
+                if lane.pending:
+                    lane.pending[0].wake.set()  # its outcome is None: it leads next
+                else:
+                    lane.busy = False
+        t2 = time.perf_counter()
+        self.stats["queued_ms"] += (t1 - t0) * 1000
+        self.stats["transaction_ms"] += (t2 - t1) * 1000
+        for job in group:  # in commit order
+            try:
+                if job.outcome[0] == "done":
+                    self.projections.notify(job.outcome[1][1])
+            except Exception:  # a listener never keeps the group's callers waiting
+                log.exception("telling the listeners failed")
+            finally:
+                job.wake.set()
+        self.stats["told_ms"] += (time.perf_counter() - t2) * 1000
+
+    def _alone(self, branch_id: int, job: "_Job") -> None:
+        try:
+            job.outcome = ("done", self._attempt(branch_id, job))
+        except Stale:
+            job.outcome = ("stale", None)
+        except BaseException as e:  # the caller's to raise (a refusal, the database down)
+            job.outcome = ("error", e)
+
+    def _attempt(self, branch_id, job):
         """One try in one transaction; raises Stale when a guard matched nothing."""
         now = self.clock()
         prepared = None
-        if prepare is not None and not exact:
-            prepared = prepare(self.projections.get(branch_id), now)
-        t0 = time.perf_counter()
+        if job.prepare is not None and not job.exact:
+            prepared = job.prepare(self.projections.get(branch_id), now)
         with self.db.write() as conn:
-            uow = UnitOfWork(conn, branch_id, now)
-            if exact:
-                if early is not None:
-                    prepared = early(uow, self.projections.held(branch_id))
-                t1 = time.perf_counter()
-                last = repo.reserve_seq(conn, branch_id, events)
-                if last is None:
-                    raise NotFound("branch_not_found", branch=branch_id)
-                t2 = time.perf_counter()
-                seq = uow.locked_seq = last - events
-                uow.reserved = events
-                p = self.projections.ensure(branch_id, seq, conn)
-                t3 = time.perf_counter()
-                self.stats["connect_ms"] += (t1 - t0) * 1000
-                self.stats["locked_ms"] += (t2 - t1) * 1000
-                self.stats["caught_up_ms"] += (t3 - t2) * 1000
-                if prepare is not None:
-                    prepared = prepare(p, now)
-            else:
-                p = self.projections.get(branch_id)
-            try:
-                result = (fn(uow, p, prepared)
-                          if prepare is not None or early is not None else fn(uow, p))
-            except DomainError:
-                # a refusal decided on a projection that missed a batch (another
-                # process's, still on its way or lost with the message queue)
-                # may be wrong: refuse only on the state the database holds
-                if not exact and repo.current_seq(conn, branch_id) > p.seq:
-                    raise Stale("the branch moved since the projection")
-                raise
-            batch = uow.finish()
+            result, batch = self._step(conn, branch_id, job, now, prepared)
             after_commit(conn, partial(self.projections.committed, batch))
         return result, batch
 
-    def _branch_lock(self, branch_id: int) -> threading.RLock:
-        with self._guard:
-            lk = self._branch_locks.get(branch_id)
-            if lk is None:
-                lk = self._branch_locks[branch_id] = threading.RLock()
-            return lk
+    def _together(self, branch_id: int, group: list) -> None:
+        """Group commit: each command in its savepoint, one commit (one fsync on SQLite,
+        one WAL flush on PostgreSQL) for all. A command's batch is applied to the
+        projection when its savepoint is released, so the next one decides on it (the
+        exact ones find the projection at their lock's sequence: no read). Its
+        listeners are told, and it is published to the other processes, only after the
+        commit. If the commit (or the transaction) fails, every command of the group
+        gets the error and the projection, ahead of the database, is dropped: the next
+        reader loads it afresh."""
+        self.stats["groups"] += 1
+        self.stats["grouped"] += len(group)
+        applied = []
+        try:
+            with self.db.write() as conn:
+                for i, job in enumerate(group):
+                    if i == 1 and not self.db.is_sqlite:
+                        # the first command took the branch's lock; the others wait for no
+                        # other lock long (a deadlock, below)
+                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{GROUP_LOCK_WAIT_MS}ms'")
+                    now = self.clock()
+                    savepoint = conn.begin_nested()
+                    try:
+                        prepared = None
+                        if job.prepare is not None and not job.exact:
+                            prepared = job.prepare(self.projections.get(branch_id), now)
+                        result, batch = self._step(conn, branch_id, job, now, prepared)
+                        if batch.config or any(e.type in CONFIG_EVENTS
+                                               for _q, e in batch.events):
+                            # not for a group: alone, on its next try
+                            raise _Alone()
+                    except BaseException as e:
+                        if isinstance(e, DBAPIError) and not (
+                                isinstance(e, IntegrityError) or _lock_wait(e)):
+                            raise  # the database failed, not the command: the whole group
+                        try:
+                            savepoint.rollback()
+                        except Exception:  # the connection is gone: the group fails with e
+                            raise e from None
+                        if isinstance(e, _Alone) or _lock_wait(e):
+                            self.stats["bounced"] += 1
+                            job.group = False
+                            job.outcome = ("again", None)
+                        else:
+                            job.outcome = ("stale", None) if isinstance(e, Stale) \
+                                else ("error", e)
+                        continue
+                    savepoint.commit()
+                    if batch.events:
+                        # another process's batches before it (optimistic commands):
+                        # read through this transaction, which sees them and the group's
+                        self.projections.ensure(branch_id, batch.first_seq - 1, conn)
+                    self.projections.apply_local(batch)
+                    applied.append(batch)
+                    job.outcome = ("done", (result, batch))
+        except BaseException as e:
+            if applied:
+                self.projections.forget(branch_id)
+            for job in group:
+                if job.outcome is None or job.outcome[0] == "done":
+                    job.outcome = ("error", e)
+            return
+        for batch in applied:
+            self.projections.published(batch)
+
+    def _step(self, conn, branch_id, job, now, prepared):
+        """The command inside an open write transaction: ``(result, batch)``."""
+        t0 = time.perf_counter()
+        uow = UnitOfWork(conn, branch_id, now)
+        if job.exact:
+            if job.early is not None:
+                prepared = job.early(uow, self.projections.held(branch_id))
+            t1 = time.perf_counter()
+            last = repo.reserve_seq(conn, branch_id, job.events)
+            if last is None:
+                raise NotFound("branch_not_found", branch=branch_id)
+            t2 = time.perf_counter()
+            seq = uow.locked_seq = last - job.events
+            uow.reserved = job.events
+            p = self.projections.ensure(branch_id, seq, conn)
+            t3 = time.perf_counter()
+            self.stats["connect_ms"] += (t1 - t0) * 1000
+            self.stats["locked_ms"] += (t2 - t1) * 1000
+            self.stats["caught_up_ms"] += (t3 - t2) * 1000
+            if job.prepare is not None:
+                prepared = job.prepare(p, now)
+        else:
+            p = self.projections.get(branch_id)
+        try:
+            result = (job.fn(uow, p, prepared)
+                      if job.prepare is not None or job.early is not None else job.fn(uow, p))
+        except DomainError:
+            # a refusal decided on a projection that missed a batch (another
+            # process's, still on its way or lost with the message queue)
+            # may be wrong: refuse only on the state the database holds
+            if not job.exact and repo.current_seq(conn, branch_id) > p.seq:
+                raise Stale("the branch moved since the projection")
+            raise
+        return result, uow.finish()
 
     def log_stats(self, force: bool = False) -> None:
         """One line now and then when something changed, for whoever measures a
@@ -181,9 +332,46 @@ class Writer:
         if not force and now - self._logged_at < STATS_LOG_S:
             return
         self._logged_at = now
-        current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused",
+        current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused", "groups", "grouped", "bounced",
                                                     "queued_ms", "transaction_ms", "told_ms",
                                                     "connect_ms", "locked_ms", "caught_up_ms")}
         if current != self._logged:
             self._logged = current
             log.info("writer stats %s", json.dumps(current))
+
+
+class _Job:
+    """A command waiting in its branch's queue, and what became of it."""
+
+    __slots__ = ("fn", "exact", "prepare", "events", "early", "group", "wake", "outcome")
+
+    def __init__(self, fn, exact, prepare, events, early, group):
+        self.fn, self.exact, self.prepare = fn, exact, prepare
+        self.events, self.early, self.group = events, early, group
+        self.wake = threading.Event()
+        # ("done", (result, batch)) | ("stale", None) | ("again", None) | ("error", exc)
+        self.outcome = None
+
+    def reset(self) -> None:
+        self.wake = threading.Event()
+        self.outcome = None
+
+
+class _Lane:
+    """A branch's commands in this process: one running (``busy``), the rest queued."""
+
+    __slots__ = ("pending", "busy")
+
+    def __init__(self):
+        self.pending: collections.deque = collections.deque()
+        self.busy = False
+
+
+class _Alone(Exception):
+    """A grouped command changed the configuration: it runs again in a transaction of
+    its own (the read model reads a new configuration back once it is committed)."""
+
+
+def _lock_wait(e: BaseException) -> bool:
+    """PostgreSQL gave up a lock wait (lock_timeout) or broke a deadlock."""
+    return getattr(getattr(e, "orig", None), "sqlstate", None) in ("55P03", "40P01")

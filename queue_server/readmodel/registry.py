@@ -127,10 +127,19 @@ class Projections:
         """Apply a batch this process just committed (called inside the writer lock,
         right after the commit); the command tells the listeners afterwards with
         ``notify``."""
-        if not batch.events:
-            return
-        self._offer(batch, local=True)
-        if self.transport is not None:
+        self.apply_local(batch)
+        self.published(batch)
+
+    def apply_local(self, batch: Committed) -> None:
+        """Apply a batch of this process's (``committed``'s first half). Group commit
+        (commands/writer.py) calls it when a command's savepoint is released, before
+        the transaction commits, so the next command of the group decides on it."""
+        if batch.events:
+            self._offer(batch, local=True)
+
+    def published(self, batch: Committed) -> None:
+        """Send a committed batch to the other processes (``committed``'s second half)."""
+        if batch.events and self.transport is not None:
             try:
                 self.transport.publish(wire.dumps(batch))
             except Exception:  # the others catch up from the database on their next gap
