@@ -72,7 +72,8 @@ def create_app(settings: Settings | None = None, clock=utcnow) -> Flask:
         # writes each forecast's JSON, which the server publishes (estimates.py)
         compute = ForecastProcess(wire=bool(settings.message_queue)).start()
     commands, limiters = write_path(db, clock, auth, shared, spawn=socketio.start_background_task,
-                                    sync_estimates=settings.forecast_sync, compute=compute)
+                                    sync_estimates=settings.forecast_sync, compute=compute,
+                                    group_commit=settings.group_commit)
     projections, estimator, printing = commands.writer.projections, commands.estimator, \
         commands.printing
     projections.listeners.append(auth.on_batch)
@@ -183,7 +184,7 @@ def _hash_threads():
 
 
 def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=False,
-               compute=None):
+               compute=None, group_commit: str = "auto"):
     """The commands and the read model they keep, without any server around them
     (the app factory, the race test's worker processes, the replay)."""
     from .shared import SqlCounters
@@ -198,7 +199,8 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
         # a kiosk's lookups, counted per kiosk: many visitors type there, some badly
         "tracking_kiosk": Limiter(shared, clock, "tracking-kiosk", 60, 600.0),
     }
-    commands = Commands(Writer(db, clock, projections), estimator, auth,
+    groups = db.is_sqlite if group_commit == "auto" else group_commit == "on"
+    commands = Commands(Writer(db, clock, projections, groups=groups), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters
 

@@ -20,8 +20,8 @@ refresh read). Taking the lock first costs a wait behind the branch's other
 writers and never a retry. On SQLite (one writer for the whole file) they stay
 optimistic: the decision is made outside the writer lock, which serves every branch.
 
-In one process, a branch's transactions queue in the writer (per branch) before they take a pooled connection: the 36 counters of a branch clicking
-at once wait there, not inside the database behind the branch row's lock each
+In one process, a branch's transactions queue in the writer (per branch) before
+they take a pooled connection: the 36 counters of a branch clicking at once wait there, not inside the database behind the branch row's lock each
 holding a connection (measured: that emptied the pool, and every other branch of
 the process waited too). None of them decides on a projection another is about to
 move, so in one process no race is lost at all.
@@ -37,11 +37,17 @@ rolls back its savepoint (its number given back) and the others commit; a failed
 commit fails them all, and the projection, then ahead of the database, is dropped
 and read again. (Between a savepoint's release and the commit, a few ms, a reader of
 the projection, such as a connecting screen's snapshot, may see the command already;
-nothing is emitted before the commit.) Measured (bench ``write_path``, 8 clients issuing in one branch): on
-SQLite the commits fell from one per ticket to one per ~4 tickets.
+nothing is emitted before the commit.) Measured (bench ``write_path``, 8 clients
+issuing in one branch, three runs each way): on SQLite one commit for ~4 tickets,
+709 / 871 / 690 tickets/s against 519 / 575 / 630 without groups (the commit off the
+loop alone costs CPU: 1.3 ms a ticket against 1.0-1.2 with groups).
 
-On PostgreSQL the group's first command takes the branch's lock as it would alone;
-the others then take row locks (the service's number, a ticket) while the group
+Group commit is on with SQLite and off with PostgreSQL unless asked for
+(``TABOUR_GROUP_COMMIT``, settings.py): measured on PostgreSQL (bench ``write_path``,
+three runs each way) it gave no more tickets/s (median 430 against 405) for ~10 %
+more CPU a ticket (1.36-1.49 ms against 1.33-1.34): the savepoints' round trips cost
+what the shared WAL flush saves on a fast disk. When on, the group's first command
+takes the branch's lock as it would alone; the others then take row locks (the service's number, a ticket) while the group
 holds the branch's, the reverse of another process's single command (which takes
 its service's number first, then waits for the branch): so they wait at most
 ``GROUP_LOCK_WAIT_MS`` for a row lock, and on a timeout (or a deadlock) leave the
@@ -75,7 +81,7 @@ log = logging.getLogger("tabour.writer")
 
 
 class Writer:
-    def __init__(self, db, clock: Callable, projections):
+    def __init__(self, db, clock: Callable, projections, groups: bool = True):
         self.db = db
         self.clock = clock
         self.projections = projections
@@ -88,7 +94,7 @@ class Writer:
         # caught_up (the projection brought to the lock's sequence)
         self.stats: collections.Counter = collections.Counter()
         self.lock_first = not getattr(db, "is_sqlite", True)
-        self.groups = True  # group commit (module docstring)
+        self.groups = groups  # group commit (module docstring)
         self._logged_at = 0.0
         self._logged: dict = {}
         self._lanes: dict[int, _Lane] = {}
@@ -221,7 +227,7 @@ class Writer:
         prepared = None
         if job.prepare is not None and not job.exact:
             prepared = job.prepare(self.projections.get(branch_id), now)
-        with self.db.write() as conn:
+        with self.db.write(offload=self.groups) as conn:
             result, batch = self._step(conn, branch_id, job, now, prepared)
             after_commit(conn, partial(self.projections.committed, batch))
         return result, batch
@@ -239,7 +245,7 @@ class Writer:
         self.stats["grouped"] += len(group)
         applied = []
         try:
-            with self.db.write() as conn:
+            with self.db.write(offload=True) as conn:
                 for i, job in enumerate(group):
                     if i == 1 and not self.db.is_sqlite:
                         # the first command took the branch's lock; the others wait for no

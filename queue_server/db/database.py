@@ -70,8 +70,13 @@ class Database:
             self.engine.execution_options(isolation_level="REPEATABLE READ")
 
     @contextmanager
-    def write(self) -> Connection:
+    def write(self, offload: bool = False) -> Connection:
         """A write transaction, committed on success and rolled back on error.
+
+        ``offload``: SQLite's commit (its fsync) runs off the gevent loop (``off_loop``):
+        the writer's transactions with group commit, so that a branch's next commands
+        can queue meanwhile. Off the loop a commit costs more CPU (the hand-off), so
+        other transactions commit in place.
 
         Functions given to ``after_commit(conn, fn)`` run once the commit succeeded,
         still inside this process's writer lock (SQLite): the read model applies a
@@ -92,7 +97,7 @@ class Database:
                     self.settling += 1
                     settling = True
                     try:
-                        if self.is_sqlite and self.durable:
+                        if offload and self.is_sqlite and self.durable:
                             off_loop(trans.commit)
                         else:
                             trans.commit()

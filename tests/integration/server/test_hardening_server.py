@@ -107,6 +107,13 @@ def test_a_phones_socket_is_counted_by_the_address_the_proxy_names(server):
             return (data.get("data") or data).get("code", repr(data))
         c.disconnect()
         return "connected"
+    # the limit (10 guesses in 600 s) counts a sliding window from two fixed ones
+    # (shared.py: this window + the last one x the share of it still inside): right
+    # after a window's edge, ten guesses made just before it count 9.99. Start where
+    # the eleven guesses cannot cross an edge (a run did, at 02:30:00).
+    into = time.time() % 600
+    if into > 600 - 90:
+        time.sleep(600 - into + 1)
     for _ in range(10):
         assert follow("XXXX-XXXX", "10.0.0.66") == "dossier_not_found"
     assert follow("XXXX-XXXX", "10.0.0.66") == "too_many_guesses"

@@ -19,10 +19,10 @@ def test_the_first_ticket_of_a_branch_is_forecast_before_its_transaction(app, mo
     real_write = t.db.write
 
     @contextmanager
-    def write():
+    def write(**kw):
         depth[0] += 1
         try:
-            with real_write() as conn:
+            with real_write(**kw) as conn:
                 yield conn
         finally:
             depth[0] -= 1

@@ -7,7 +7,9 @@ must hold, on SQLite and PostgreSQL: each command decides on the ones before it 
 the group (people ahead), a refused command leaves nothing behind and the others
 commit, a failed commit fails every command of the group and the read model is not
 left ahead of the database, and (PostgreSQL) a grouped command never waits for a row
-lock another process holds while the group holds the branch's."""
+lock another process holds while the group holds the branch's. Group commit is on
+by default with SQLite only (``TABOUR_GROUP_COMMIT``); these tests turn it on for both.
+The default itself: ``test_group_commit_is_on_by_default_with_sqlite_only``."""
 from __future__ import annotations
 
 import threading
@@ -46,6 +48,7 @@ def tabour(db_url, tmp_path):
     cfg.write_text(BRANCH, encoding="utf-8")
     app = make_app(db_url, utcnow, config_path=cfg)
     t = app.extensions["tabour"]
+    t.commands.writer.groups = True  # PostgreSQL's default is off (TABOUR_GROUP_COMMIT=on)
     for c in (1, 2):
         t.commands.counter_action(1, c, "open", Actor("user", 1, "admin"))
     yield t
@@ -193,3 +196,18 @@ def test_a_grouped_command_does_not_wait_for_a_lock_under_the_branch_lock(tabour
     assert [o.people_ahead for o in out][0::2] == [0, 1]  # the A ones, in their group
     assert time.monotonic() - t0 < 5
     assert_read_model_is_the_database(t)
+
+
+def test_group_commit_is_on_by_default_with_sqlite_only(db_url, tmp_path, monkeypatch):
+    from queue_server.settings import Settings
+    settings = Settings(database_url=db_url, var_dir=tmp_path)
+    assert settings.group_commit == "auto"
+    monkeypatch.setenv("TABOUR_GROUP_COMMIT", "maybe")
+    with pytest.raises(ValueError, match="auto, on or off"):
+        Settings.from_env()
+    from queue_server.clock import utcnow
+    app = make_app(db_url, utcnow)
+    try:
+        assert app.extensions["tabour"].commands.writer.groups is db_url.startswith("sqlite")
+    finally:
+        app.extensions["tabour"].db.dispose()
