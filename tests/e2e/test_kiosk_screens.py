@@ -209,6 +209,7 @@ def test_8_priority_first_marked_on_screen_and_paper(kiosk_server, admin, printe
     admin.wait_printer_online()
     ctx, page = kiosk_page(browser, kiosk_server, admin, viewport, "fr")
     try:
+        page.wait_for_selector(".priority")  # visible (a loaded run once read it before)
         chips = page.locator(".priority").bounding_box()
         first = page.locator('.service[data-prefix="A"]').bounding_box()
         assert chips["y"] + chips["height"] <= first["y"], "the priority choice comes first"
