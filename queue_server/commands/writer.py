@@ -21,9 +21,10 @@ writers and never a retry. On SQLite (one writer for the whole file) they stay
 optimistic: the decision is made outside the writer lock, which serves every branch.
 
 In one process, a branch's transactions queue in the writer (per branch) before
-they take a pooled connection: the 36 counters of a branch clicking at once wait there, not inside the database behind the branch row's lock each
-holding a connection (measured: that emptied the pool, and every other branch of
-the process waited too). None of them decides on a projection another is about to
+they take a pooled connection: the 36 counters of a branch clicking at once wait
+there, not inside the database behind the branch row's lock each holding a
+connection (measured: that emptied the pool, and every other branch of the process
+waited too). None of them decides on a projection another is about to
 move, so in one process no race is lost at all.
 
 Group commit: while a branch's command commits (SQLite's fsync runs off the gevent
@@ -47,12 +48,12 @@ Group commit is on with SQLite and off with PostgreSQL unless asked for
 three runs each way) it gave no more tickets/s (median 430 against 405) for ~10 %
 more CPU a ticket (1.36-1.49 ms against 1.33-1.34): the savepoints' round trips cost
 what the shared WAL flush saves on a fast disk. When on, the group's first command
-takes the branch's lock as it would alone; the others then take row locks (the service's number, a ticket) while the group
-holds the branch's, the reverse of another process's single command (which takes
-its service's number first, then waits for the branch): so they wait at most
-``GROUP_LOCK_WAIT_MS`` for a row lock, and on a timeout (or a deadlock) leave the
-group and run alone (``stats["bounced"]``), never waiting for each other until the
-deadlock check.
+takes the branch's lock as it would alone; the others then take row locks (the
+service's number, a ticket) while the group holds the branch's, the reverse of
+another process's single command (which takes its service's number first, then
+waits for the branch): so they wait at most ``GROUP_LOCK_WAIT_MS`` for a row lock,
+and on a timeout (or a deadlock) leave the group and run alone
+(``stats["bounced"]``), never waiting for each other until the deadlock check.
 """
 from __future__ import annotations
 
@@ -107,10 +108,11 @@ class Writer:
         once committed, applied to the read model and told to its listeners.
 
         ``prepare(projection, now)``, when given, runs first, outside the transaction
-        (and outside SQLite's writer lock; inside the branch's queue of this process): the costly part of a decision (who is
-        next) does not hold up the other counters; its answer is passed on as
-        ``fn(uow, projection, prepared)`` and the version guards catch it if it went
-        stale meanwhile. (In a group, below, it runs inside the shared transaction.)
+        (and outside SQLite's writer lock; inside the branch's queue of this process):
+        the costly part of a decision (who is next) does not hold up the other
+        counters; its answer is passed on as ``fn(uow, projection, prepared)`` and the
+        version guards catch it if it went stale meanwhile. (In a group, below, it runs
+        inside the shared transaction.)
 
         ``exact`` with ``events = n``: the command knows it records n events; their
         numbers are taken with the branch lock (one statement instead of two). With
@@ -250,7 +252,8 @@ class Writer:
                     if i == 1 and not self.db.is_sqlite:
                         # the first command took the branch's lock; the others wait for no
                         # other lock long (a deadlock, below)
-                        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{GROUP_LOCK_WAIT_MS}ms'")
+                        conn.exec_driver_sql(
+                            f"SET LOCAL lock_timeout = '{GROUP_LOCK_WAIT_MS}ms'")
                     now = self.clock()
                     savepoint = conn.begin_nested()
                     try:
@@ -338,7 +341,8 @@ class Writer:
         if not force and now - self._logged_at < STATS_LOG_S:
             return
         self._logged_at = now
-        current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused", "groups", "grouped", "bounced",
+        current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused",
+                                                    "groups", "grouped", "bounced",
                                                     "queued_ms", "transaction_ms", "told_ms",
                                                     "connect_ms", "locked_ms", "caught_up_ms")}
         if current != self._logged:
