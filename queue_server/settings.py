@@ -34,7 +34,7 @@ class Settings:
     # tests comparing it with live answers); live servers do it in the background
     forecast_sync: bool = False
     # group commit (commands/writer.py): "auto" = on SQLite (one fsync for a branch's
-    # queued commands: measured 1.1-1.6x the tickets/s), off on PostgreSQL (measured no
+    # queued commands: measured 1.1-1.5x the tickets/s), off on PostgreSQL (measured no
     # gain on this machine's fast WAL, ~10 % more CPU a ticket); "on" / "off"
     group_commit: str = "auto"
 

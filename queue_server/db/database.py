@@ -156,8 +156,8 @@ def off_loop(fn):
     request of the process meanwhile (py-spy: 56 % of an issuing server's samples).
     Off the loop, the others go on, and the commands of a branch arriving meanwhile
     queue in the writer and share the next commit (commands/writer.py)."""
-    threading_mod = sys.modules.get("gevent.monkey")
-    if threading_mod is None or not threading_mod.is_module_patched("threading"):
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_module_patched("threading"):
         return fn()
     import gevent
     return gevent.get_hub().threadpool.apply(fn)
