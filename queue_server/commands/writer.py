@@ -282,9 +282,10 @@ class Writer:
                                 else ("error", e)
                         continue
                     savepoint.commit()
-                    if batch.events:
-                        # another process's batches before it (optimistic commands):
-                        # read through this transaction, which sees them and the group's
+                    if batch.events and not job.exact:
+                        # another process's batches before it (optimistic commands; an
+                        # exact one brought the projection to its lock's sequence): read
+                        # through this transaction, which sees them and the group's
                         self.projections.ensure(branch_id, batch.first_seq - 1, conn)
                     self.projections.apply_local(batch)
                     applied.append(batch)
@@ -358,12 +359,12 @@ class _Job:
     def __init__(self, fn, exact, prepare, events, early, group):
         self.fn, self.exact, self.prepare = fn, exact, prepare
         self.events, self.early, self.group = events, early, group
-        self.wake = threading.Event()
-        # ("done", (result, batch)) | ("stale", None) | ("again", None) | ("error", exc)
-        self.outcome = None
+        self.reset()
 
     def reset(self) -> None:
+        """Before each try: nobody woke it yet, nothing became of it."""
         self.wake = threading.Event()
+        # ("done", (result, batch)) | ("stale", None) | ("again", None) | ("error", exc)
         self.outcome = None
 
 

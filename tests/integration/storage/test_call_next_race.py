@@ -22,34 +22,12 @@ from sqlalchemy import select
 
 from queue_server.db import schema
 
-from support.app import make_app
-
 HERE = Path(__file__).parent
-TEN_COUNTERS = """
-[[branch]]
-code = "race"
-timezone = "Africa/Algiers"
-names = { ar = "سباق", fr = "Course", en = "Race" }
-service = [
-  { prefix = "A", names = { ar = "أ", fr = "A", en = "A" } },
-  { prefix = "B", names = { ar = "ب", fr = "B", en = "B" } },
-]
-counter = [
-%s
-]
-""" % "\n".join(
-    f'  {{ number = {n}, services = {["A", "B"] if n % 2 else ["B", "A"]!r} }},'.replace("'", '"')
-    for n in range(1, 11))
 
 
 @pytest.fixture
-def race_app(db_url, tmp_path, clock):
-    from queue_server.clock import utcnow
-    cfg = tmp_path / "race.toml"
-    cfg.write_text(TEN_COUNTERS)
-    app = make_app(db_url, utcnow, config_path=cfg)
-    yield app, db_url
-    app.extensions["tabour"].db.dispose()
+def race_app(branch_app, db_url):
+    return branch_app(10), db_url
 
 
 def fill(app, n=200):

@@ -24,35 +24,16 @@ from queue_server.engine.model import Actor, PriorityClass
 
 from support.app import make_app
 
-BRANCH = """
-[[branch]]
-code = "grp"
-timezone = "Africa/Algiers"
-names = { ar = "مجموعة", fr = "Groupe", en = "Group" }
-service = [
-  { prefix = "A", names = { ar = "أ", fr = "A", en = "A" } },
-  { prefix = "B", names = { ar = "ب", fr = "B", en = "B" } },
-]
-counter = [
-  { number = 1, services = ["A", "B"] },
-  { number = 2, services = ["B", "A"] },
-]
-"""
 KIOSK = Actor("device", 1, "kiosk")
 
 
 @pytest.fixture
-def tabour(db_url, tmp_path):
-    from queue_server.clock import utcnow
-    cfg = tmp_path / "grp.toml"
-    cfg.write_text(BRANCH, encoding="utf-8")
-    app = make_app(db_url, utcnow, config_path=cfg)
-    t = app.extensions["tabour"]
+def tabour(two_service_app):
+    t = two_service_app.extensions["tabour"]
     t.commands.writer.groups = True  # PostgreSQL's default is off (TABOUR_GROUP_COMMIT=on)
     for c in (1, 2):
         t.commands.counter_action(1, c, "open", Actor("user", 1, "admin"))
-    yield t
-    t.db.dispose()
+    return t
 
 
 def hold_the_branch(t):

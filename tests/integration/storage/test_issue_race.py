@@ -8,45 +8,17 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 
-import pytest
 from sqlalchemy import select
 
 from queue_server.db import schema
 from queue_server.engine.model import Actor, PriorityClass
 
-from support.app import make_app
-
-BRANCH = """
-[[branch]]
-code = "race"
-timezone = "Africa/Algiers"
-names = { ar = "سباق", fr = "Course", en = "Race" }
-service = [
-  { prefix = "A", names = { ar = "أ", fr = "A", en = "A" } },
-  { prefix = "B", names = { ar = "ب", fr = "B", en = "B" } },
-]
-counter = [
-  { number = 1, services = ["A", "B"] },
-  { number = 2, services = ["B", "A"] },
-]
-"""
-
 THREADS = 12
 EACH = 15
 
 
-@pytest.fixture
-def race_app(db_url, tmp_path):
-    from queue_server.clock import utcnow
-    cfg = tmp_path / "race.toml"
-    cfg.write_text(BRANCH, encoding="utf-8")
-    app = make_app(db_url, utcnow, config_path=cfg)
-    yield app
-    app.extensions["tabour"].db.dispose()
-
-
-def test_twelve_threads_issue_into_one_branch(race_app):
-    app = race_app
+def test_twelve_threads_issue_into_one_branch(two_service_app):
+    app = two_service_app
     t = app.extensions["tabour"]
     for c in (1, 2):
         t.commands.counter_action(1, c, "open", Actor("user", 1, "admin"))
