@@ -148,7 +148,10 @@ class QueueManager(RedisManager):
             return
         self._held.messages = []
         if len(messages) == 1:
-            RedisManager._publish(self, messages[0])
+            # its host_id, taken off while it was held, back on: without it this
+            # process, reading its own message back from Redis, delivered it again to its
+            # members (every display on the committing process heard a call twice)
+            RedisManager._publish(self, {**messages[0], "host_id": self.host_id})
         else:
             RedisManager._publish(self, {"method": "emit", "bundle": messages,
                                          "host_id": self.host_id})

@@ -36,14 +36,21 @@ class Watcher:
 
     def __init__(self, url: str, token: str, **extra):
         self.events: dict[str, queue.Queue] = {}
+        self.seen: list[tuple[str, dict]] = []  # every event, in order, never consumed
         self.client = socketio.Client(reconnection=False)
         for name in ("snapshot", "ticket_called", "queue_changed", "announcement",
                      "printer_changed"):
             self.events[name] = queue.Queue()
-            self.client.on(name, self.events[name].put)
+            self.client.on(name, self._keeper(name))
         self.client.connect(url, auth={"token": token, **extra}, transports=["websocket"],
                             wait_timeout=10)
         self.get("snapshot")
+
+    def _keeper(self, name: str):
+        def keep(payload):
+            self.seen.append((name, payload))
+            self.events[name].put(payload)
+        return keep
 
     def get(self, name: str, predicate=lambda p: True, timeout: float = 8.0) -> dict:
         deadline = time.monotonic() + timeout
@@ -143,6 +150,15 @@ def test_two_processes_share_calls_summaries_announcements_and_printers(
                 break
             time.sleep(0.1)
         assert hall["connected"] is False and hall["state"] == "offline"
+
+        # each display heard each call once, live: a process never delivers its own emit
+        # a second time when it comes back over Redis (a bundle of one emit did, so the
+        # hall TV announced the ticket twice)
+        time.sleep(1.0)
+        for w in (on_a, on_b):
+            for name in ("ticket_called", "announcement"):
+                codes = [p["code"] for n, p in w.seen if n == name]
+                assert sorted(codes) == sorted([t1["code"], t2["code"]]), (name, codes)
     finally:
         for w in watchers:
             w.close()

@@ -62,6 +62,8 @@ def test_a_bundle_of_one_is_a_plain_message(monkeypatch):
         server.emit("ticket_called", {"n": 1}, to="b1:displays")
     assert len(rec.published) == 1 and rec.published[0]["event"] == "ticket_called"
     assert "bundle" not in rec.published[0]
+    # with this process's id: reading it back from Redis, this process skips it
+    assert rec.published[0]["host_id"] == mgr.host_id
 
 
 def test_another_message_keeps_its_place_after_the_emits_before_it(monkeypatch):
