@@ -65,6 +65,8 @@ def status_of(e: DomainError) -> int:
         return e.status
     if e.kind == "too_many_attempts":
         return 429
+    if e.kind == "busy":
+        return 503
     if e.kind == "forbidden":  # a rule about the thing changed (commands/admin.py)
         return 403
     if e.kind in ("invalid_input", "bad_request"):
@@ -146,7 +148,7 @@ def install(app) -> None:
     def _domain(e: DomainError):
         resp = jsonify(error_body(e))
         resp.status_code = status_of(e)
-        if resp.status_code == 429 and hasattr(e, "retry_after_s"):
+        if resp.status_code in (429, 503) and hasattr(e, "retry_after_s"):
             resp.headers["Retry-After"] = str(e.retry_after_s)
         return resp
 

@@ -69,7 +69,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ..db import repo
 from ..db.database import after_commit
-from ..engine.errors import Conflict, DomainError, NotFound
+from ..engine.errors import Busy, Conflict, DomainError, NotFound
 from ..readmodel.projection import CONFIG_EVENTS
 from .uow import Stale, UnitOfWork
 
@@ -77,6 +77,13 @@ MAX_ATTEMPTS = 50
 GROUP_MAX = 32  # commands of one branch sharing a transaction, at most
 GROUP_LOCK_WAIT_MS = 20  # PostgreSQL: how long a grouped command waits for a row lock
 STATS_LOG_S = 2.0  # at most one stats line per this many seconds (when one is due)
+# A command still queued behind its branch's others after this long is refused (Busy,
+# HTTP 503, nothing done) instead of run: its caller has waited 10 s, a page has shown
+# "reconnecting" and will send it again with the same Idempotency-Key, a script has
+# likely given up. Measured in bench-national at 5x (2026-11-30): ~6,600 requests timed
+# out at the client in 40 s, each then run for nobody, and the work for them kept the
+# next ones waiting as long.
+QUEUE_DEADLINE_S = 10.0
 
 log = logging.getLogger("tabour.writer")
 
@@ -87,7 +94,8 @@ class Writer:
         self.clock = clock
         self.projections = projections
         # commands, stale (lost races, each a retry), exact (ran under the branch lock),
-        # refused (queue_busy: MAX_ATTEMPTS lost races); in ms summed over commands:
+        # refused (queue_busy: MAX_ATTEMPTS lost races), expired (queued longer than
+        # QUEUE_DEADLINE_S: refused as Busy, not run); in ms summed over commands:
         # queued (waiting for the branch's other commands in this process),
         # transaction (from taking a connection to the read model applying the
         # commit), told (the listeners: fan-out, estimator, ...); of an exact
@@ -144,7 +152,7 @@ class Writer:
         lane = self._lane(branch_id)
         for _ in range(attempts):
             job.reset()
-            t0 = time.perf_counter()
+            t0 = job.queued_at = time.perf_counter()
             if self._enter(lane, job):
                 self._lead(branch_id, lane, t0)
             else:
@@ -185,16 +193,21 @@ class Writer:
         """Run the first queued command, with the ``group`` ones queued right behind it
         when it is one too, in one transaction; then hand the branch on, tell the
         listeners, and wake the group."""
+        t1 = time.perf_counter()
         with self._guard:
             group = [lane.pending.popleft()]
             while (group[0].group and lane.pending and lane.pending[0].group
                    and len(group) < GROUP_MAX):
                 group.append(lane.pending.popleft())
-        t1 = time.perf_counter()
+        expired = [job for job in group if t1 - job.queued_at > QUEUE_DEADLINE_S]
+        for job in expired:
+            job.outcome = ("error", Busy())
+        group = [job for job in group if job.outcome is None]
+        self.stats["expired"] += len(expired)
         try:
             if len(group) == 1:
                 self._alone(branch_id, group[0])
-            else:
+            elif group:
                 self._together(branch_id, group)
         finally:
             with self._guard:
@@ -205,6 +218,8 @@ class Writer:
         t2 = time.perf_counter()
         self.stats["queued_ms"] += (t1 - t0) * 1000
         self.stats["transaction_ms"] += (t2 - t1) * 1000
+        for job in expired:
+            job.wake.set()
         for job in group:  # in commit order
             try:
                 if job.outcome[0] == "done":
@@ -343,6 +358,7 @@ class Writer:
             return
         self._logged_at = now
         current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused",
+                                                    "expired",
                                                     "groups", "grouped", "bounced",
                                                     "queued_ms", "transaction_ms", "told_ms",
                                                     "connect_ms", "locked_ms", "caught_up_ms")}
@@ -354,11 +370,13 @@ class Writer:
 class _Job:
     """A command waiting in its branch's queue, and what became of it."""
 
-    __slots__ = ("fn", "exact", "prepare", "events", "early", "group", "wake", "outcome")
+    __slots__ = ("fn", "exact", "prepare", "events", "early", "group", "wake", "outcome",
+                 "queued_at")
 
     def __init__(self, fn, exact, prepare, events, early, group):
         self.fn, self.exact, self.prepare = fn, exact, prepare
         self.events, self.early, self.group = events, early, group
+        self.queued_at = 0.0  # when its current try joined the branch's queue
         self.reset()
 
     def reset(self) -> None:

@@ -59,3 +59,13 @@ class Conflict(DomainError):
     """Someone else changed the same thing at the same moment: try again."""
 
     kind = code = "conflict"
+
+
+class Busy(DomainError):
+    """The server could not get to the command in time (it queued behind others for
+    longer than its caller waits): nothing was done; the same request again (with its
+    Idempotency-Key) is safe. HTTP 503 with Retry-After."""
+
+    kind = "busy"
+    code = "server_busy"
+    retry_after_s = 2

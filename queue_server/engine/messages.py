@@ -65,6 +65,7 @@ MESSAGES: dict[str, str] = {
     "no_current_ticket": N_("Counter %(counter)s has no ticket right now: call the next "
                             "ticket first."),
     "queue_busy": N_("The queue is very busy right now: press call next again."),
+    "server_busy": N_("The server is very busy: nothing was done. Try again in a moment."),
     "service_unstaffed": N_("%(service_name)s is closed right now (no counter is open for "
                             "it): choose another service or ask at reception."),
     "public_ticket_not_found": N_("There is no ticket at this address."),

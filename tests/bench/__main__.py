@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench.stats import summary  # noqa: E402
+from bench.stats import cpu_yardstick, summary  # noqa: E402
 from support.server import ServerProcess  # noqa: E402
 
 PASSWORD = "bench-admin-password"
@@ -319,7 +319,8 @@ def main(argv=None) -> int:
         timings[part] = round(time.monotonic() - t0, 1)
     result["bench_seconds"] = timings
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
-                         "server": "gevent, 1 process; SQLite WAL or PostgreSQL"}
+                         "server": "gevent, 1 process; SQLite WAL or PostgreSQL",
+                         "cpu_yardstick": cpu_yardstick()}
     out = ROOT / "var" / "bench"
     out.mkdir(parents=True, exist_ok=True)
     name = "latest.json" if parts == list(PARTS) else f"latest-{'-'.join(parts)}.json"

@@ -50,7 +50,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from bench.stats import summary  # noqa: E402
+from bench.stats import cpu_yardstick, summary  # noqa: E402
 
 SIM = Path(os.environ.get("TABOUR_WAIT_SIM", ROOT.parent / "shared" / "wait"))
 PASSWORD = "national-admin-password"
@@ -697,6 +697,8 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "calls_per_s": round(len(run.call_answer) / seconds, 1),
         "generator_lag_ms": summary(run.lag_ms),
         "failed_requests": dict(run.failures),
+        # snapshots beyond each client's first (a socket that reconnected), per kind
+        "resnapshots": dict(run.snapshots),
         "socket_events_to_kiosks_and_counters": run.events_received,
         "processes": processes,
         # CPU, not wall time (the machine is shared): the server processes' (with their
@@ -808,6 +810,7 @@ def _main(args, speedups, work, say) -> int:
     result["bench_seconds"] = round(time.monotonic() - t_all, 1)
     result["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                          "loadavg_at_end": os.getloadavg(),
+                         "cpu_yardstick": cpu_yardstick(),
                          "postgres": "shared local server" if args.shared_pg
                          else "private cluster (fsync on, max_connections 300)",
                          "note": "2 cores shared by PostgreSQL, Redis, nginx, the 3 server "

@@ -27,3 +27,14 @@ def summary(values, digits: int = 2) -> dict:
         out["max"] = round(max(values), digits)
     out["n"] = len(values)
     return out
+
+
+def cpu_yardstick() -> dict:
+    """How fast this machine's CPU is right now, for reading figures across days: the
+    best of 5 timings of a fixed pure-Python loop (``sum(range(10000))``, 200 times), in
+    microseconds a loop. Machines of the same kind differ: 2026-11-30 gave 270 us
+    (about 2.7x what a typical core of that class gives) and every figure of the bench
+    ~4-5x lower than the day before; compare runs by this number first."""
+    import timeit
+    best = min(timeit.repeat("sum(range(10000))", number=200, repeat=5))
+    return {"sum_range_10000_us": round(best / 200 * 1e6, 1), "n": 5}
