@@ -197,7 +197,12 @@ def make_socketio(app, settings) -> SocketIO:
         app, async_mode=settings.async_mode, message_queue=queue,
         serializer=JsonPacket, **extra,
         channel=settings.channel, logger=False, engineio_logger=False,
-        ping_interval=10, ping_timeout=10,
+        # a socket whose pong the server has not read within ping_timeout is closed at the
+        # next send (engineio.Socket.send): with 10 s, a loaded process (its reads late by
+        # seconds) closed its own healthy sockets, ~1,200 of 1,200 in 40 s at 5x in
+        # bench-national, and each came back for a snapshot, which loaded it more; 20 s
+        # (Socket.IO's default) closed 2. A silently dead client is noticed within 30 s.
+        ping_interval=10, ping_timeout=20,
         max_http_buffer_size=64 * 1024,  # the largest event is a printer's report (~2 KB)
     )
 

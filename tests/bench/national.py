@@ -313,6 +313,10 @@ class Run:
         self.call_sent: dict[tuple[int, str], float] = {}  # when that call-next was sent
         self.display_live: dict[tuple[int, str], float] = {}
         self.display_snap: set[tuple[int, str]] = set()
+        # announced late: what the display page fetches after a reconnect
+        # (/display/announcements, the last LATE_S seconds) and plays if it had not
+        self.display_late: set[tuple[int, str]] = set()
+        self.http = None
         self.display_dups = 0
         self.seen_seq: set[tuple[int, int]] = set()
         self.issue_ms: list[float] = []
@@ -322,6 +326,7 @@ class Run:
         self.unacked: list[str] = []
         self.failures = Tally()
         self.snapshots = Tally()             # per client kind, beyond the first
+        self.disconnects = Tally()           # "kind: reason" (python-socketio's reasons)
         self.reconnect_s: list[float] = []
         self.killed_at: float | None = None
         self.clients = []
@@ -364,6 +369,11 @@ class Run:
                                  reconnection_delay_max=2, randomization_factor=0.5)
         first = [True]
 
+        @c.event
+        async def disconnect(reason=None):
+            if not self.stopping:
+                self.disconnects[f"{kind}: {reason}"] += 1
+
         @c.on("snapshot")
         async def _snapshot(data):
             if first[0]:
@@ -375,6 +385,8 @@ class Run:
             if kind == "display":
                 for call in data.get("calls") or []:
                     self.display_snap.add((branch, call["code"]))
+                if self.http is not None:  # as display.js does after a reconnect
+                    asyncio.get_running_loop().create_task(self._late(token, branch))
 
         if kind == "display":
             @c.on("ticket_called")
@@ -427,6 +439,15 @@ class Run:
         for i in range(0, len(jobs), 20):  # in waves, as TVs waking up in the morning
             await asyncio.gather(*(self._client(*j) for j in jobs[i:i + 20]))
         return time.perf_counter() - t0
+
+    async def _late(self, token: str, branch: int) -> None:
+        for attempt in range(5):
+            status, data = await self._get(self.http, "/display/announcements?after=0", token)
+            if status == 200:
+                self.display_late.update((branch, a["code"]) for a in data["announcements"])
+                return
+            self.failures[f"late announcements {status}"] += 1
+            await backoff(attempt)
 
     async def _post(self, http, path, token, body, key=None):
         headers = {"Authorization": f"Bearer {token}"}
@@ -551,7 +572,7 @@ class Run:
     async def go(self, meter: Meter) -> dict:
         import aiohttp
         connect_s = await self.connect_all()
-        http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
+        http = self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
         meter.sample()
         sampling = True
 
@@ -585,10 +606,12 @@ class Run:
         sampling = False
         await sampler
         await asyncio.sleep(3)  # the last calls reach the displays
+        self.http = None
         await http.close()
         return {"connect_s": connect_s}
 
     async def close(self):
+        self.stopping = True
         async def one(c):
             try:
                 await asyncio.wait_for(c.disconnect(), 10)
@@ -614,8 +637,10 @@ def check_database(url: str, run: Run) -> dict:
     unacked_issued = sum(1 for k in run.unacked if k in keys)
     called_twice = sum(1 for _b, _t, n in called if n > 1)
     db_calls = {(b, t) for b, t, _n in called}
-    display_missed = sorted(c for c in db_calls
-                            if c not in run.display_live and c not in run.display_snap)
+    display_missed = sorted(c for c in db_calls if c not in run.display_live
+                            and c not in run.display_snap and c not in run.display_late)
+    heard_late = sum(1 for c in db_calls if c not in run.display_live
+                     and c not in run.display_snap and c in run.display_late)
     answered_not_in_db = [c for c in run.call_answer if c not in db_calls]
     return {"tickets_acked": len(run.acked), "tickets_in_db": len(keys),
             "tickets_lost": len(lost), "taps_never_acked": len(run.unacked),
@@ -623,6 +648,9 @@ def check_database(url: str, run: Run) -> dict:
             "called_in_db": len(db_calls), "called_twice": called_twice,
             "calls_answered_not_in_db": len(answered_not_in_db),
             "display_missed_calls": len(display_missed),
+            # not live, not in the snapshot after a reconnect: announced late, as the page
+            # does with /display/announcements
+            "display_heard_late": heard_late,
             "display_duplicate_events": run.display_dups,
             "statuses_at_end": dict(statuses)}
 
@@ -699,6 +727,7 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "failed_requests": dict(run.failures),
         # snapshots beyond each client's first (a socket that reconnected), per kind
         "resnapshots": dict(run.snapshots),
+        "disconnects": dict(run.disconnects),
         "socket_events_to_kiosks_and_counters": run.events_received,
         "processes": processes,
         # CPU, not wall time (the machine is shared): the server processes' (with their
