@@ -16,6 +16,7 @@ from flask import current_app, g, request
 from pydantic import BaseModel, ValidationError
 
 from ..auth import AuthError, Principal
+from ..commands.writer import caller_gives_up
 from ..limits import INT_MAX, INT_MIN, MAX_DEPTH, check_values, json_depth
 from .errors import ApiError, validation_error
 
@@ -155,7 +156,8 @@ def route(bp, path: str, method: str, summary: str, permission: str | None,
         def view(**kwargs):
             principal = _principal(permission) if permission else None
             parsed = _body(body) if body is not None else None
-            return fn(principal, parsed, **kwargs)
+            with caller_gives_up():  # its commands are refused unrun after a long queue
+                return fn(principal, parsed, **kwargs)
         bp.add_url_rule(path, endpoint=fn.__name__, view_func=view, methods=[method])
         statuses = responses or {200: "OK"}
         if isinstance(out, dict):

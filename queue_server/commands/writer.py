@@ -58,6 +58,7 @@ and on a timeout (or a deadlock) leave the group and run alone
 from __future__ import annotations
 
 import collections
+import contextvars
 import json
 import logging
 import threading
@@ -77,13 +78,31 @@ MAX_ATTEMPTS = 50
 GROUP_MAX = 32  # commands of one branch sharing a transaction, at most
 GROUP_LOCK_WAIT_MS = 20  # PostgreSQL: how long a grouped command waits for a row lock
 STATS_LOG_S = 2.0  # at most one stats line per this many seconds (when one is due)
-# A command still queued behind its branch's others after this long is refused (Busy,
-# HTTP 503, nothing done) instead of run: its caller has waited 10 s, a page has shown
-# "reconnecting" and will send it again with the same Idempotency-Key, a script has
-# likely given up. Measured in bench-national at 5x (2026-11-30): ~6,600 requests timed
-# out at the client in 40 s, each then run for nobody, and the work for them kept the
-# next ones waiting as long.
+# A command of an HTTP request still queued behind its branch's others after this long
+# is refused (Busy, HTTP 503, nothing done) instead of run: its caller has waited 10 s,
+# a page has shown "reconnecting" and will send it again with the same Idempotency-Key,
+# a script has likely given up. Measured in bench-national at 5x (2026-11-30): ~6,600
+# requests timed out at the client in 40 s, each then run for nobody, and the work for
+# them kept the next ones waiting as long. Every route of api/registry.py is such a
+# request (an offline site's sync too: it sends the same batch again); commands of
+# socket events (a printer agent's report waits for its answer however long it takes)
+# and of housekeeping have no deadline.
 QUEUE_DEADLINE_S = 10.0
+_CALLER_GIVES_UP: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "tabour_caller_gives_up", default=False)
+
+
+class caller_gives_up:
+    """Inside it (an HTTP request, api/registry.py), this greenlet's commands are
+    refused when they queued longer than ``QUEUE_DEADLINE_S``."""
+
+    def __enter__(self):
+        self._token = _CALLER_GIVES_UP.set(True)
+        return self
+
+    def __exit__(self, *exc):
+        _CALLER_GIVES_UP.reset(self._token)
+        return False
 
 log = logging.getLogger("tabour.writer")
 
@@ -144,7 +163,8 @@ class Writer:
             self.stats["exact"] += 1
         try:
             return self._run(branch_id, _Job(fn, exact, prepare, events, early,
-                                             group and self.groups), attempts)
+                                             group and self.groups,
+                                             _CALLER_GIVES_UP.get()), attempts)
         finally:
             self.log_stats()
 
@@ -199,7 +219,8 @@ class Writer:
             while (group[0].group and lane.pending and lane.pending[0].group
                    and len(group) < GROUP_MAX):
                 group.append(lane.pending.popleft())
-        expired = [job for job in group if t1 - job.queued_at > QUEUE_DEADLINE_S]
+        expired = [job for job in group
+                   if job.gives_up and t1 - job.queued_at > QUEUE_DEADLINE_S]
         for job in expired:
             job.outcome = ("error", Busy())
         group = [job for job in group if job.outcome is None]
@@ -371,11 +392,12 @@ class _Job:
     """A command waiting in its branch's queue, and what became of it."""
 
     __slots__ = ("fn", "exact", "prepare", "events", "early", "group", "wake", "outcome",
-                 "queued_at")
+                 "queued_at", "gives_up")
 
-    def __init__(self, fn, exact, prepare, events, early, group):
+    def __init__(self, fn, exact, prepare, events, early, group, gives_up=False):
         self.fn, self.exact, self.prepare = fn, exact, prepare
         self.events, self.early, self.group = events, early, group
+        self.gives_up = gives_up  # its caller stops waiting: QUEUE_DEADLINE_S applies
         self.queued_at = 0.0  # when its current try joined the branch's queue
         self.reset()
 

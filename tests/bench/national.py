@@ -312,6 +312,8 @@ class Run:
         self.call_answer: dict[tuple[int, str], float] = {}
         self.call_sent: dict[tuple[int, str], float] = {}  # when that call-next was sent
         self.display_live: dict[tuple[int, str], float] = {}
+        # the voice: when the display got each call's `announcement` (audio made)
+        self.announced: dict[tuple[int, str], float] = {}
         self.display_snap: set[tuple[int, str]] = set()
         # announced late: what the display page fetches after a reconnect
         # (/display/announcements, the last LATE_S seconds) and plays if it had not
@@ -397,6 +399,10 @@ class Run:
                     self.display_dups += 1
                 self.seen_seq.add((branch, p["seq"]))
                 self.display_live.setdefault(key, now)
+
+            @c.on("announcement")
+            async def _announced(p):
+                self.announced.setdefault((branch, p["code"]), time.perf_counter())
         else:
             @c.on("*")
             async def _any(_event, _data=None):
@@ -717,6 +723,12 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "call_to_display_ms": summary(lat),
         "call_to_display_ms_display_first": sum(1 for v in lat if v < 0),
         # the agent's click to the wall display: call-next's own time included
+        # the voice: call-next's answer to the display's `announcement` (its audio made);
+        # calls never announced during the run (and the 3 s after it)
+        "call_to_announcement_ms": summary((run.announced[c] - t) * 1000
+                                           for c, t in run.call_answer.items()
+                                           if c in run.announced),
+        "calls_not_announced": sum(1 for c in run.call_answer if c not in run.announced),
         "click_to_display_ms": summary((run.display_live[c] - t) * 1000
                                        for c, t in run.call_sent.items()
                                        if c in run.display_live),

@@ -1,8 +1,9 @@
-"""A command that waited in its branch's queue longer than ``QUEUE_DEADLINE_S``
-(commands/writer.py) is refused as Busy, with nothing done, instead of being run for a
-caller that has given up: the kiosk page sends the same tap again with its
-Idempotency-Key, and that one is issued once. Over HTTP: 503, Retry-After and a
-message a person can act on."""
+"""A command of an HTTP request that waited in its branch's queue longer than
+``QUEUE_DEADLINE_S`` (commands/writer.py) is refused as Busy, with nothing done,
+instead of being run for a caller that has given up: the kiosk page sends the same tap
+again with its Idempotency-Key, and that one is issued once. Over HTTP: 503,
+Retry-After and a message a person can act on. A command whose caller waits however
+long it takes (a socket event such as a printer agent's report) is never refused so."""
 from __future__ import annotations
 
 import threading
@@ -12,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from queue_server.commands import writer as writer_mod
+from queue_server.commands.writer import caller_gives_up
 from queue_server.db import schema
 from queue_server.engine.errors import Busy
 from queue_server.engine.model import Actor, PriorityClass
@@ -67,8 +69,9 @@ def test_a_command_queued_past_the_deadline_is_refused_with_nothing_done(
     before = tickets(tabour)
 
     def issue():
-        return tabour.commands.issue(1, "A", PriorityClass.NORMAL, "fr", "kiosk", KIOSK,
-                                     "tap-1")
+        with caller_gives_up():  # as an HTTP request's view runs it
+            return tabour.commands.issue(1, "A", PriorityClass.NORMAL, "fr", "kiosk", KIOSK,
+                                         "tap-1")
     out = behind_a_slow_command(tabour, issue, hold_s=0.5)
     assert isinstance(out.get("error"), Busy), out
     assert tickets(tabour) == before  # nothing issued, no number taken
@@ -77,9 +80,22 @@ def test_a_command_queued_past_the_deadline_is_refused_with_nothing_done(
     again = tabour.commands.issue(1, "A", PriorityClass.NORMAL, "fr", "kiosk", KIOSK, "tap-1")
     assert again.ticket.code.endswith("001") and tickets(tabour) == before + 1
     # queued for less than the deadline: run as before
-    out = behind_a_slow_command(tabour, lambda: tabour.commands.issue(
-        1, "B", PriorityClass.NORMAL, "fr", "kiosk", KIOSK, "tap-2"), hold_s=0.05)
+    def quick():
+        with caller_gives_up():
+            return tabour.commands.issue(1, "B", PriorityClass.NORMAL, "fr", "kiosk", KIOSK,
+                                         "tap-2")
+    out = behind_a_slow_command(tabour, quick, hold_s=0.05)
     assert "error" not in out and tickets(tabour) == before + 2
+
+
+def test_a_caller_that_waits_is_never_refused_so(tabour, monkeypatch):
+    """Outside an HTTP request (a socket event, housekeeping), however long it queued."""
+    monkeypatch.setattr(writer_mod, "QUEUE_DEADLINE_S", 0.2)
+    before = tickets(tabour)
+    out = behind_a_slow_command(tabour, lambda: tabour.commands.issue(
+        1, "A", PriorityClass.NORMAL, "fr", "kiosk", KIOSK, "tap-3"), hold_s=0.5)
+    assert "error" not in out and tickets(tabour) == before + 1
+    assert tabour.commands.writer.stats["expired"] == 0
 
 
 def test_over_http_it_is_a_503_with_retry_after_and_words(tabour, two_service_app,
