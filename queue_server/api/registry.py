@@ -29,7 +29,8 @@ STANDARD = {
     404: "Nothing has the number or the name given in the path",
     413: "The body is larger than the server accepts",
     429: "Too many attempts from this client: wait for the time in Retry-After",
-    503: "The database is unreachable: retry in a few seconds (Retry-After)",
+    503: "The database is unreachable, or the server was too busy to start the request "
+         "within 10 s (nothing was done): retry in a few seconds (Retry-After)",
 }
 
 
