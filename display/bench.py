@@ -21,19 +21,28 @@ DEFAULT_LANGUAGES = ("ar", "fr")
 def measure(
     cache_dir: str | Path = "var/audio", runs: int = 5, languages=DEFAULT_LANGUAGES
 ) -> dict:
-    """Median wall time in ms of ``runs`` uncached announcements (distinct tickets, so espeak-ng
-    runs for each) and of the same announcements served again from the cache.
+    """Median wall time in ms of ``runs`` announcements of three kinds: new calls whose
+    numbers and counters were never said (espeak-ng speaks those pieces), new calls made
+    of pieces said before (assembled, no espeak-ng), and the same calls again (the file).
 
     The max of the first calls shows the one-off cost of the first call in a process
-    (probing espeak-ng's voices, making the chime). Works in a fresh subdirectory of ``cache_dir`` that is removed afterwards.
+    (probing espeak-ng's voices, making the chime). Works in a fresh subdirectory of
+    ``cache_dir`` that is removed afterwards.
     """
+    from display.announce import pieces
+
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="bench-", dir=cache_dir))
+    pieces.forget()  # a piece this process said before (another bench) is not "new"
     try:
-        first, cached = [], []
-        calls = [(f"B-{100 + i:03d}", 1 + i % 9) for i in range(runs)]
+        first, assembled, cached = [], [], []
+        calls = [(f"B-{100 + i:03d}", 1 + i) for i in range(runs)]
         for code, counter in calls:
             first.append(_timed(code, counter, languages, work, expect_cached=False))
+        # the same numbers at other counters: new calls, every piece known
+        for i, (code, _) in enumerate(calls):
+            counter = calls[(i + 1) % runs][1]
+            assembled.append(_timed(code, counter, languages, work, expect_cached=False))
         for code, counter in calls:
             cached.append(_timed(code, counter, languages, work, expect_cached=True))
         # generation alone; "announcement_first_audio_ms" (measure_first_announcement)
@@ -41,10 +50,13 @@ def measure(
         return {
             "announcement_generate_ms_median": round(statistics.median(first), 2),
             "announcement_generate_ms_max": round(max(first), 2),
+            "announcement_assembled_ms_median": round(statistics.median(assembled), 3),
             "announcement_cached_ms": round(statistics.median(cached), 3),
+            "announcement_samples": runs,
             "announcement_languages": list(languages),
         }
     finally:
+        pieces.forget()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -264,7 +264,7 @@ def _init_displays(app, tabour, settings) -> None:
     synthesize = None
     if settings.async_mode == "gevent":
         from display.announce.worker import SynthesisWorker
-        synthesize = SynthesisWorker().start().audio
+        synthesize = SynthesisWorker(settings.var_dir / "audio").start().audio
     tabour.announcer = Announcer(tabour, settings.var_dir / "audio", synthesize).register()
     try:
         branches = load_config(settings.config_path)

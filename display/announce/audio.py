@@ -3,6 +3,8 @@
 The cache key is a hash of everything that shapes the sound (the SSML of each phrase, the
 voices, the espeak-ng version, the speed, the chime and this module's version), so a second
 request for the same call is a file lookup. Files are written to a temp file and renamed.
+The speech itself is assembled from pieces spoken once and kept (``pieces``): a call whose
+words, letters and numbers were all said before runs no espeak-ng at all.
 """
 
 from __future__ import annotations
@@ -17,14 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from . import espeak
+from . import espeak, pieces
 from .chime import CHIME_VERSION, chime_pcm
-from .phrases import LETTER_VOICE, PHRASE_TEMPLATES, parse_code, phrase_ssml
+from .phrases import LETTER_VOICE, PHRASE_TEMPLATES, Piece, parse_code, phrase_pieces, phrase_ssml
 from .wavfile import duration_s, resample, silence, write_wav_atomic
 
 log = logging.getLogger(__name__)
 
-AUDIO_VERSION = 1  # bump when the assembly below changes
+AUDIO_VERSION = 2  # bump when the assembly below changes (2: said from cached pieces)
 DEFAULT_CACHE_DIR = Path("var/audio")
 DEFAULT_RATE = 22050  # espeak-ng's rate; used for the chime when nothing is spoken
 GAP_BETWEEN_LANGUAGES_S = 0.35
@@ -48,7 +50,8 @@ class AnnouncementAudio:
 class _Part:
     lang: str
     voice: str
-    ssml: str
+    ssml: str  # the whole phrase: what the cache key says is in the file
+    pieces: tuple[Piece, ...]  # what is spoken: the phrase in reusable pieces
 
 
 _warned: set[str] = set()
@@ -142,7 +145,8 @@ def _plan(code, counter_number, wanted, espeak_bin) -> tuple[list[_Part], list[s
             letter_voice = LETTER_VOICE.get(lang)
             letter_voice_ok = letter_voice is None or info.has_voice(letter_voice)
             ssml = phrase_ssml(code, counter_number, lang, letter_voice_ok)
-            parts.append(_Part(lang, voice, ssml))
+            said = tuple(phrase_pieces(code, counter_number, lang, letter_voice_ok))
+            parts.append(_Part(lang, voice, ssml, said))
     return parts, problems
 
 
@@ -164,7 +168,7 @@ def _build(cache_dir: Path, parts: list[_Part], problems: list[str], espeak_bin:
     spoken: list[tuple[_Part, int, bytes]] = []
     for part in parts:
         try:
-            rate, pcm = espeak.synthesize(part.ssml, part.voice, espeak_bin)
+            rate, pcm = pieces.speak(list(part.pieces), cache_dir, espeak_bin=espeak_bin)
         except espeak.SynthesisError as exc:
             problems.append(str(exc))
             continue
@@ -209,10 +213,12 @@ def _maybe_prune(cache_dir: Path) -> None:
 
 
 def prune_cache(cache_dir: str | Path, max_bytes: int = PRUNE_MAX_BYTES) -> int:
-    """Delete the oldest cached announcements until the directory holds at most ``max_bytes``.
+    """Delete the oldest cached announcements and spoken pieces until the directory holds
+    at most ``max_bytes`` (a piece deleted is spoken again when a call needs it).
     Returns the number of files removed."""
     files = []
-    for entry in Path(cache_dir).glob("call-*.wav"):
+    cache_dir = Path(cache_dir)
+    for entry in [*cache_dir.glob("call-*.wav"), *cache_dir.glob("pieces/*.wav")]:
         try:
             stat = entry.stat()
         except FileNotFoundError:

@@ -8,6 +8,7 @@ spoken as letter names ("A" as the letter, not the English article "a") through
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 from printers.catalogs import N_, text
@@ -73,6 +74,50 @@ def phrase_ssml(
         letters=spoken_letters, number=number, counter=escape(str(counter_number))
     )
     return f"<speak>{_squeeze(body)}</speak>"
+
+
+@dataclass(frozen=True)
+class Piece:
+    """One piece of an announcement: words spoken in ``lang``'s voice (``ssml``), or a
+    pause of ``pause_s`` seconds (``ssml`` empty) where the phrase has a comma."""
+    lang: str
+    ssml: str = ""
+    pause_s: float = 0.0
+
+
+COMMA_PAUSE_S = 0.25
+_SLOT_RE = re.compile(r"(\{letters\}|\{number\}|\{counter\})")
+_PUNCTUATION_RE = re.compile(r"[,،;؛:.]")
+
+
+def phrase_pieces(
+    code: str, counter_number: int | str, lang: str, letter_voice_ok: bool = True
+) -> list[Piece]:
+    """The announcement as pieces that are spoken once and reused by every call that
+    has them: the phrase's words ("ticket", ", counter"), the letters, the number, the
+    counter. "A-042" at counter 3 in French: "ticket" | "A" | "42" | pause | "guichet" | "3".
+
+    Raises KeyError for a language without a template, ValueError for a bad code.
+    """
+    letters, number = parse_code(code)
+    pieces: list[Piece] = []
+    for chunk in _SLOT_RE.split(PHRASE_TEMPLATES[lang]):
+        if chunk == "{letters}":
+            if letters:
+                voice = LETTER_VOICE.get(lang) if letter_voice_ok else None
+                pieces.append(Piece(voice or lang, "<speak><say-as interpret-as=\"characters\">"
+                                    f"{escape(letters)}</say-as></speak>"))
+        elif chunk == "{number}":
+            pieces.append(Piece(lang, f"<speak>{number}</speak>"))
+        elif chunk == "{counter}":
+            pieces.append(Piece(lang, f"<speak>{escape(_squeeze(str(counter_number)))}</speak>"))
+        else:
+            for i, words in enumerate(_PUNCTUATION_RE.split(chunk)):
+                if i:  # a comma (or any stop) between words: a pause
+                    pieces.append(Piece(lang, pause_s=COMMA_PAUSE_S))
+                if words := _squeeze(words):
+                    pieces.append(Piece(lang, f"<speak>{escape(words)}</speak>"))
+    return [p for p in pieces if p.pause_s or p.ssml != "<speak></speak>"]
 
 
 def _squeeze(text: str) -> str:

@@ -25,14 +25,18 @@ from .audio import AnnouncementAudio
 class SynthesisWorker:
     """The server's side: one long-lived helper, one request at a time."""
 
-    def __init__(self):
+    def __init__(self, warm_dir: str | Path | None = None):
+        """``warm_dir``: the audio cache where the helper says the common pieces ahead
+        (pieces.warm), in the background, when it starts."""
         self._proc: subprocess.Popen | None = None
         self._lock = threading.Lock()
+        self.warm_dir = warm_dir
 
     def start(self) -> "SynthesisWorker":
         root = Path(__file__).resolve().parents[2]
+        warm = [str(self.warm_dir)] if self.warm_dir is not None else []
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "display.announce.worker"], cwd=root,
+            [sys.executable, "-m", "display.announce.worker", *warm], cwd=root,
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             env={**os.environ, "PYTHONPATH": str(root)})
         return self
@@ -62,10 +66,18 @@ class SynthesisWorker:
             self._proc.wait(5)
 
 
+WARM_NUMBERS = range(0, 100)  # said ahead at start: most calls need nothing else
+
+
 def main() -> int:
     os.nice(10)
     from . import announcement_audio, warm_up
+    from .phrases import supported_languages
+    from .pieces import warm
     warm_up()
+    if len(sys.argv) > 1:  # the cache to say the common pieces ahead in
+        threading.Thread(target=_warm, args=(warm, supported_languages(), sys.argv[1]),
+                         daemon=True, name="warm-pieces").start()
     for line in sys.stdin:
         try:
             req = json.loads(line)
@@ -79,6 +91,13 @@ def main() -> int:
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
     return 0
+
+
+def _warm(warm, langs, cache_dir) -> None:
+    try:
+        warm(WARM_NUMBERS, langs, cache_dir)
+    except Exception as exc:  # the calls still speak, piece by piece
+        sys.stderr.write(f"announcement pieces not said ahead: {exc}\n")
 
 
 if __name__ == "__main__":

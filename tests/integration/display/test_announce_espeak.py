@@ -45,10 +45,43 @@ def test_second_request_is_a_cache_hit(tmp_path):
     assert synthesis_count() == runs  # espeak-ng not run again
     assert second.path.stat().st_mtime_ns == mtime
     assert second.duration_s == pytest.approx(first.duration_s)
-    # a different call is a different file
+    # a different call is a different file; only its new piece (the number) is spoken
     other = announcement_audio("C-008", 5, ["fr"], tmp_path)
     assert other.path != first.path and synthesis_count() == runs + 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([first.path.name, other.path.name])
+    assert sorted(p.name for p in tmp_path.glob("call-*")) == sorted([first.path.name,
+                                                                     other.path.name])
+
+
+def test_a_call_made_of_pieces_said_before_runs_no_espeak(tmp_path):
+    from display.announce import pieces
+
+    a = announcement_audio("A-042", 3, ["ar", "fr"], tmp_path)
+    announcement_audio("B-043", 4, ["ar", "fr"], tmp_path)
+    runs = synthesis_count()
+    pieces.forget()  # as in another server process: the pieces are read from the disk
+    mixed = announcement_audio("B-042", 3, ["ar", "fr"], tmp_path)
+    assert not mixed.cached and mixed.path != a.path and synthesis_count() == runs
+    assert mixed.languages_spoken == ("ar", "fr") and not mixed.fell_back
+    assert mixed.elapsed_ms < a.elapsed_ms
+    # as long as the call said whole (the letter B is a little shorter or longer than A)
+    assert mixed.duration_s == pytest.approx(a.duration_s, abs=0.6)
+    rate, speech = speech_part(mixed.path)
+    quarter = len(speech) // 8 * 2
+    for k in range(4):  # speech all along: the Arabic, then the French
+        assert rms(speech[k * quarter:(k + 1) * quarter]) > SPEECH_RMS_MIN / 2
+
+
+def test_pieces_are_trimmed_of_espeaks_silence(tmp_path):
+    from display.announce.pieces import KEEP_S
+
+    announcement_audio("A-042", 3, ["fr"], tmp_path)
+    files = sorted((tmp_path / "pieces").glob("*.wav"))
+    assert len(files) == 5  # ticket | A | 42 | guichet | 3 (the comma is a pause)
+    for path in files:
+        rate, pcm = read_pcm(path)
+        edge = int(rate * (KEEP_S + 0.03)) * 2
+        assert rms(pcm[:edge]) > 30 and rms(pcm[-edge:]) > 30, path  # no long silence
+        assert len(pcm) / 2 / rate < 1.5
 
 
 def test_two_languages_are_longer_than_one(tmp_path):
@@ -58,7 +91,7 @@ def test_two_languages_are_longer_than_one(tmp_path):
     assert both.languages_spoken == ("ar", "fr")
     assert both.duration_s > ar.duration_s + 1.0 and both.duration_s > fr.duration_s + 1.0
     rate, speech = speech_part(both.path)
-    second_half = speech[len(speech) // 2:]
+    second_half = speech[len(speech) // 4 * 2:]  # on a sample's boundary
     assert rms(second_half) > SPEECH_RMS_MIN  # the French part is spoken too
 
 
@@ -116,6 +149,7 @@ def test_letter_is_spoken_as_its_name():
 def test_bench_measure(tmp_path):
     figures = measure(tmp_path, runs=3)
     assert 0 < figures["announcement_cached_ms"] < figures["announcement_generate_ms_median"]
+    assert figures["announcement_assembled_ms_median"] < figures["announcement_generate_ms_median"]
     assert list(tmp_path.iterdir()) == []  # cleans up after itself
 
 
@@ -132,8 +166,39 @@ def test_prune_cache_removes_oldest_first(tmp_path):
     from display.announce import prune_cache
 
     paths = [announcement_audio(f"D-{i}", 1, ["en"], tmp_path).path for i in range(3)]
-    for age, path in enumerate(paths):
-        os.utime(path, (1_000_000 + age, 1_000_000 + age))  # paths[0] is the oldest
+    said = sorted((tmp_path / "pieces").glob("*.wav"))
+    for age, path in enumerate([*said, *paths]):  # the pieces are the oldest, then paths[0]
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))
     keep = paths[1].stat().st_size + paths[2].stat().st_size
-    assert prune_cache(tmp_path, max_bytes=keep) == 1
+    assert prune_cache(tmp_path, max_bytes=keep) == len(said) + 1
     assert not paths[0].exists() and paths[1].exists() and paths[2].exists()
+    assert list((tmp_path / "pieces").glob("*.wav")) == []
+    # a pruned piece is spoken again when a call needs it (in a process that had not
+    # kept it in memory)
+    from display.announce import pieces
+
+    pieces.forget()
+    again = announcement_audio("D-7", 1, ["en"], tmp_path)
+    assert again.languages_spoken == ("en",) and len(list((tmp_path / "pieces").iterdir())) == 5
+
+
+def test_a_calls_new_pieces_are_said_in_one_run_a_voice(tmp_path):
+    runs = synthesis_count()
+    audio = announcement_audio("B-042", 3, ["ar"], tmp_path)
+    # التذكرة | 42 | الشباك | 3 by the Arabic voice, B by the French one: two runs
+    assert synthesis_count() == runs + 2
+    assert audio.languages_spoken == ("ar",) and len(list((tmp_path / "pieces").iterdir())) == 5
+    rate, speech = speech_part(audio.path)
+    assert len(speech) / 2 / rate > 2.5 and rms(speech) > SPEECH_RMS_MIN
+
+
+def test_pieces_said_ahead_leave_a_call_nothing_to_say(tmp_path):
+    from display.announce.pieces import warm
+
+    assert warm(range(0, 12), ["fr", "en"], tmp_path) == 2 * (12 + 3)  # + ticket, A, counter
+    assert warm(range(0, 12), ["fr", "en"], tmp_path) == 0  # on disk already
+    runs = synthesis_count()
+    for code, counter in [("A-7", 3), ("A-11", 10), ("A-0", 1)]:
+        audio = announcement_audio(code, counter, ["fr", "en"], tmp_path)
+        assert audio.languages_spoken == ("fr", "en") and not audio.fell_back
+    assert synthesis_count() == runs

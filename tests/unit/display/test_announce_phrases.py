@@ -1,7 +1,10 @@
 import pytest
 
 from display.announce.phrases import (
+    COMMA_PAUSE_S,
     PHRASE_TEMPLATES,
+    Piece,
+    phrase_pieces,
     parse_code,
     phrase_ssml,
     phrase_text,
@@ -60,3 +63,25 @@ def test_code_without_letters_has_no_say_as():
 def test_unknown_language_has_no_template():
     with pytest.raises(KeyError):
         phrase_text("A-1", 1, "zgh")
+
+
+def test_pieces_follow_the_phrase_with_a_pause_at_its_comma():
+    said = phrase_pieces("B-042", 3, "fr")
+    assert said == [Piece("fr", "<speak>ticket</speak>"),
+                    Piece("fr", '<speak><say-as interpret-as="characters">B</say-as></speak>'),
+                    Piece("fr", "<speak>42</speak>"), Piece("fr", pause_s=COMMA_PAUSE_S),
+                    Piece("fr", "<speak>guichet</speak>"), Piece("fr", "<speak>3</speak>")]
+
+
+def test_arabic_pieces_name_the_letters_with_the_french_voice():
+    said = phrase_pieces("B-7", "12", "ar")
+    assert [p.lang for p in said] == ["ar", "fr", "ar", "ar", "ar", "ar"]
+    assert said[0].ssml == "<speak>التذكرة</speak>" and said[4].ssml == "<speak>الشباك</speak>"
+    assert said[3].pause_s == COMMA_PAUSE_S  # the Arabic comma
+    assert phrase_pieces("B-7", 12, "ar", letter_voice_ok=False)[1].lang == "ar"
+
+
+def test_pieces_of_a_code_without_letters_and_an_odd_counter():
+    said = phrase_pieces("042", "<3>", "en")
+    assert [p.ssml for p in said] == ["<speak>ticket</speak>", "<speak>42</speak>", "",
+                                      "<speak>counter</speak>", "<speak>&lt;3&gt;</speak>"]
