@@ -46,7 +46,8 @@ log = logging.getLogger("tabour.announcements")
 
 FRESH_S = 30.0
 LATE_S = 120.0  # a call never announced (its process died) is still announced this late
-KEPT_S = 600.0  # rows older than this are deleted
+KEPT_S = 600.0  # rows older than this are deleted ...
+PRUNE_S = 60.0  # ... by a process's announcement at most this often
 
 
 def voiced(lang: str | None) -> bool:
@@ -87,6 +88,7 @@ class Announcer:
         self._lock = threading.Lock()
         self._worker_started = False
         self._caught: set = set()  # (branch, seq) queued late by catch_up
+        self._pruned_at = None  # when this process last deleted the old announcements
         self.produced = 0
 
     def register(self) -> "Announcer":
@@ -187,13 +189,18 @@ class Announcer:
         it a second time)."""
         now = self.tabour.now()
         A = s.announcements
+        # the old rows go now and then, not with every call (a statement less a call)
+        prune = self._pruned_at is None or (now - self._pruned_at).total_seconds() >= PRUNE_S
         try:
             with self.tabour.db.write() as conn:
                 conn.execute(insert(A).values(branch_id=branch_id, seq=seq, payload=payload,
                                               made_at=now))
-                conn.execute(delete(A).where(A.c.made_at < now - timedelta(seconds=KEPT_S)))
+                if prune:
+                    conn.execute(delete(A).where(A.c.made_at < now - timedelta(seconds=KEPT_S)))
         except IntegrityError:
             return False  # announced already (a replayed batch, another process)
+        if prune:
+            self._pruned_at = now
         return True
 
     def recent(self, branch_id: int, after_seq: int, fresh_s: float = FRESH_S) -> list[dict]:

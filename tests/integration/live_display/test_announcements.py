@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import wave
 from array import array
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -133,3 +133,50 @@ def test_a_call_never_announced_is_caught_up_once(setup, tmp_path):
     r = app.test_client().get("/display/announcements?after=0",
                               headers={"Authorization": "Bearer " + api.device("display").token})
     assert [a["seq"] for a in r.get_json()["announcements"]] == [got["seq"]]
+
+
+def test_old_announcements_are_deleted_now_and_then(setup, clock):
+    """A call's announcement row is kept ``KEPT_S`` for late displays; the old ones are
+    deleted by an announcement at most every ``PRUNE_S``, not by each one."""
+    from sqlalchemy import select
+
+    from queue_server import announcements as ann
+    from queue_server.db import schema
+
+    app, api = setup
+    t = app.extensions["tabour"]
+
+    def kept():
+        with t.db.read() as conn:
+            return [r.seq for r in conn.execute(select(schema.announcements.c.seq)
+                                                .order_by(schema.announcements.c.seq))]
+
+    def announce_a_call():
+        api.issue("A", language="fr")
+        call = api.call_next(1).get_json()
+        api.post("/counters/1/start")
+        api.post("/counters/1/finish", {"outcome": "served"})
+        event = Event("ticket_called", clock.now, Actor("user", 1, "admin"),
+                      ticket_id=call["id"], data={"code": call["code"], "counter_number": 1,
+                                                  "language": "fr"})
+        seq = 10_000 + len(made)
+        made.append(seq)
+        t.announcer.announce(1, seq, event)  # as the worker does, now, in this thread
+        return seq
+
+    made = []
+    api.open(1)
+    t.announcer.submit = lambda *a: None  # the worker stays out of it
+    first = announce_a_call()
+    clock.advance(seconds=ann.KEPT_S + 1)
+    second = announce_a_call()  # this process's last prune is long ago: it prunes
+    assert first not in kept() and second in kept()
+    with t.db.write() as conn:  # a row as old as can be (another process's, say)
+        conn.execute(schema.announcements.insert().values(
+            branch_id=1, seq=1, payload={}, made_at=clock.now - timedelta(seconds=ann.KEPT_S + 5)))
+    clock.advance(seconds=ann.PRUNE_S / 2)
+    third = announce_a_call()  # the last prune was under PRUNE_S ago: no delete
+    assert 1 in kept() and third in kept()
+    clock.advance(seconds=ann.PRUNE_S / 2 + 1)
+    fourth = announce_a_call()  # now it deletes
+    assert kept() == [second, third, fourth]
