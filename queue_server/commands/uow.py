@@ -111,6 +111,9 @@ class UnitOfWork:
             return self._committed(stored)
         if n == 0:
             return Committed(self.branch_id, ())
+        if self.locked_seq is not None:  # the lock is held: the numbers follow it
+            return self._committed(repo.insert_events_locked(
+                self.conn, self.branch_id, self.locked_seq + 1, self.events))
         last = repo.reserve_seq(self.conn, self.branch_id, n)
         stored = repo.insert_events(self.conn, self.branch_id, last - n + 1, self.events)
         return self._committed(stored)

@@ -431,6 +431,25 @@ def insert_events(conn: Connection, branch_id: int, first: int,
     return [(first + i, e) for i, e in enumerate(events)]
 
 
+def insert_events_locked(conn: Connection, branch_id: int, first: int,
+                         events: list[Event]) -> list[tuple[int, Event]]:
+    """PostgreSQL, the branch's lock held since its sequence read ``first - 1``: move
+    the sequence past ``events`` and insert them, in ONE statement (an UPDATE in a
+    WITH, then the INSERT): a round trip less than reserve_seq + insert_events, on
+    every counter step."""
+    if not events:
+        return []
+    if conn.dialect.name == "sqlite":  # no UPDATE in a WITH: two statements
+        reserve_seq(conn, branch_id, len(events))
+        return insert_events(conn, branch_id, first, events)
+    bump = (update(s.branches).where(s.branches.c.id == branch_id)
+            .values(event_seq=s.branches.c.event_seq + len(events))
+            .cte("bump"))
+    rows = [_event_values(branch_id, first + i, e) for i, e in enumerate(events)]
+    conn.execute(insert(s.events).values(rows).add_cte(bump))
+    return [(first + i, e) for i, e in enumerate(events)]
+
+
 def append_events(conn: Connection, branch_id: int, events: list[Event]) -> list[tuple[int, Event]]:
     """Append events in the caller's transaction; returns them with their branch sequence."""
     if not events:

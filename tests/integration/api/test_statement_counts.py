@@ -77,3 +77,29 @@ def test_issuing_holds_the_branch_lock_through_as_few_statements_as_it_can(app, 
     events = api.get(f"/tickets/{ticket['id']}/events").get_json()["events"]
     assert [e["type"] for e in events] == ["ticket_issued"], events
     assert events[0]["data"]["people_ahead"] == 1, events
+
+
+def test_a_counter_step_moves_the_sequence_and_writes_its_event_in_one_statement(
+        app, api, db_url):
+    """Call-next, start and finish: on PostgreSQL the branch's lock (UPDATE branches)
+    is taken once, and the event is written with the sequence moved past it in one
+    statement (UPDATE in a WITH, then INSERT); SQLite moves it in a statement of its
+    own. The announcement's row is written by the announcer, in its own transaction."""
+    api.open(1)
+    api.issue("A")
+    api.issue("A")
+    steps = [("call", lambda: api.post("/counters/1/call-next")),
+             ("start", lambda: api.post("/counters/1/start")),
+             ("finish", lambda: api.post("/counters/1/finish", {"outcome": "served"}))]
+    for name, step in steps:
+        r, seen = counted(app, step)
+        assert r.status_code == 200, (name, r.get_json())
+        writes = [q for q in seen if q.split()[0] in ("UPDATE", "INSERT", "WITH")
+                  and "announcements" not in q]
+        tables = [q.split()[1] if q.startswith(("UPDATE", "INSERT")) else q.split()[:3]
+                  for q in writes]
+        if db_url.startswith("sqlite"):
+            assert tables == ["tickets", "counters", "branches", "INTO"], (name, writes)
+        else:
+            assert tables == ["branches", "tickets", "counters", ["WITH", "bump", "AS"]], \
+                (name, writes)
