@@ -23,6 +23,7 @@ from queue_server.engine.errors import NotAllowed
 from queue_server.engine.model import Actor, PriorityClass
 
 from support.app import make_app
+from support.writer_hold import hold_the_branch
 
 KIOSK = Actor("device", 1, "kiosk")
 
@@ -34,20 +35,6 @@ def tabour(two_service_app):
     for c in (1, 2):
         t.commands.counter_action(1, c, "open", Actor("user", 1, "admin"))
     return t
-
-
-def hold_the_branch(t):
-    """Run a command of the branch that waits (alone, not groupable) until released."""
-    inside, go = threading.Event(), threading.Event()
-
-    def fn(uow, p):
-        inside.set()
-        assert go.wait(20)
-
-    th = threading.Thread(target=t.commands.writer.run, args=(1, fn), daemon=True)
-    th.start()
-    assert inside.wait(20)
-    return go, th
 
 
 def issue_behind(t, requests: list[tuple[str, str]]) -> list:

@@ -17,6 +17,7 @@ from queue_server.commands.writer import caller_gives_up
 from queue_server.db import schema
 from queue_server.engine.errors import Busy
 from queue_server.engine.model import Actor, PriorityClass
+from support.writer_hold import hold_the_branch
 
 KIOSK = Actor("device", 1, "kiosk")
 
@@ -35,17 +36,10 @@ def tickets(t) -> int:
 
 
 def behind_a_slow_command(t, work, hold_s: float):
-    """Hold the branch's queue with a command that takes ``hold_s``, run ``work()``
-    queued behind it; returns what ``work`` returned or raised."""
-    inside, out = threading.Event(), {}
-
-    def slow(uow, p):
-        inside.set()
-        time.sleep(hold_s)
-
-    holder = threading.Thread(target=t.commands.writer.run, args=(1, slow), daemon=True)
-    holder.start()
-    assert inside.wait(20)
+    """Hold the branch's queue for ``hold_s`` with a command, run ``work()`` queued
+    behind it; returns what ``work`` returned or raised."""
+    go, holder = hold_the_branch(t)
+    out = {}
 
     def queued():
         try:
@@ -58,6 +52,8 @@ def behind_a_slow_command(t, work, hold_s: float):
     while not t.commands.writer._lanes[1].pending:
         assert time.monotonic() < deadline, "the command did not queue"
         time.sleep(0.002)
+    time.sleep(hold_s)
+    go.set()
     for x in (holder, th):
         x.join(30)
     return out
