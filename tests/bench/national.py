@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib.util
 import json
 import os
@@ -75,10 +76,13 @@ def simulator():
     return mod
 
 
+PLAN_VERSION = 2  # 2: the counters busy when the hour starts (busy_s)
+
+
 def plan_network(branches: int, seed: int = 1) -> dict:
     """Branches (groups of 6 simulated counters each), their days, the busiest hour;
     kept in var/bench/ (simulating ~500 days takes a while on a loaded machine)."""
-    cache = ROOT / "var" / "bench" / f"national-plan-{branches}-{seed}.json"
+    cache = ROOT / "var" / "bench" / f"national-plan-v{PLAN_VERSION}-{branches}-{seed}.json"
     if cache.exists():
         return json.loads(cache.read_text())
     plan = _simulate(branches, seed)
@@ -109,6 +113,14 @@ def _simulate(branches: int, seed: int) -> dict:
     start = hour * 60.0
     for b in plan["branches"]:
         waiting, arrivals = [], []
+        # the counters serving someone when the hour starts, and for how much longer:
+        # they call their next visitor then, not all at the first second
+        b["busy_s"] = {}
+        for group, rows in enumerate(b["days"]):
+            for r in rows:
+                if r["service_start"] <= start < r["service_end"]:
+                    b["busy_s"][str(6 * group + int(r["counter"]))] = (
+                        r["service_end"] - start) * 60.0
         for rows in b["days"]:
             for r in rows:
                 ticket = {"service": r["service"], "priority": bool(r["priority"]),
@@ -324,6 +336,7 @@ class Run:
         self.issue_ms: list[float] = []
         self.call_ms: list[float] = []
         self.lag_ms: list[float] = []
+        self.loop_lag_ms: list[float] = []  # the generator's event loop, every 50 ms
         self.acked: dict[str, int] = {}     # idempotency key -> ticket id
         self.unacked: list[str] = []
         self.failures = Tally()
@@ -543,7 +556,11 @@ class Run:
         tok = self.prep["tokens"][b["code"]]
         bid, token = tok["id"], tok["manager"]
         base = f"/api/v1/counters/{n}"
-        await asyncio.sleep(random.random() * 0.5)
+        # a counter that serves a visitor when the hour starts (in the simulated day)
+        # calls its next one when that visitor leaves; the others at once
+        busy_s = b["busy_s"].get(str(n))
+        await asyncio.sleep(random.random() * 0.5 if busy_s is None
+                            else min(busy_s / self.speedup, max(0.0, end_at - time.perf_counter())))
         while time.perf_counter() < end_at:
             await self.wait_for_work(bid, n, end_at)
             if time.perf_counter() >= end_at:
@@ -579,8 +596,19 @@ class Run:
         import aiohttp
         connect_s = await self.connect_all()
         http = self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
+        # the generator's own pauses land in every latency it measures: what lives for
+        # the whole run (the plan, 1,200 clients) is kept out of the collector's scans
+        gc.collect()
+        gc.freeze()
         meter.sample()
         sampling = True
+
+        async def loop_probe():  # how late the generator's own loop wakes up
+            while sampling:
+                t0 = time.perf_counter()
+                await asyncio.sleep(0.05)
+                self.loop_lag_ms.append((time.perf_counter() - t0 - 0.05) * 1000)
+        probe = asyncio.create_task(loop_probe())
 
         async def sample_loop():
             ticks = 0
@@ -611,6 +639,7 @@ class Run:
             self.failures["run did not end within 120 s of its time"] += 1
         sampling = False
         await sampler
+        await probe
         await asyncio.sleep(3)  # the last calls reach the displays
         self.http = None
         await http.close()
@@ -736,6 +765,7 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "issue_per_s": round(len(run.acked) / seconds, 1),
         "calls_per_s": round(len(run.call_answer) / seconds, 1),
         "generator_lag_ms": summary(run.lag_ms),
+        "generator_loop_lag_ms": summary(run.loop_lag_ms),
         "failed_requests": dict(run.failures),
         # snapshots beyond each client's first (a socket that reconnected), per kind
         "resnapshots": dict(run.snapshots),
@@ -820,6 +850,8 @@ def _main(args, speedups, work, say) -> int:
                                                        for b in plan["branches"]),
                            "waiting_at_its_start": sum(len(b["waiting"])
                                                        for b in plan["branches"]),
+                           "counters_busy_at_its_start": sum(len(b["busy_s"])
+                                                             for b in plan["branches"]),
                            "runs": []}}
     nat = result["national"]
     best = None
