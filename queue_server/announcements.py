@@ -1,11 +1,15 @@
 """Call announcements: a fan-out handler that makes the audio off the request path.
 
-On ``ticket_called`` / ``ticket_recalled`` the handler only queues the call; one
-background worker per process builds the WAV (display.announce: chime + espeak-ng,
-cached under var/audio) and emits ``announcement`` {seq, kind, code, counter,
-service, audio_url, languages, fell_back, duration_s} to the displays room,
-through the fan-out. One worker, one queue: calls are announced in the order they
-were made, two calls in the same second both, a recall again.
+On ``ticket_called`` / ``ticket_recalled`` the handler only queues the call;
+background workers build the WAV (display.announce: the chime, then the call said
+from pieces spoken once by espeak-ng, cached under var/audio) and emit
+``announcement`` {seq, kind, code, counter, service, audio_url, languages,
+fell_back, duration_s} to the displays room, through the fan-out. ``LANES`` workers
+a process, each with its queue, a branch always in the same one: a branch's calls
+are announced in the order they were made, two calls in the same second both, a
+recall again, and a slow announcement holds up only its lane. A call whose pieces
+were all said before is assembled in the process (a millisecond); new pieces are
+said by the helper process (display.announce.worker) under gevent.
 
 Languages: the visitor's language first, then the branch's second display
 language (the first one when the visitor already chose the second). A language
@@ -35,15 +39,19 @@ import queue
 import threading
 import time
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from display.announce.pieces import NotSaidYet
+
 from .db import schema as s
 
 log = logging.getLogger("tabour.announcements")
 
+LANES = 4  # announcement workers a process (a branch's calls all go through one)
 FRESH_S = 30.0
 LATE_S = 120.0  # a call never announced (its process died) is still announced this late
 KEPT_S = 600.0  # rows older than this are deleted ...
@@ -77,14 +85,19 @@ class Announcer:
         """``synthesize(code, counter, languages, cache_dir)`` makes the audio; the
         gevent server passes a helper process's (display.announce.worker) so the
         server never forks itself for espeak-ng while it delivers calls."""
-        if synthesize is None:
-            from display.announce import announcement_audio as synthesize
-        self.synthesize = synthesize
+        from display.announce import announcement_audio
+        self.synthesize = synthesize or announcement_audio
+        # a call whose pieces were all said before is assembled here (a millisecond,
+        # no espeak-ng, no helper round trip); only new pieces go to the helper
+        self.assemble = partial(announcement_audio, said_only=True)
         self.tabour = tabour
         self.fanout = tabour.fanout
         self.socketio = tabour.socketio
         self.cache_dir = Path(cache_dir)
-        self._queue: queue.Queue = queue.Queue()
+        # one queue a lane, a branch always in the same lane: its calls are announced
+        # in order, and a slow announcement (new pieces, a slow transaction) holds up
+        # only its lane
+        self._queues: list[queue.Queue] = [queue.Queue() for _ in range(LANES)]
         self._lock = threading.Lock()
         self._worker_started = False
         self._caught: set = set()  # (branch, seq) queued late by catch_up
@@ -102,7 +115,7 @@ class Announcer:
         self.submit(branch_id, seq, event)
 
     def submit(self, branch_id: int, seq: int, event) -> None:
-        self._queue.put((branch_id, seq, event, time.monotonic()))
+        self._queues[branch_id % LANES].put((branch_id, seq, event, time.monotonic()))
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -110,19 +123,23 @@ class Announcer:
             if self._worker_started:
                 return
             self._worker_started = True
-        self.socketio.start_background_task(self._work)
+        self.socketio.start_background_task(self._start)
 
-    # --- the worker ----------------------------------------------------------------
-
-    def _work(self) -> None:
+    def _start(self) -> None:
         from display.announce import warm_up
         try:
-            warm_up()
+            warm_up()  # the chime, espeak-ng's voices: once, not in the first call
         except Exception:
             log.exception("announcement warm-up failed")
+        for lane in self._queues:
+            self.socketio.start_background_task(self._work, lane)
+
+    # --- the workers ---------------------------------------------------------------
+
+    def _work(self, lane: queue.Queue) -> None:
         while True:
             try:
-                item = self._queue.get(timeout=0.5)
+                item = lane.get(timeout=0.5)
             except queue.Empty:
                 continue
             try:
@@ -136,7 +153,10 @@ class Announcer:
     def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None) -> dict:
         data = event.data
         langs = languages_for(data.get("language"), self._display_languages(branch_id))
-        audio = self.synthesize(data["code"], data["counter_number"], langs, self.cache_dir)
+        try:
+            audio = self.assemble(data["code"], data["counter_number"], langs, self.cache_dir)
+        except NotSaidYet:
+            audio = self.synthesize(data["code"], data["counter_number"], langs, self.cache_dir)
         payload = {
             "seq": seq, "kind": "recalled" if event.type == "ticket_recalled" else "called",
             "code": data["code"], "counter": data["counter_number"],

@@ -66,12 +66,15 @@ def announcement_audio(
     cache_dir: str | Path = DEFAULT_CACHE_DIR,
     *,
     espeak_bin: str = espeak.DEFAULT_BIN,
+    said_only: bool = False,
 ) -> AnnouncementAudio:
     """Audio for "ticket <code>, counter <counter_number>" in each of ``languages`` in order.
 
     Never raises for a missing voice, a missing espeak-ng or a bad code: it then returns the
     chime (plus whatever could be spoken) with ``fell_back=True`` and the reason, and logs it.
     Errors writing to ``cache_dir`` (disk full, permissions) do raise OSError.
+    ``said_only``: assemble from pieces said before, or raise pieces.NotSaidYet (no
+    espeak-ng run: what a server process does itself, leaving new pieces to its helper).
     """
     started = time.perf_counter()
     wanted = _language_list(languages)
@@ -84,7 +87,7 @@ def announcement_audio(
         length = duration_s(path)
     except (OSError, EOFError, wave.Error):  # missing or unreadable: (re)build it
         cached = False
-        path, parts, length = _build(cache_dir, parts, problems, espeak_bin)
+        path, parts, length = _build(cache_dir, parts, problems, espeak_bin, said_only)
 
     spoken = tuple(p.lang for p in parts)
     outcome = f"spoken in {', '.join(spoken)} only" if spoken else "chime only"
@@ -163,12 +166,14 @@ def _cache_key(parts: list[_Part], espeak_bin: str) -> str:
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def _build(cache_dir: Path, parts: list[_Part], problems: list[str], espeak_bin: str):
+def _build(cache_dir: Path, parts: list[_Part], problems: list[str], espeak_bin: str,
+           said_only: bool = False):
     """Synthesize, assemble and store. Returns (path, parts actually spoken, duration)."""
     spoken: list[tuple[_Part, int, bytes]] = []
     for part in parts:
         try:
-            rate, pcm = pieces.speak(list(part.pieces), cache_dir, espeak_bin=espeak_bin)
+            rate, pcm = pieces.speak(list(part.pieces), cache_dir, espeak_bin=espeak_bin,
+                                     said_only=said_only)
         except espeak.SynthesisError as exc:
             problems.append(str(exc))
             continue

@@ -36,17 +36,22 @@ SPLIT_BREAK_S = 1.0  # put between pieces said in one run ...
 SPLIT_QUIET_S = 0.5  # ... and cut where it is this quiet this long (no word pauses so long)
 WARM_BATCH = 25  # pieces said ahead in one run
 
+class NotSaidYet(LookupError):
+    """A piece of the call was never said (``said_only``): espeak-ng must run."""
+
+
 _memory: OrderedDict[str, tuple[int, bytes]] = OrderedDict()  # by the piece's file
 _lock = threading.Lock()
 
 
 def speak(pieces: list[Piece], cache_dir: str | Path, rate: int | None = None,
-          espeak_bin: str = espeak.DEFAULT_BIN) -> tuple[int, bytes]:
+          espeak_bin: str = espeak.DEFAULT_BIN, said_only: bool = False) -> tuple[int, bytes]:
     """(sample_rate, 16-bit mono PCM) of ``pieces`` said one after another.
 
     Raises espeak.SynthesisError when a piece cannot be spoken (the caller then leaves
-    that language out and says why)."""
-    said = known(pieces, cache_dir, espeak_bin)
+    that language out and says why), NotSaidYet when ``said_only`` and a piece was
+    never said."""
+    said = known(pieces, cache_dir, espeak_bin, said_only)
     chunks: list[bytes] = []
     previous_spoken = False
     for piece in pieces:
@@ -63,8 +68,8 @@ def speak(pieces: list[Piece], cache_dir: str | Path, rate: int | None = None,
     return rate or 22050, b"".join(chunks)
 
 
-def known(pieces: list[Piece], cache_dir: str | Path,
-          espeak_bin: str = espeak.DEFAULT_BIN) -> dict[Piece, tuple[int, bytes]]:
+def known(pieces: list[Piece], cache_dir: str | Path, espeak_bin: str = espeak.DEFAULT_BIN,
+          said_only: bool = False) -> dict[Piece, tuple[int, bytes]]:
     """Each spoken piece's trimmed audio: from memory, from disk, or spoken now and kept.
     The pieces never said before are said by one espeak-ng run per voice (the run's
     start, loading the voice, is most of its cost), then cut apart at the long pauses
@@ -81,6 +86,8 @@ def known(pieces: list[Piece], cache_dir: str | Path,
                 missing.setdefault(piece.lang, []).append((piece, path))
         else:
             found[piece] = audio
+    if missing and said_only:
+        raise NotSaidYet(", ".join(p.ssml for group in missing.values() for p, _ in group))
     for lang, group in missing.items():
         for (piece, path), audio in zip(group, _say(lang, [p for p, _ in group], espeak_bin)):
             write_wav_atomic(path, audio[0], [audio[1]])

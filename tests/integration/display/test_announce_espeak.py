@@ -202,3 +202,20 @@ def test_pieces_said_ahead_leave_a_call_nothing_to_say(tmp_path):
         audio = announcement_audio(code, counter, ["fr", "en"], tmp_path)
         assert audio.languages_spoken == ("fr", "en") and not audio.fell_back
     assert synthesis_count() == runs
+
+
+def test_said_only_assembles_or_says_what_is_missing(tmp_path):
+    """What a server process does itself: assemble from pieces said before, never run
+    espeak-ng (a call with a new piece goes to its helper)."""
+    from display.announce.pieces import NotSaidYet
+
+    runs = synthesis_count()
+    with pytest.raises(NotSaidYet, match="42"):
+        announcement_audio("A-042", 3, ["fr"], tmp_path, said_only=True)
+    assert synthesis_count() == runs and list(tmp_path.glob("call-*")) == []
+    announcement_audio("A-042", 3, ["fr"], tmp_path)  # the helper's part: say the pieces
+    runs = synthesis_count()
+    audio = announcement_audio("A-042", 3, ["fr"], tmp_path, said_only=True)  # the file
+    again = announcement_audio("A-3", 42, ["fr"], tmp_path, said_only=True)  # new call
+    assert audio.cached and not again.cached and again.languages_spoken == ("fr",)
+    assert synthesis_count() == runs
