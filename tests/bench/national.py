@@ -339,6 +339,8 @@ class Run:
         self.lag_ms: list[float] = []
         self.loop_lag_ms: list[float] = []  # the generator's event loop, every 50 ms
         self.started_at = 0.0  # when the replay began (perf_counter)
+        # (branch, counter) -> (ticket id, minutes): called while the branch settled
+        self.settled: dict[tuple[int, int], tuple[int, float]] = {}
         self.acked: dict[str, int] = {}     # idempotency key -> ticket id
         self.unacked: list[str] = []
         self.failures = Tally()
@@ -562,11 +564,17 @@ class Run:
         tok = self.prep["tokens"][b["code"]]
         bid, token = tok["id"], tok["manager"]
         base = f"/api/v1/counters/{n}"
-        # a counter that serves a visitor when the hour starts (in the simulated day)
-        # calls its next one when that visitor leaves; the others at once
-        busy_s = b["busy_s"].get(str(n))
+        # a counter that serves a visitor when the hour starts (in the simulated day, or
+        # one it called while the branch settled) calls its next one when that visitor
+        # leaves; the others at once
+        settled = self.settled.get((bid, n))
+        busy_s = b["busy_s"].get(str(n)) if settled is None else settled[1] * 60
         await asyncio.sleep(random.random() * 0.5 if busy_s is None
                             else min(busy_s / self.speedup, max(0.0, end_at - time.perf_counter())))
+        if settled is not None:
+            if time.perf_counter() >= end_at:
+                return  # still serving when the run ends
+            await self.step(http, base, token, "finish", settled[0], {"outcome": "served"})
         while time.perf_counter() < end_at:
             await self.wait_for_work(bid, n, end_at)
             if time.perf_counter() >= end_at:
@@ -593,10 +601,38 @@ class Run:
             if ticket.get("status") in (None, "called"):
                 await self.step(http, base, token, "start", ticket["id"])
             minutes = self.durations.get(f"{bid}:{ticket['code']}", 5.0)
-            # at the run's end the visitor leaves: the counter finishes and stops
-            await asyncio.sleep(min(minutes * 60 / self.speedup,
-                                    max(0.0, end_at - time.perf_counter())))
+            if time.perf_counter() + minutes * 60 / self.speedup > end_at:
+                # still serving when the run ends: the counter stops there (every
+                # counter finishing at the last second was a burst no branch makes)
+                return
+            await asyncio.sleep(minutes * 60 / self.speedup)
             await self.step(http, base, token, "finish", ticket["id"], {"outcome": "served"})
+
+    async def settle(self, http) -> int:
+        """Before the measured hour: each branch's idle counters call the visitors
+        already waiting for them, as a branch with one queue would have done before
+        the hour started (the simulated branches are groups of 6 counters with a queue
+        each; pooled into one branch, an idle counter of one group finds another
+        group's visitors waiting, and the network's ~1,400 idle counters all called at
+        the first second). Not measured; the run starts when they are all served."""
+        async def branch(b):
+            tok = self.prep["tokens"][b["code"]]
+            bid, token = tok["id"], tok["manager"]
+            idle = [n for n in range(1, 6 * b["groups"] + 1) if str(n) not in b["busy_s"]]
+            random.shuffle(idle)
+            for n in idle:
+                if not any(self.waiting[bid][sv] > 0 for sv in self.skills[(bid, n)]):
+                    continue
+                base = f"/api/v1/counters/{n}"
+                status, data = await self._post(http, f"{base}/call-next", token, {})
+                if status != 200:
+                    continue
+                self.taken(bid, data.get("service"))
+                await self.step(http, base, token, "start", data["id"])
+                minutes = self.durations.get(f"{bid}:{data['code']}", 5.0)
+                self.settled[(bid, n)] = (data["id"], minutes)
+        await asyncio.gather(*(branch(b) for b in self.plan["branches"]))
+        return len(self.settled)
 
     async def go(self, meter: Meter) -> dict:
         import aiohttp
@@ -604,6 +640,8 @@ class Run:
         http = self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
         # the generator's own pauses land in every latency it measures: what lives for
         # the whole run (the plan, 1,200 clients) is kept out of the collector's scans
+        settled = await self.settle(http)
+        await asyncio.sleep(2)  # the settling calls' fan-out and announcements
         gc.collect()
         gc.freeze()
         meter.sample()
@@ -649,7 +687,7 @@ class Run:
         await asyncio.sleep(3)  # the last calls reach the displays
         self.http = None
         await http.close()
-        return {"connect_s": connect_s}
+        return {"connect_s": connect_s, "settled": settled}
 
     async def close(self):
         self.stopping = True
@@ -755,10 +793,12 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "replayed_minutes_of_busiest_hour": round(min(60.0, seconds * speedup / 60), 1),
         "wall_s": round(wall, 1), "connect_clients_s": round(extra["connect_s"], 1),
         "clients": len(run.clients),
+        # the visitors waiting when the hour starts whom idle counters called before it
+        # (Run.settle; not measured)
+        "calls_before_the_hour": extra.get("settled"),
         "call_to_display_ms": summary(lat),
-        # without the run's first 10 s, where the idle counters of the network all call
-        # at once (the branches pool the simulated groups' queues): for reading, the
-        # run's ok is on the figure above
+        # without the run's first 10 s (what a start still carries: clients just
+        # connected, caches cold), for reading; the run's ok is on the figure above
         "call_to_display_ms_after_10s": summary(
             (run.display_live[c] - t) * 1000 for c, t in run.call_answer.items()
             if c in run.display_live and t - run.started_at >= STEADY_AFTER_S),
