@@ -26,7 +26,7 @@ a reconnect). ``national_speedup_x``: the highest speed-up tried at which call -
 display p99 <= 50 ms and nothing is lost or doubled. Then one more run at that
 speed-up, with ``kill -9`` of one server process midway.
 
-    .venv/bin/python tests/bench/national.py [--speedups 5,10,20,40] [--seconds 60]
+    .venv/bin/python tests/bench/national.py [--speedups 2,3,5,10,20,40] [--seconds 60]
 
 Prints one JSON object, also written to var/bench/national.json.
 """
@@ -849,7 +849,7 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--speedups", default="5,10,20,40",
+    ap.add_argument("--speedups", default="2,3,5,10,20,40",
                     help="speed-ups to try, in increasing order (stops at the first that fails)")
     ap.add_argument("--seconds", type=float, default=60.0, help="wall seconds per run")
     ap.add_argument("--branches", type=int, default=BRANCHES)
