@@ -36,6 +36,7 @@ SPLIT_BREAK_S = 1.0  # put between pieces said in one run ...
 SPLIT_QUIET_S = 0.5  # ... and cut where it is this quiet this long (no word pauses so long)
 WARM_BATCH = 25  # pieces said ahead in one run
 
+
 class NotSaidYet(LookupError):
     """A piece of the call was never said (``said_only``): espeak-ng must run."""
 
@@ -52,20 +53,21 @@ def speak(pieces: list[Piece], cache_dir: str | Path, rate: int | None = None,
     that language out and says why), NotSaidYet when ``said_only`` and a piece was
     never said."""
     said = known(pieces, cache_dir, espeak_bin, said_only)
+    # the first spoken piece's rate, unless the caller's (espeak-ng's voices: 22050 Hz)
+    rate = rate or next((said[p][0] for p in pieces if p.ssml), 22050)
     chunks: list[bytes] = []
     previous_spoken = False
     for piece in pieces:
         if not piece.ssml:
-            chunks.append(silence(rate or 22050, piece.pause_s))
+            chunks.append(silence(rate, piece.pause_s))
             previous_spoken = False
             continue
         piece_rate, pcm = said[piece]
-        rate = rate or piece_rate
         if previous_spoken:
             chunks.append(silence(rate, GAP_S))
         chunks.append(resample(pcm, piece_rate, rate))
         previous_spoken = True
-    return rate or 22050, b"".join(chunks)
+    return rate, b"".join(chunks)
 
 
 def known(pieces: list[Piece], cache_dir: str | Path, espeak_bin: str = espeak.DEFAULT_BIN,

@@ -638,10 +638,10 @@ class Run:
         import aiohttp
         connect_s = await self.connect_all()
         http = self.http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=400))
-        # the generator's own pauses land in every latency it measures: what lives for
-        # the whole run (the plan, 1,200 clients) is kept out of the collector's scans
         settled = await self.settle(http)
         await asyncio.sleep(2)  # the settling calls' fan-out and announcements
+        # the generator's own pauses land in every latency it measures: what lives for
+        # the whole run (the plan, 1,200 clients) is kept out of the collector's scans
         gc.collect()
         gc.freeze()
         meter.sample()
