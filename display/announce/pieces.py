@@ -81,7 +81,7 @@ def known(pieces: list[Piece], cache_dir: str | Path, espeak_bin: str = espeak.D
     for piece in pieces:
         if not piece.ssml or piece in found:
             continue
-        path = Path(cache_dir) / "pieces" / f"{_key(piece, espeak_bin)}.wav"
+        path = _path(piece, cache_dir, espeak_bin)
         audio = _recall(path)
         if audio is None:
             if all(p != piece for p, _ in missing.get(piece.lang, [])):
@@ -112,8 +112,7 @@ def warm(numbers: range, langs, cache_dir: str | Path,
                                              for n in numbers]))
         for i in range(0, len(wanted), WARM_BATCH):
             batch = wanted[i:i + WARM_BATCH]
-            missing = [p for p in batch
-                       if not (Path(cache_dir) / "pieces" / f"{_key(p, espeak_bin)}.wav").exists()]
+            missing = [p for p in batch if not _path(p, cache_dir, espeak_bin).exists()]
             if missing:
                 known(missing, cache_dir, espeak_bin)
                 new += len(missing)
@@ -198,6 +197,11 @@ def forget() -> None:
     """Drop the pieces held in memory (tests; the files stay)."""
     with _lock:
         _memory.clear()
+
+
+def _path(piece: Piece, cache_dir: str | Path, espeak_bin: str) -> Path:
+    """Where a piece is kept: its name is the hash of what shapes its sound."""
+    return Path(cache_dir) / "pieces" / f"{_key(piece, espeak_bin)}.wav"
 
 
 def _key(piece: Piece, espeak_bin: str) -> str:
