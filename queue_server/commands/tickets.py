@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..db import repo
 from ..engine import lifecycle, numbering, schedule
-from ..engine.errors import InvalidTransition, NotAllowed, NotFound
+from ..engine.errors import DomainError, InvalidTransition, NotAllowed, NotFound
 from ..engine.model import Actor, PriorityClass, Ticket, TicketStatus
 from ..readmodel import presenters
 from .uow import Stale
@@ -126,25 +126,57 @@ class TicketCommands:
         outside the write lock: the write is guarded by the versions of the ticket and
         the counter, so of two counters that picked the same ticket one wins and the
         other picks again. On PostgreSQL under the branch's lock, on the exact queue
-        (writer.py: several processes write one branch)."""
+        (writer.py: several processes write one branch). When nobody waits, no write
+        transaction at all (``_nobody_waits``)."""
         def choose(p, now):
             row = _counter_row(p, counter_number)
             lifecycle.guard_counter(row.counter, "take")
             return row, p.index.next_for(row.counter, now)
+
+        if self._nobody_waits(branch_id, choose):
+            return None
 
         def step(uow, p, chosen):
             row, ticket = chosen
             if ticket is None:
                 # "nobody waits" writes nothing, so no guard would catch a projection that
                 # missed a ticket (another process's batch still on its way, the message
-                # queue down): ask the database whether anything happened since
-                if repo.current_seq(uow.conn, p.branch.id) > p.seq:
+                # queue down): ask the database whether anything happened since (under
+                # the branch's lock the projection is at the lock's sequence already)
+                if uow.locked_seq is None and repo.current_seq(uow.conn, p.branch.id) > p.seq:
                     raise Stale("the branch moved since the projection")
                 return None
             change = lifecycle.call(row.counter, ticket, p.policy, uow.now, actor, p.day)
             return uow.record(change, ticket, row).ticket
         return self.writer.run(branch_id, step, prepare=choose,
                                exact=self.writer.lock_first, group=True)[0]
+
+    def _nobody_waits(self, branch_id: int, choose) -> bool:
+        """True when this process's projection has nobody for the counter and the
+        database's event sequence says nothing happened since it: then the answer
+        ("nobody waits") needs one read, not a write transaction. On PostgreSQL that
+        transaction took the branch's lock, wrote a row version and flushed the WAL
+        each time an idle agent pressed "call next": 41 % of bench-national's commands
+        at 1x (948 of ~2,300 in 40 s). A projection ahead of the database (a group's
+        batch not committed yet) or behind it (another process's batch on its way)
+        fails the check and the command runs as before. A counter that may not call
+        (closed, paused, holding a ticket) goes the usual way too, to its refusal."""
+        p = self.writer.projections.held(branch_id)
+        if p is None:
+            return False
+        seq = p.seq
+        try:
+            _row, ticket = choose(p, self.writer.clock())
+        except DomainError:
+            return False
+        if ticket is not None or p.seq != seq:
+            return False
+        with self.writer.db.read_one() as conn:
+            if repo.current_seq(conn, branch_id) != seq:
+                return False
+        self.writer.stats["commands"] += 1  # a command all the same, answered by a read
+        self.writer.stats["nobody_waits"] += 1
+        return True
 
     def call(self, branch_id: int, counter_number: int, ticket_id: int, actor: Actor) -> Ticket:
         """Call one given waiting ticket (a replayed day; an agent picking a ticket)."""

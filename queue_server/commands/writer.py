@@ -114,7 +114,8 @@ class Writer:
         self.projections = projections
         # commands, stale (lost races, each a retry), exact (ran under the branch lock),
         # refused (queue_busy: MAX_ATTEMPTS lost races), expired (queued longer than
-        # QUEUE_DEADLINE_S: refused as Busy, not run); in ms summed over commands:
+        # QUEUE_DEADLINE_S: refused as Busy, not run), nobody_waits (call-next answered
+        # from a read, no transaction: tickets.py); in ms summed over commands:
         # queued (waiting for the branch's other commands in this process),
         # transaction (from taking a connection to the read model applying the
         # commit), told (the listeners: fan-out, estimator, ...); of an exact
@@ -379,7 +380,7 @@ class Writer:
             return
         self._logged_at = now
         current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused",
-                                                    "expired",
+                                                    "expired", "nobody_waits",
                                                     "groups", "grouped", "bounced",
                                                     "queued_ms", "transaction_ms", "told_ms",
                                                     "connect_ms", "locked_ms", "caught_up_ms")}

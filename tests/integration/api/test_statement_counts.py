@@ -103,3 +103,21 @@ def test_a_counter_step_moves_the_sequence_and_writes_its_event_in_one_statement
         else:
             assert tables == ["branches", "tickets", "counters", ["WITH", "bump", "AS"]], \
                 (name, writes)
+
+
+def test_call_next_when_nobody_waits_reads_one_row_and_writes_nothing(app, api):
+    """An idle agent pressing "call next" in an empty hall: the projection has nobody
+    for the counter, and the branch's event sequence (one row read) says nothing
+    happened since: no write transaction, so on PostgreSQL no branch lock and no WAL
+    flush (tickets.py, ``_nobody_waits``)."""
+    api.open(1)
+    assert api.post("/counters/1/call-next").status_code == 204  # the projection is held
+    r, seen = counted(app, lambda: api.post("/counters/1/call-next"))
+    assert r.status_code == 204, r.get_json()
+    statements = [q for q in seen if q.strip() != "BEGIN"]  # SQLite's read snapshot
+    assert len(statements) == 1 and statements[0].startswith("SELECT branches.event_seq"), seen
+    # someone comes: the next press calls them, through the write path
+    ticket = api.issue("A")
+    r, seen = counted(app, lambda: api.post("/counters/1/call-next"))
+    assert r.status_code == 200 and r.get_json()["id"] == ticket["id"], r.get_json()
+    assert any(q.startswith("UPDATE tickets") for q in seen), seen

@@ -202,3 +202,26 @@ def test_twenty_threads_ten_counters_two_processes(race_app):
     # process waits, and correctness is what is checked (a starved process is a
     # latency matter; several processes are the PostgreSQL deployment shape).
     check(app, merged)
+
+
+def test_call_next_calls_a_ticket_this_process_never_heard_of(race_app):
+    """Nobody waits in this process's projection, but another process issued a
+    ticket and its batch never came (no message queue here): the "nobody waits" read
+    sees the branch's sequence moved, and the command runs the usual way and calls
+    that ticket. Without that check the agent would be told the hall is empty."""
+    from queue_server.engine.model import Actor, PriorityClass
+    app, url = race_app
+    # as deployed: optimistic on SQLite, the branch's row lock first on PostgreSQL
+    (db1, here), (db2, there) = two_read_models(url, lock_first=not url.startswith("sqlite"))
+    admin, kiosk = Actor("user", 1, "admin"), Actor("device", 1, "kiosk")
+    try:
+        here.counter_action(1, 1, "open", admin)
+        assert here.call_next(1, 1, admin) is None
+        assert here.writer.stats["nobody_waits"] == 1  # the projection held: one read
+        issued = there.issue(1, "A", PriorityClass.NORMAL, "fr", "kiosk", kiosk).ticket
+        called = here.call_next(1, 1, admin)
+        assert called is not None and called.id == issued.id
+        assert here.writer.stats["nobody_waits"] == 1
+    finally:
+        db1.dispose()
+        db2.dispose()
