@@ -206,3 +206,39 @@ def test_the_helper_process_answers_the_forecast_and_with_several_processes_its_
         for h in helpers:
             h.stop()
         d.close()
+
+
+def test_in_quiet_hours_the_process_that_made_a_branchs_forecast_keeps_it_fresh(app, clock):
+    """refresh_all (every 15 s in each process): a quiet branch is forecast again by
+    the process that made its latest forecast, not by every process; the others do
+    not even decode what they received to learn its age. When that process is gone
+    (its forecasts stop coming), another takes over once FALLBACK_S more passed."""
+    d, a, b = _deployment(app, clock)
+    try:
+        a.issue(1, "A", PriorityClass.NORMAL, "fr", "counter", ADMIN)
+        assert isinstance(b.estimator._forecasts[1][1], bytes)  # received, not read
+        made_a, made_b, decoded = a.estimator.computed, b.estimator.computed, \
+            b.estimator.stats["decoded"]
+        clock.advance(seconds=a.estimator.REFRESH_S + 1)  # quiet: nothing happened
+        b.estimator.refresh_all()
+        assert b.estimator.computed == made_b and b.estimator.stats["decoded"] == decoded
+        a.estimator.refresh_all()
+        assert a.estimator.computed == made_a + 1  # a's: a refreshes and publishes it
+        assert b.estimator._forecasts[1][0] == a.estimator._forecasts[1][0]
+        b.estimator.refresh_all()
+        assert b.estimator.computed == made_b  # it just came
+        # a dies: its forecasts stop; b waits FALLBACK_S beyond REFRESH_S, then makes one
+        d.mute.add("a")
+        clock.advance(seconds=a.estimator.REFRESH_S + 1)
+        a.estimator.refresh_all()
+        b.estimator.refresh_all()
+        assert b.estimator.computed == made_b
+        clock.advance(seconds=b.estimator.FALLBACK_S)
+        b.estimator.refresh_all()
+        assert b.estimator.computed == made_b + 1
+        # from now on the branch's forecast is b's to keep fresh (a's no longer come)
+        clock.advance(seconds=b.estimator.REFRESH_S + 1)
+        b.estimator.refresh_all()
+        assert b.estimator.computed == made_b + 2
+    finally:
+        d.close()
