@@ -124,6 +124,18 @@ class Database:
             yield conn
 
     @contextmanager
+    def write_one(self) -> Connection:
+        """A write of ONE statement that needs no transaction around it (it commits by
+        itself): on PostgreSQL one round trip instead of three (BEGIN, the statement,
+        COMMIT); SQLite: the same as ``write()`` (its writer lock, its fsync)."""
+        if self.is_sqlite:
+            with self.write() as conn:
+                yield conn
+            return
+        with self._single.connect() as conn:
+            yield conn
+
+    @contextmanager
     def read_one(self) -> Connection:
         """A read of ONE statement (its own snapshot): on PostgreSQL outside any
         transaction, one round trip instead of three (BEGIN, the statement, ROLLBACK).

@@ -8,12 +8,13 @@ ROOT = Path(__file__).resolve().parents[3]
 BASE_CONFIG = (ROOT / "config" / "branches.toml").read_text(encoding="utf-8")
 
 
-def app_with(tmp_path, clock, extra_config: str = "", transform=lambda text: text, **settings):
+def app_with(tmp_path, clock, extra_config: str = "", transform=lambda text: text,
+             url: str | None = None, **settings):
     from support.app import ADMIN_PASSWORD, make_app
     from support.api import Api
     config = tmp_path / "branches.toml"
     config.write_text(transform(BASE_CONFIG) + "\n" + extra_config, encoding="utf-8")
-    app = make_app(f"sqlite:///{tmp_path / 'tabour.sqlite'}", clock, config_path=config,
+    app = make_app(url or f"sqlite:///{tmp_path / 'tabour.sqlite'}", clock, config_path=config,
                    var_dir=tmp_path / "var", **settings)
     return app, Api(app).login("admin", ADMIN_PASSWORD), config
 

@@ -21,6 +21,14 @@ def setup(tmp_path, clock):
     close(app)
 
 
+@pytest.fixture
+def setup_db(tmp_path, clock, db_url):
+    """As ``setup``, on SQLite and on PostgreSQL (the announcement rows' writes)."""
+    app, api, _ = app_with(tmp_path, clock, url=db_url)
+    yield app, api
+    close(app)
+
+
 def _peak(wav_bytes: bytes) -> int:
     with wave.open(io.BytesIO(wav_bytes)) as w:
         assert w.getsampwidth() == 2
@@ -105,11 +113,11 @@ def test_audio_route_refuses_other_names(setup):
     assert c.get("/display/audio/call-" + "0" * 32 + ".wav").status_code == 404
 
 
-def test_a_call_never_announced_is_caught_up_once(setup, tmp_path):
+def test_a_call_never_announced_is_caught_up_once(setup_db, tmp_path):
     """The process that made a call died before its audio: the next display resync
     announces it (late rather than never), once, and a known announcement is never
     emitted twice."""
-    app, api = setup
+    app, api = setup_db
     t = app.extensions["tabour"]
     announcer = t.announcer
     made = []
@@ -135,7 +143,7 @@ def test_a_call_never_announced_is_caught_up_once(setup, tmp_path):
     assert [a["seq"] for a in r.get_json()["announcements"]] == [got["seq"]]
 
 
-def test_old_announcements_are_deleted_now_and_then(setup, clock):
+def test_old_announcements_are_deleted_now_and_then(setup_db, clock):
     """A call's announcement row is kept ``KEPT_S`` for late displays; the old ones are
     deleted by an announcement at most every ``PRUNE_S``, not by each one."""
     from sqlalchemy import select
@@ -143,7 +151,7 @@ def test_old_announcements_are_deleted_now_and_then(setup, clock):
     from queue_server import announcements as ann
     from queue_server.db import schema
 
-    app, api = setup
+    app, api = setup_db
     t = app.extensions["tabour"]
 
     def kept():
