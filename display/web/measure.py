@@ -110,7 +110,7 @@ def measure_first_announcement(browser, server_url: str, admin_token: str,
     try:
         display.evaluate("""() => { window.__ann = [];
           window.tabourDisplay.live.socket.on('announcement', a => window.__ann.push(
-            {seq: a.seq, at: performance.timeOrigin + performance.now()})); }""")
+            {code: a.code, at: performance.timeOrigin + performance.now()})); }""")
         service = requests.get(f"{server_url}/api/v1/counters",
                                headers={"Authorization": f"Bearer {admin_token}"},
                                timeout=10).json()["counters"][counter - 1]["services"][0]
@@ -118,8 +118,12 @@ def measure_first_announcement(browser, server_url: str, admin_token: str,
         started = time.time() * 1000.0
         r = _post(server_url, admin_token, f"/counters/{counter}/call-next")
         r.raise_for_status()
-        display.wait_for_function("window.__ann.length > 0", timeout=10000)
-        got = display.evaluate("window.__ann[0].at")
+        # this call's announcement: an earlier call's may still arrive (made late, or
+        # replayed to a display that just connected)
+        code = r.json()["code"]
+        display.wait_for_function("code => window.__ann.some(a => a.code === code)",
+                                  arg=code, timeout=10000)
+        got = display.evaluate("code => window.__ann.find(a => a.code === code).at", code)
     finally:
         dctx.close()
     return {"announcement_first_audio_ms": round(got - started, 1)}
