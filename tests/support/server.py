@@ -30,7 +30,12 @@ class ServerProcess:
                     "TABOUR_ADMIN_PASSWORD": admin_password, "PYTHONUNBUFFERED": "1", **env}
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> "ServerProcess":
+    # generous: on a loaded 2-core machine (the suite's two workers, their browsers and
+    # servers) a new process has taken over 30 s to import and answer; a server that
+    # does not start at all still fails here
+    START_TIMEOUT_S = 90.0
+
+    def start(self, timeout: float = START_TIMEOUT_S) -> "ServerProcess":
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "run.py"), "--host", "127.0.0.1", "--port", str(self.port)],
