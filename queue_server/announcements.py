@@ -25,8 +25,10 @@ the same replay. The call is announced by the process that committed it: once.
 
 A call whose process died before its audio was made (a SIGKILL 0.1 s after the call)
 is announced late rather than never: when a display resyncs, ``catch_up`` announces
-the calls of the last ``LATE_S`` seconds that have no announcement yet. The
-announcement row is the proof: whoever inserts it emits; a process that finds it
+the calls of the last ``LATE_S`` seconds that have no announcement yet; and, for a
+branch whose displays stayed connected to other processes, the deployment's
+housekeeping (``overdue``) announces every call still without one ``OVERDUE_S`` after
+it was made. The announcement row is the proof: whoever inserts it emits; a process that finds it
 there already stays quiet, so two processes never announce one call twice.
 
 Tamazight (zgh) has no espeak-ng voice: a Tamazight visitor's call is announced with
@@ -54,6 +56,8 @@ log = logging.getLogger("tabour.announcements")
 LANES = 4  # announcement workers a process (a branch's calls all go through one)
 FRESH_S = 30.0
 LATE_S = 120.0  # a call never announced (its process died) is still announced this late
+OVERDUE_S = 15.0  # ... and is looked for by housekeeping once this old (announcements
+                  # take milliseconds; a loaded process's lanes, seconds)
 KEPT_S = 600.0  # rows older than this are deleted ...
 PRUNE_S = 60.0  # ... by a process's announcement at most this often
 _I_ANNOUNCEMENT = insert(s.announcements)
@@ -178,32 +182,37 @@ class Announcer:
         return payload
 
     def catch_up(self, branch_id: int, within_s: float = LATE_S) -> int:
-        """Announce the calls of the last ``within_s`` seconds that have no announcement
-        (their process died before the audio was made). Returns how many were queued."""
-        from .engine.model import SYSTEM, Event
+        """Announce the branch's calls of the last ``within_s`` seconds that have no
+        announcement (their process died before the audio was made), when one of its
+        displays resyncs. Returns how many were queued."""
         now = self.tabour.now()
-        view = self.tabour.view(branch_id)
-        recent = [c for c in list(view.calls)
-                  if c.at is not None and (now - c.at).total_seconds() <= within_s]
-        if not recent:
-            return 0
-        A = s.announcements
+        return self._late([branch_id], now - timedelta(seconds=within_s), now)
+
+    def overdue(self, older_than_s: float = OVERDUE_S, within_s: float = LATE_S) -> int:
+        """Announce every branch's calls made between ``within_s`` and ``older_than_s``
+        seconds ago that still have no announcement: their process died with them in
+        its lanes. A display of the branch that stayed connected to another process
+        never resyncs, so ``catch_up`` alone would leave them unsaid. One read for the
+        whole deployment; run by one process (housekeeping's lease holder). Returns
+        how many were queued."""
+        now = self.tabour.now()
+        return self._late(None, now - timedelta(seconds=within_s),
+                          now - timedelta(seconds=older_than_s))
+
+    def _late(self, branch_ids, since, until) -> int:
+        from .db import repo
         with self.tabour.db.read() as conn:
-            have = {r.seq for r in conn.execute(select(A.c.seq).where(
-                A.c.branch_id == branch_id, A.c.seq.in_([c.seq for c in recent])))}
+            missing = repo.calls_without_announcement(conn, branch_ids, since, until)
         queued = 0
-        for c in sorted(recent, key=lambda c: c.seq):
-            key = (branch_id, c.seq)
+        for branch_id, seq, event in missing:
+            key = (branch_id, seq)
             with self._lock:
-                if c.seq in have or key in self._caught:
+                if key in self._caught:
                     continue
                 self._caught.add(key)
-            event = Event("ticket_recalled" if c.kind == "recalled" else "ticket_called", c.at,
-                          SYSTEM, ticket_id=c.ticket_id, service_id=c.service_id,
-                          data={"code": c.code, "counter_number": c.counter,
-                                "language": c.language})
-            log.info("announcing call %s late (seq %s): it was never announced", c.code, c.seq)
-            self.submit(branch_id, c.seq, event)
+            log.info("announcing call %s late (seq %s): it was never announced",
+                     event.data.get("code"), seq)
+            self.submit(branch_id, seq, event)
             queued += 1
         return queued
 

@@ -1,5 +1,6 @@
 """Periodic work of a running deployment, done once per deployment: the process
-holding the "housekeeping" lease closes the branch day at the rollover. Every
+holding the "housekeeping" lease closes the branch day at the rollover, sweeps the
+print jobs nobody took and announces the calls a dead process never announced. Every
 process runs the loop; the others find the lease taken and do nothing."""
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ LEASE = "housekeeping"
 
 
 def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) -> None:
-    """The day's rollover once a minute; the print jobs nobody took and the printer
-    agents nobody hears every few seconds (a visitor waits at the kiosk)."""
+    """The day's rollover once a minute; the print jobs nobody took, the printer
+    agents nobody hears and the calls nobody announced every few seconds (a visitor
+    waits at the kiosk, another for their number to be said)."""
     # the first round also closes the day: a deployment (re)started after the rollover
     # does not leave yesterday's queue up for a minute
     rounds = max(0, int(every_s // printing_every_s) - 1)
@@ -33,6 +35,7 @@ def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) ->
                 # a call waits for one branch's sweep at most, not for all of them (50
                 # branches back to back held the loop > 8 ms every 5 s: gevent monitor)
                 tabour.socketio.sleep(0)
+            announce_overdue(tabour)
             if rounds * printing_every_s >= every_s:
                 rounds = 0
                 # renewed branch by branch: a round over many branches on a loaded
@@ -41,6 +44,19 @@ def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) ->
                 run_once(tabour, still_held=lambda: tabour.leases.hold(LEASE))
         except Exception:  # the database is away: next round
             log.exception("housekeeping round failed")
+
+
+def announce_overdue(tabour) -> int:
+    """The calls a dead process never announced, once per deployment (see
+    ``Announcer.overdue``). Returns how many were queued."""
+    announcer = getattr(tabour, "announcer", None)
+    if announcer is None:
+        return 0
+    try:
+        return announcer.overdue()
+    except Exception:  # never let the voice stop the day's rollover
+        log.exception("looking for calls never announced failed")
+        return 0
 
 
 def run_once(tabour, still_held=lambda: True) -> int:

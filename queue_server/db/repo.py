@@ -492,6 +492,28 @@ def recent_calls(conn: Connection, branch_id: int, since: datetime, limit: int =
     return list(conn.execute(_Q_RECENT_CALLS, {"b": branch_id, "since": since, "n": limit}))
 
 
+_CALLS = ("ticket_called", "ticket_recalled")
+
+
+def calls_without_announcement(conn: Connection, branch_ids: list[int] | None,
+                               since: datetime, until: datetime) -> list[tuple[int, int, Event]]:
+    """(branch id, seq, event) of the calls and recalls made between ``since`` and
+    ``until`` that have no announcement row, in each branch's order; every branch when
+    ``branch_ids`` is None. Read through the (branch, type, at) index of the events and
+    the (branch, seq) key of the announcements."""
+    if branch_ids is None:
+        branch_ids = [r[0] for r in conn.execute(select(s.branches.c.id))]
+    if not branch_ids:
+        return []
+    e, a = s.events, s.announcements
+    announced = (select(a.c.id).where(a.c.branch_id == e.c.branch_id, a.c.seq == e.c.seq)
+                 .exists())
+    q = (select(e).where(e.c.branch_id.in_(branch_ids), e.c.type.in_(_CALLS),
+                         e.c.at >= since, e.c.at <= until, ~announced)
+         .order_by(e.c.branch_id, e.c.seq))
+    return [(r.branch_id, r.seq, event_from_row(r)) for r in conn.execute(q)]
+
+
 _Q_DURATIONS = (select(s.tickets.c.service_id, s.tickets.c.started_at, s.tickets.c.finished_at)
                 .where(s.tickets.c.branch_id == bindparam("b"), s.tickets.c.status == "done",
                        s.tickets.c.started_at.is_not(None),

@@ -76,6 +76,10 @@ def simulator():
     return mod
 
 
+# after a kill -9, how long to wait for the calls the dead process never announced:
+# the housekeeping lease's time to live (TABOUR_LEASE_S, 30 s by default), a round of
+# housekeeping (5 s), announcements.OVERDUE_S, and some slack
+KILL_ANNOUNCE_WAIT_S = float(os.environ.get("TABOUR_LEASE_S", 30)) + 5 + 15 + 10
 STEADY_AFTER_S = 10.0  # call_to_display_ms_after_10s leaves out the run's start
 PLAN_VERSION = 2  # 2: the counters busy when the hour starts (busy_s)
 
@@ -339,6 +343,7 @@ class Run:
         self.lag_ms: list[float] = []
         self.loop_lag_ms: list[float] = []  # the generator's event loop, every 50 ms
         self.started_at = 0.0  # when the replay began (perf_counter)
+        self.ended_at = float("inf")  # when the run and its 3 s of settling ended
         # (branch, counter) -> (ticket id, minutes): called while the branch settled
         self.settled: dict[tuple[int, int], tuple[int, float]] = {}
         self.acked: dict[str, int] = {}     # idempotency key -> ticket id
@@ -685,6 +690,16 @@ class Run:
         await sampler
         await probe
         await asyncio.sleep(3)  # the last calls reach the displays
+        self.ended_at = time.perf_counter()
+        if self.kill is not None:
+            # a call the killed process had not announced yet is announced late by the
+            # deployment's housekeeping (announcements.OVERDUE_S after it was made, by
+            # the process holding the housekeeping lease: another one once the dead
+            # process's lease has expired): wait for those, up to that long
+            deadline = self.ended_at + KILL_ANNOUNCE_WAIT_S
+            while time.perf_counter() < deadline and any(
+                    c not in self.announced for c in self.call_answer):
+                await asyncio.sleep(0.5)
         self.http = None
         await http.close()
         return {"connect_s": connect_s, "settled": settled}
@@ -710,6 +725,12 @@ def check_database(url: str, run: Run) -> dict:
             "SELECT e.branch_id, t.code, count(*) FROM events e JOIN tickets t "
             "ON t.id = e.ticket_id WHERE e.type = 'ticket_called' "
             "GROUP BY e.branch_id, t.code").fetchall()
+        # the voice, in the database: a call or recall with no announcement row was
+        # never said by any process
+        unsaid = conn.execute(
+            "SELECT count(*) FROM events e WHERE e.type IN ('ticket_called', "
+            "'ticket_recalled') AND NOT EXISTS (SELECT 1 FROM announcements a "
+            "WHERE a.branch_id = e.branch_id AND a.seq = e.seq)").fetchone()[0]
         statuses = Tally(s for (s,) in conn.execute(
             "SELECT status FROM tickets WHERE idempotency_key LIKE 'nat-%'"))
     lost = [k for k, tid in run.acked.items() if keys.get(k, (None,))[0] != tid]
@@ -725,6 +746,7 @@ def check_database(url: str, run: Run) -> dict:
             "tickets_lost": len(lost), "taps_never_acked": len(run.unacked),
             "taps_never_acked_but_issued": unacked_issued,
             "called_in_db": len(db_calls), "called_twice": called_twice,
+            "calls_without_announcement_in_db": unsaid,
             "calls_answered_not_in_db": len(answered_not_in_db),
             "display_missed_calls": len(display_missed),
             # not live, not in the snapshot after a reconnect: announced late, as the page
@@ -805,11 +827,19 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         "call_to_display_ms_display_first": sum(1 for v in lat if v < 0),
         # the agent's click to the wall display: call-next's own time included
         # the voice: call-next's answer to the display's `announcement` (its audio made);
-        # calls never announced during the run (and the 3 s after it)
+        # calls never announced during the run (and the 3 s after it; after a kill -9,
+        # KILL_ANNOUNCE_WAIT_S more for the calls the dead process had not said)
         "call_to_announcement_ms": summary((run.announced[c] - t) * 1000
                                            for c, t in run.call_answer.items()
                                            if c in run.announced),
-        "calls_not_announced": sum(1 for c in run.call_answer if c not in run.announced),
+        # not live and not in what the display page fetches after a reconnect and plays
+        # (/display/announcements: an announcement made while it was away)
+        "calls_not_announced": sum(1 for c in run.call_answer if c not in run.announced
+                                   and c not in run.display_late),
+        "calls_announced_to_a_resync": sum(1 for c in run.call_answer
+                                           if c not in run.announced and c in run.display_late),
+        "calls_announced_after_the_run": sum(1 for c in run.call_answer
+                                             if run.announced.get(c, 0) > run.ended_at),
         "click_to_display_ms": summary((run.display_live[c] - t) * 1000
                                        for c, t in run.call_sent.items()
                                        if c in run.display_live),

@@ -143,6 +143,54 @@ def test_a_call_never_announced_is_caught_up_once(setup_db, tmp_path):
     assert [a["seq"] for a in r.get_json()["announcements"]] == [got["seq"]]
 
 
+def test_calls_a_dead_process_never_announced_are_announced_by_housekeeping(setup_db, clock):
+    """The process that made the calls died with them in its lanes, and the branch's
+    display stayed connected to another process, so it never resyncs: the
+    deployment's housekeeping announces each call once it is ``OVERDUE_S`` old, each
+    once, all of them (more than a display's call list holds), and never one that
+    was announced or is older than ``LATE_S``."""
+    from queue_server import announcements as ann
+    from queue_server import housekeeping
+    from queue_server.readmodel.projection import CALLS_KEPT
+
+    app, api = setup_db
+    t = app.extensions["tabour"]
+    announcer = t.announcer
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    api.open(1)
+
+    def calls(n):
+        codes = []
+        for _ in range(n):
+            codes.append(api.issue("A", language="fr")["code"])
+            assert api.call_next(1).status_code == 200
+            api.post("/counters/1/start")
+            api.post("/counters/1/finish", {"outcome": "served"})
+        return codes
+
+    announced = calls(1)  # a call its process announced
+    assert [a["code"] for a in received(display, "announcement", timeout=15)] == announced
+    lost = []
+    announcer.submit = lambda b, seq, e: lost.append(seq)  # the dead process's lanes
+    stale = calls(1)
+    clock.advance(seconds=ann.LATE_S + 1)  # that one is too old to be said now
+    never = calls(CALLS_KEPT + 2)
+    assert len(lost) == CALLS_KEPT + 3
+    del announcer.submit  # the calls of a live process, and housekeeping, run in one
+    fresh = calls(1)
+    assert [a["code"] for a in received(display, "announcement", timeout=15)] == fresh
+    assert housekeeping.announce_overdue(t) == 0  # not overdue yet: its process may be slow
+    clock.advance(seconds=ann.OVERDUE_S + 1)
+    assert housekeeping.announce_overdue(t) == len(never)
+    got = received(display, "announcement", len(never), timeout=30)
+    assert [a["code"] for a in got] == never  # in the order they were called
+    assert housekeeping.announce_overdue(t) == 0  # once
+    with pytest.raises(AssertionError):
+        received(display, "announcement", timeout=1.5)
+    assert not {stale[0], announced[0], fresh[0]} & set(never)
+
+
 def test_old_announcements_are_deleted_now_and_then(setup_db, clock):
     """A call's announcement row is kept ``KEPT_S`` for late displays; the old ones are
     deleted by an announcement at most every ``PRUNE_S``, not by each one."""
