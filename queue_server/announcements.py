@@ -28,8 +28,11 @@ is announced late rather than never: when a display resyncs, ``catch_up`` announ
 the calls of the last ``LATE_S`` seconds that have no announcement yet; and, for a
 branch whose displays stayed connected to other processes, the deployment's
 housekeeping (``overdue``) announces every call still without one ``OVERDUE_S`` after
-it was made. The announcement row is the proof: whoever inserts it emits; a process that finds it
-there already stays quiet, so two processes never announce one call twice.
+it was made. The announcement row is the record: a process says its own call first and
+records it after, so a process killed in between leaves no row and the call is said again
+late (at least once: a display plays each seq once); a late announcement is said only
+by the process whose row insert succeeds, so two processes catching up the same call do
+not both say it.
 
 Tamazight (zgh) has no espeak-ng voice: a Tamazight visitor's call is announced with
 the chime and the branch's display languages that have a voice.
@@ -121,8 +124,8 @@ class Announcer:
     def _on_call(self, _fanout, branch_id, seq, event) -> None:
         self.submit(branch_id, seq, event)
 
-    def submit(self, branch_id: int, seq: int, event) -> None:
-        self._queues[branch_id % LANES].put((branch_id, seq, event, time.monotonic()))
+    def submit(self, branch_id: int, seq: int, event, late: bool = False) -> None:
+        self._queues[branch_id % LANES].put((branch_id, seq, event, time.monotonic(), late))
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -157,7 +160,10 @@ class Announcer:
     def _display_languages(self, branch_id: int) -> list[str]:
         return list(self.tabour.view(branch_id).branch.display_languages) or ["ar", "fr"]
 
-    def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None) -> dict:
+    def announce(self, branch_id: int, seq: int, event, queued_at: float | None = None,
+                 late: bool = False) -> dict:
+        """Make the call's audio and say it to the branch's displays, and record it.
+        ``late``: a call this process did not make (``catch_up``, ``overdue``)."""
         data = event.data
         langs = languages_for(data.get("language"), self._display_languages(branch_id))
         try:
@@ -174,12 +180,23 @@ class Announcer:
         }
         if audio.fell_back:
             payload["reason"] = audio.reason
-        if not self._keep(branch_id, seq, payload):
-            return payload  # announced already (another process caught it up first)
+        if late:
+            # a call another process should have announced: said only if nobody has
+            if not self._keep(branch_id, seq, payload):
+                return payload  # announced already (another process caught it up first)
+            self._emit(branch_id, payload)
+            return payload
+        # this process's own call: said first, recorded after. A process killed in
+        # between leaves no row, and the call is said again by housekeeping (a display
+        # plays each seq once); recorded first, it would leave a row that was never said
+        self._emit(branch_id, payload)
+        self._keep(branch_id, seq, payload)
+        return payload
+
+    def _emit(self, branch_id: int, payload: dict) -> None:
         self.produced += 1
         self.fanout.to_displays(branch_id, "announcement", payload, payload["service"],
                                 payload["counter"])
-        return payload
 
     def catch_up(self, branch_id: int, within_s: float = LATE_S) -> int:
         """Announce the branch's calls of the last ``within_s`` seconds that have no
@@ -212,13 +229,13 @@ class Announcer:
                 self._caught.add(key)
             log.info("announcing call %s late (seq %s): it was never announced",
                      event.data.get("code"), seq)
-            self.submit(branch_id, seq, event)
+            self.submit(branch_id, seq, event, late=True)
             queued += 1
         return queued
 
     def _keep(self, branch_id: int, seq: int, payload: dict) -> bool:
-        """Record the announcement; False when it was recorded already (then nobody emits
-        it a second time)."""
+        """Record the announcement; False when it was recorded already (a late
+        announcement then stays quiet)."""
         now = self.tabour.now()
         A = s.announcements
         # the old rows go now and then, not with every call (a statement less a call)

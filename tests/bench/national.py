@@ -335,6 +335,7 @@ class Run:
         # announced late: what the display page fetches after a reconnect
         # (/display/announcements, the last LATE_S seconds) and plays if it had not
         self.display_late: set[tuple[int, str]] = set()
+        self.display_resynced: set[int] = set()  # branches whose display took a new snapshot
         self.http = None
         self.display_dups = 0
         self.seen_seq: set[tuple[int, int]] = set()
@@ -411,6 +412,7 @@ class Run:
             if self.killed_at is not None:
                 self.reconnect_s.append(time.perf_counter() - self.killed_at)
             if kind == "display":
+                self.display_resynced.add(branch)
                 for call in data.get("calls") or []:
                     self.display_snap.add((branch, call["code"]))
                 if self.http is not None:  # as display.js does after a reconnect
@@ -836,6 +838,13 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
         # (/display/announcements: an announcement made while it was away)
         "calls_not_announced": sum(1 for c in run.call_answer if c not in run.announced
                                    and c not in run.display_late),
+        # the first few never announced: (branch, code, whether the branch's display
+        # resynced during the run, seconds from the kill (if any) to the call's answer)
+        "calls_not_announced_first": [
+            [b, code, b in run.display_resynced,
+             round(t - run.killed_at, 1) if run.killed_at is not None else None]
+            for (b, code), t in sorted(run.call_answer.items(), key=lambda kv: kv[1])
+            if (b, code) not in run.announced and (b, code) not in run.display_late][:10],
         "calls_announced_to_a_resync": sum(1 for c in run.call_answer
                                            if c not in run.announced and c in run.display_late),
         "calls_announced_after_the_run": sum(1 for c in run.call_answer

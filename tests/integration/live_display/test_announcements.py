@@ -133,8 +133,8 @@ def test_a_call_never_announced_is_caught_up_once(setup_db, tmp_path):
     (got,) = received(display, "announcement", timeout=15)
     assert got["code"] == code and got["seq"] == made[0][1]
     assert announcer.catch_up(1) == 0  # once
-    # a process that finds the announcement recorded already does not emit it again
-    again = announcer.announce(1, got["seq"], made[0][2])
+    # a process catching it up late that finds it recorded already does not say it again
+    again = announcer.announce(1, got["seq"], made[0][2], late=True)
     assert again["seq"] == got["seq"]
     with pytest.raises(AssertionError):
         received(display, "announcement", timeout=1.5)
@@ -189,6 +189,43 @@ def test_calls_a_dead_process_never_announced_are_announced_by_housekeeping(setu
     with pytest.raises(AssertionError):
         received(display, "announcement", timeout=1.5)
     assert not {stale[0], announced[0], fresh[0]} & set(never)
+
+
+def test_a_process_killed_between_saying_a_call_and_recording_it_leaves_it_to_be_said_again(
+        setup_db, clock):
+    """A process says its own call first and records it after. Killed in between, it
+    leaves no row, so housekeeping says the call again once it is overdue (a display
+    plays each seq once); recorded first, the call would have a row and never be said."""
+    from sqlalchemy import select
+
+    from queue_server import announcements as ann
+    from queue_server import housekeeping
+    from queue_server.db import schema
+
+    app, api = setup_db
+    t = app.extensions["tabour"]
+    announcer = t.announcer
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+
+    def killed(*_a):
+        raise RuntimeError("killed before the announcement was recorded")
+    announcer._keep = killed
+    api.open(1)
+    code = api.issue("A", language="fr")["code"]
+    assert api.call_next(1).status_code == 200
+    (first,) = received(display, "announcement", timeout=15)  # said before it died
+    assert first["code"] == code
+    del announcer._keep  # housekeeping runs in a process that is alive
+    with t.db.read() as conn:
+        assert conn.execute(select(schema.announcements.c.seq)).fetchall() == []
+    clock.advance(seconds=ann.OVERDUE_S + 1)
+    assert housekeeping.announce_overdue(t) == 1
+    (again,) = received(display, "announcement", timeout=15)
+    assert again["seq"] == first["seq"] and again["code"] == code
+    with t.db.read() as conn:
+        assert [r.seq for r in conn.execute(select(schema.announcements.c.seq))] == [first["seq"]]
+    assert housekeeping.announce_overdue(t) == 0
 
 
 def test_old_announcements_are_deleted_now_and_then(setup_db, clock):
