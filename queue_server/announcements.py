@@ -21,7 +21,7 @@ A display that was offline asks ``recent(branch, after_seq)`` (GET
 ``FRESH_S`` come back, so a short blip misses nothing and a long outage does not
 replay stale calls. The announcements are kept in the database (a table every
 server process shares), so a display that reconnects to another process gets
-the same replay. The call is announced by the process that committed it: once.
+the same replay. The call is announced by the process that committed it.
 
 A call whose process died before its audio was made (a SIGKILL 0.1 s after the call)
 is announced late rather than never: when a display resyncs, ``catch_up`` announces

@@ -73,9 +73,10 @@ def test_kill_9_one_process_behind_nginx(pg_databases, shared_redis, tmp_path):
 
             # every call is announced: those the killed process had not said yet by the
             # deployment's housekeeping, once they are overdue (the displays that stayed
-            # on the other processes never resync to ask)
+            # on the other processes never resync to ask); if the killed process held
+            # the housekeeping lease, once its lease (30 s) has passed to another
             unsaid = None
-            deadline = time.monotonic() + OVERDUE_S + 20
+            deadline = time.monotonic() + OVERDUE_S + 30 + 15
             while time.monotonic() < deadline:
                 with psycopg.connect(db.replace("+psycopg", "")) as conn:
                     unsaid = conn.execute(
