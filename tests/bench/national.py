@@ -699,12 +699,17 @@ class Run:
             # the process holding the housekeeping lease: another one once the dead
             # process's lease has expired): wait for those, up to that long
             deadline = self.ended_at + KILL_ANNOUNCE_WAIT_S
-            while time.perf_counter() < deadline and any(
-                    c not in self.announced for c in self.call_answer):
+            while time.perf_counter() < deadline and self.unannounced():
                 await asyncio.sleep(0.5)
         self.http = None
         await http.close()
         return {"connect_s": connect_s, "settled": settled}
+
+    def unannounced(self) -> list[tuple[int, str]]:
+        """The calls answered that the branch's display neither got an `announcement`
+        for nor fetched after a resync (/display/announcements: the page plays those)."""
+        return [c for c in self.call_answer
+                if c not in self.announced and c not in self.display_late]
 
     async def close(self):
         self.stopping = True
@@ -720,6 +725,8 @@ def check_database(url: str, run: Run) -> dict:
     """Against the database: every acknowledged ticket is there once, nothing was called
     twice, and the branch's display heard of every call (live or in a snapshot)."""
     import psycopg
+
+    from support.topology import UNANNOUNCED_CALLS_SQL
     with psycopg.connect(url) as conn:
         keys = {k: (tid, bid) for k, tid, bid in conn.execute(
             "SELECT idempotency_key, id, branch_id FROM tickets WHERE idempotency_key LIKE 'nat-%'")}
@@ -729,10 +736,7 @@ def check_database(url: str, run: Run) -> dict:
             "GROUP BY e.branch_id, t.code").fetchall()
         # the voice, in the database: a call or recall with no announcement row was
         # never said by any process
-        unsaid = conn.execute(
-            "SELECT count(*) FROM events e WHERE e.type IN ('ticket_called', "
-            "'ticket_recalled') AND NOT EXISTS (SELECT 1 FROM announcements a "
-            "WHERE a.branch_id = e.branch_id AND a.seq = e.seq)").fetchone()[0]
+        unsaid = conn.execute(UNANNOUNCED_CALLS_SQL).fetchone()[0]
         statuses = Tally(s for (s,) in conn.execute(
             "SELECT status FROM tickets WHERE idempotency_key LIKE 'nat-%'"))
     lost = [k for k, tid in run.acked.items() if keys.get(k, (None,))[0] != tid]
@@ -810,6 +814,7 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
     processes = meter.result()
     server_cpu = sum(v["cpu_s"] for k, v in processes.items() if k.startswith("server "))
     commands = sum((w or {}).get("commands", 0) for w in writers.values())
+    unannounced = run.unannounced()
     lat = [(run.display_live[c] - t) * 1000 for c, t in run.call_answer.items()
            if c in run.display_live]
     out = {
@@ -836,15 +841,14 @@ def one_run(plan, prep, template, work: Path, speedup: float, seconds: float,
                                            if c in run.announced),
         # not live and not in what the display page fetches after a reconnect and plays
         # (/display/announcements: an announcement made while it was away)
-        "calls_not_announced": sum(1 for c in run.call_answer if c not in run.announced
-                                   and c not in run.display_late),
+        "calls_not_announced": len(unannounced),
         # the first few never announced: (branch, code, whether the branch's display
         # resynced during the run, seconds from the kill (if any) to the call's answer)
         "calls_not_announced_first": [
             [b, code, b in run.display_resynced,
-             round(t - run.killed_at, 1) if run.killed_at is not None else None]
-            for (b, code), t in sorted(run.call_answer.items(), key=lambda kv: kv[1])
-            if (b, code) not in run.announced and (b, code) not in run.display_late][:10],
+             round(run.call_answer[(b, code)] - run.killed_at, 1)
+             if run.killed_at is not None else None]
+            for b, code in sorted(unannounced, key=run.call_answer.get)[:10]],
         "calls_announced_to_a_resync": sum(1 for c in run.call_answer
                                            if c not in run.announced and c in run.display_late),
         "calls_announced_after_the_run": sum(1 for c in run.call_answer

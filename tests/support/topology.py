@@ -31,6 +31,14 @@ SHARED_REDIS = "redis://127.0.0.1:6379/0"
 PG_BIN = Path(os.environ.get("TABOUR_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
+# the calls and recalls that no process announced (no announcement row): read by the
+# deployment tests and bench-national straight from PostgreSQL, beside the server
+UNANNOUNCED_CALLS_SQL = (
+    "SELECT count(*) FROM events e WHERE e.type IN ('ticket_called', 'ticket_recalled') "
+    "AND NOT EXISTS (SELECT 1 FROM announcements a "
+    "WHERE a.branch_id = e.branch_id AND a.seq = e.seq)")
+
+
 def auth(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 

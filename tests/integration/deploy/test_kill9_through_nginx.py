@@ -12,7 +12,8 @@ import pytest
 import requests
 
 from queue_server.announcements import OVERDUE_S
-from support.topology import Agent, Display, Kiosk, Topology, auth, close_all
+from support.topology import (UNANNOUNCED_CALLS_SQL, Agent, Display, Kiosk, Topology, auth,
+                               close_all)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -79,10 +80,7 @@ def test_kill_9_one_process_behind_nginx(pg_databases, shared_redis, tmp_path):
             deadline = time.monotonic() + OVERDUE_S + 30 + 15
             while time.monotonic() < deadline:
                 with psycopg.connect(db.replace("+psycopg", "")) as conn:
-                    unsaid = conn.execute(
-                        "SELECT count(*) FROM events e WHERE e.type IN ('ticket_called', "
-                        "'ticket_recalled') AND NOT EXISTS (SELECT 1 FROM announcements a "
-                        "WHERE a.branch_id = e.branch_id AND a.seq = e.seq)").fetchone()[0]
+                    unsaid = conn.execute(UNANNOUNCED_CALLS_SQL).fetchone()[0]
                 if not unsaid:
                     break
                 time.sleep(0.5)

@@ -29,6 +29,24 @@ def received(client, name, count=1, timeout=5.0, predicate=lambda p: True):
     return inbox(client).wait(name, count, timeout, predicate)
 
 
+def recorded(tabour, n: int, timeout: float = 10.0) -> None:
+    """Wait until the announcements table holds ``n`` rows: a process says its call,
+    then records it."""
+    import time
+
+    from sqlalchemy import func, select
+
+    from queue_server.db import schema
+    deadline = time.monotonic() + timeout
+    while True:
+        with tabour.db.read() as conn:
+            have = conn.execute(select(func.count()).select_from(schema.announcements)).scalar()
+        if have >= n or time.monotonic() > deadline:
+            assert have == n, f"{have} announcement rows, expected {n}"
+            return
+        tabour.socketio.sleep(0.05)
+
+
 def close(app):
     t = app.extensions["tabour"]
     t.serial_counters.close()

@@ -11,7 +11,7 @@ import pytest
 from queue_server.announcements import languages_for
 from queue_server.engine.model import Actor, Event
 
-from .helpers import app_with, close, connect, received
+from .helpers import app_with, close, connect, received, recorded
 
 
 @pytest.fixture
@@ -83,6 +83,7 @@ def test_a_recall_is_announced_again(setup):
     first, again = received(display, "announcement", 2, timeout=15)
     assert (first["kind"], again["kind"]) == ("called", "recalled")
     assert first["code"] == again["code"] and again["seq"] > first["seq"]
+    recorded(app.extensions["tabour"], 2)  # said, then recorded
     # a display that comes back within 30 s can replay them, and only what it missed
     recent = app.extensions["tabour"].announcer.recent(1, first["seq"])
     assert [a["seq"] for a in recent] == [again["seq"]]
@@ -180,6 +181,7 @@ def test_calls_a_dead_process_never_announced_are_announced_by_housekeeping(setu
     del announcer.submit  # the calls of a live process, and housekeeping, run in one
     fresh = calls(1)
     assert [a["code"] for a in received(display, "announcement", timeout=15)] == fresh
+    recorded(t, 2)  # a process says its call, then records it: wait for the record
     assert housekeeping.announce_overdue(t) == 0  # not overdue yet: its process may be slow
     clock.advance(seconds=ann.OVERDUE_S + 1)
     assert housekeeping.announce_overdue(t) == len(never)

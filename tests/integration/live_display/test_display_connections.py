@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import app_with, close, connect, received
+from .helpers import app_with, close, connect, received, recorded
 
 HALL = """
 [[branch.display]]
@@ -74,11 +74,7 @@ def test_a_display_that_misses_three_calls_shows_them_after_reconnecting(setup):
     assert sorted(shown) == sorted(zip(codes, (1, 2, 3)))
     assert snap["seq"] > first["seq"]
     # and the announcements made while it was away can be replayed (they are fresh)
-    announcer = app.extensions["tabour"].announcer
-    import time
-    deadline = time.monotonic() + 10
-    while announcer.produced < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    recorded(app.extensions["tabour"], 3)  # each said, then recorded
     r = app.test_client().get(f"/display/announcements?after={first['seq']}",
                               headers={"Authorization": f"Bearer {token}"})
     assert [a["code"] for a in r.get_json()["announcements"]] == codes
