@@ -33,6 +33,8 @@ class Tabour:
     rollups: object = None  # readmodel.rollup.Rollups: each branch's row for supervisors
     gc_pauses: object = None  # gc_pauses.Pauses: the server's collector policy (run.py)
     kiosks: dict = field(default_factory=dict)  # kiosk token id -> its kiosk row (cache)
+    # branch id -> the last earlier day housekeeping saw summarised (housekeeping.py)
+    summarised_days: dict = field(default_factory=dict)
 
     def view(self, branch_id: int):
         """The branch's projection, at the current time (raises NotFound)."""

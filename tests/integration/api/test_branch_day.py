@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import update
+from sqlalchemy import event, update
 
 from queue_server import housekeeping
 from queue_server.db import schema
@@ -81,3 +81,39 @@ def test_rollover_frees_a_counter_left_with_a_call(api, clock):
     assert api.get(f"/tickets/{t['id']}").get_json()["status"] == "cancelled"
     counter = next(c for c in api.get("/counters").get_json()["counters"] if c["number"] == 1)
     assert counter["state"] == "closed" and counter["current_ticket"] is None
+
+
+def test_a_round_with_nothing_left_writes_nothing_and_reads_the_summaries_once(api, clock):
+    """Housekeeping asks every branch once a minute; nearly always nothing is left. Such
+    a round answers from the projection and from what it saw summarised: no write
+    transaction, and after the day's first round no read of the summaries either."""
+    from support.sql_count import counting
+    clock.now = datetime(2026, 11, 24, 9, 0, tzinfo=timezone.utc)
+    api = relogin(api)
+    api.open(1)
+    api.issue("A")  # today's: nothing an earlier day left
+    engine = api.tabour.db.engine
+    writes = []  # write transactions begun (PostgreSQL's BEGIN runs no statement)
+
+    def began(conn):
+        if conn.get_execution_options().get("tabour_write"):
+            writes.append(1)
+    event.listen(engine, "begin", began)
+    try:
+        with counting(engine) as first:
+            assert housekeeping.run_once(api.tabour) == 0
+        # the first round summarises yesterday (or sees it summarised): one write
+        assert len(writes) <= 1, first
+        writes.clear()
+        with counting(engine) as later:
+            assert housekeeping.run_once(api.tabour) == 0
+    finally:
+        event.remove(engine, "begin", began)
+    # the list of branches, and nothing else (SQLite's BEGIN of that read aside)
+    assert not writes, later
+    assert [st for st in later if st.strip() != "BEGIN"] == [
+        "SELECT branches.id FROM branches ORDER BY"], later
+    # the next day's round still closes what this one left
+    clock.now = datetime(2026, 11, 25, 9, 0, tzinfo=timezone.utc)
+    api = relogin(api)
+    assert housekeeping.run_once(api.tabour) == 2  # the ticket, and counter 1 left open

@@ -111,3 +111,23 @@ def test_a_round_stops_when_its_lease_is_lost(tmp_path, clock):
         assert status == {first: "cancelled", second: "waiting"}
     finally:
         app.extensions["tabour"].db.dispose()
+
+
+def test_a_round_renews_its_lease_by_time_not_at_every_branch():
+    """The lease (30 s) is renewed once a third of it went by, not once a branch: a
+    round over 150 branches wrote it 150 times a minute."""
+    from types import SimpleNamespace
+
+    from queue_server import housekeeping
+    holds = []
+    answer = [True]
+    leases = SimpleNamespace(ttl_s=30.0, hold=lambda name: holds.append(name) or answer[0])
+    now = [100.0]
+    still_held = housekeeping._renewing(SimpleNamespace(leases=leases), clock=lambda: now[0])
+    assert all(still_held() for _ in range(150)) and holds == []  # just taken: no write
+    now[0] += 10.0
+    assert still_held() and holds == ["housekeeping"]
+    assert still_held() and len(holds) == 1  # renewed: the next 10 s need no write
+    now[0] += 10.0
+    answer[0] = False  # another process has it now
+    assert not still_held()
