@@ -104,7 +104,12 @@ class ForecastProcess:
 
 
 def main(argv=None) -> int:
-    os.nice(5)  # the forecast never takes the CPU from the server
+    # the forecast never takes the CPU from the server: at nice 5 a deep queue's
+    # simulations (tens of ms, back to back in a rush) still took a quarter of a core
+    # from it and from the screens' clients (the displays bench's p99: 10.4 against
+    # 15.0 ms, medians of five alternated pairs); a forecast late by a moment is
+    # corrected for the people ahead when read (estimates.py)
+    os.nice(19)
     wire = "--wire" in (sys.argv[1:] if argv is None else argv)
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
