@@ -565,12 +565,21 @@ class FanOut:
         payload = {"seq": seq, "id": e.ticket_id, "code": e.data["code"],
                    "service": self.prefix(branch_id, e.service_id),
                    "priority": e.data["priority"], "at": self.local(branch_id, e.at)}
-        self.emit("ticket_issued", payload, self._audiences(branch_id, "kiosks", "counters",
-                                                            "dashboards"))
+        # to the dashboards only: no page of a kiosk or a counter reads it (a kiosk has its
+        # own ticket in its answer, a console its counter's queue in counter_queue), and
+        # it was 7 websocket frames an issue in a branch of 6 consoles (bench-national)
+        self.emit("ticket_issued", payload, self._audiences(branch_id, "dashboards"))
 
     @staticmethod
     def _audiences(branch_id: int, *names: str) -> list[str]:
         return [rooms.audience(branch_id, name) for name in names]
+
+    @staticmethod
+    def _consoles(branch_id: int, *numbers) -> list[str]:
+        """The rooms of the consoles of these counters (a console acts on a fact of its
+        own counter only: console.js resyncs then). A fact of counter 3 went to every
+        console of the branch before: 6 frames where 1 is read."""
+        return [rooms.counter(branch_id, n) for n in dict.fromkeys(numbers) if n is not None]
 
     def _called(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "kind": "recalled" if e.type == "ticket_recalled" else "called",
@@ -580,7 +589,8 @@ class FanOut:
                    "language": e.data["language"], "at": self.local(branch_id, e.at)}
         self.to_displays(branch_id, "ticket_called", payload, payload["service"],
                          payload["counter"], also=(
-                             *self._audiences(branch_id, "counters", "dashboards"),
+                             *self._audiences(branch_id, "dashboards"),
+                             *self._consoles(branch_id, payload["counter"]),
                              rooms.ticket(branch_id, e.ticket_id)))
 
     def _changed(self, branch_id: int, seq: int, e: Event) -> None:
@@ -592,14 +602,18 @@ class FanOut:
             payload["to_counter"] = e.data.get("to_counter_number")
         self.to_displays(branch_id, "ticket_changed", payload, payload["service"],
                          payload["counter"], also=(
-                             *self._audiences(branch_id, "counters", "dashboards"),
+                             *self._audiences(branch_id, "dashboards"),
+                             *self._consoles(branch_id, payload["counter"],
+                                             payload.get("to_counter")),
                              rooms.ticket(branch_id, e.ticket_id)))
 
     def _counter(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, "counter": e.data["counter_number"], "state": e.data["state"],
                    "at": self.local(branch_id, e.at)}
+        # not to the kiosks: their services' open or closed state comes in queue_changed
         self.to_displays(branch_id, "counter_changed", payload, None, payload["counter"],
-                         also=self._audiences(branch_id, "counters", "dashboards", "kiosks"))
+                         also=(*self._audiences(branch_id, "dashboards"),
+                               *self._consoles(branch_id, payload["counter"])))
 
     def _printer(self, branch_id: int, seq: int, e: Event) -> None:
         payload = {"seq": seq, **presenters.printer_view(self._p(branch_id), e.data["printer"])}

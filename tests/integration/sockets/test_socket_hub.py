@@ -132,17 +132,48 @@ def test_a_revoked_display_is_cut_at_once(app, api):
     assert not client.is_connected()
 
 
-def test_kiosk_sees_issues_not_calls(app, api):
+def test_kiosk_sees_the_queue_not_each_ticket_nor_the_calls(app, api):
+    """A kiosk shows its services' queues (queue_changed); another kiosk's ticket, a
+    call and a counter's opening are not its business (kiosk.js reads none of them)."""
     kiosk = api.device("kiosk")
     api.open(1)
     client = connect(app, kiosk.token)
     wait_for(client, "snapshot")
     api.issue("A")
+    api.open(2)
     api.call_next(1)
-    (issued,), seen = wait_for(client, "ticket_issued")
-    time.sleep(0.1)
+    changed, _ = wait_for(client, "queue_changed", predicate=lambda p: next(
+        s for s in p["services"] if s["prefix"] == "A")["waiting"] == 0)
+    time.sleep(0.2)
     names = set(inbox(client).names())
-    assert issued["code"] == "A-001" and "ticket_called" not in names
+    assert not names & {"ticket_issued", "ticket_called", "counter_changed"}, names
+
+
+def test_a_console_hears_the_facts_of_its_own_counter_only(app, api):
+    """console.js resyncs on a call, a change or a state change of ITS counter and
+    ignores the others': those go to the counter's room, not to every console of
+    the branch. A transfer reaches the counter it goes to as well (counter 4 serves
+    B, like counter 3)."""
+    one, three = api.user("amal", "agent"), api.user("nadia", "agent")
+    one.open(4)
+    three.open(3)
+    c4 = inbox(connect(app, one.token, view="counter", counter=4))
+    c3 = inbox(connect(app, three.token, view="counter", counter=3))
+    c4.wait("snapshot")
+    c3.wait("snapshot")
+    t = api.issue("B")
+    three.call_next(3)
+    (call,) = c3.wait("ticket_called")
+    assert call["code"] == t["code"]
+    r = three.post("/counters/3/transfer", {"counter": 4})
+    assert r.status_code == 200, r.get_json()
+    (moved,) = c4.wait("ticket_changed", predicate=lambda e: e["event"] == "ticket_transferred")
+    assert moved["to_counter"] == 4 and moved["counter"] == 3
+    c3.wait("ticket_changed", predicate=lambda e: e["event"] == "ticket_transferred")
+    three.post("/counters/3/pause")
+    (state,) = c3.wait("counter_changed", predicate=lambda e: e["state"] == "paused")
+    time.sleep(0.2)
+    assert "ticket_called" not in c4.names() and "counter_changed" not in c4.names(), c4.names()
 
 
 def test_a_call_reaches_each_client_once_in_one_emit(app, api):
