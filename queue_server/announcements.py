@@ -110,7 +110,10 @@ class Announcer:
         self._queues: list[queue.Queue] = [queue.Queue() for _ in range(LANES)]
         self._lock = threading.Lock()
         self._worker_started = False
-        self._caught: set = set()  # (branch, seq) queued late by catch_up
+        # (branch, seq) -> when it was queued late (catch_up, overdue): not queued twice;
+        # forgotten once older than what a catch-up looks back (LATE_S), so a process
+        # that lives for months does not keep every late call it ever said
+        self._caught: dict = {}
         self._pruned_at = None  # when this process last deleted the old announcements
         self.produced = 0
 
@@ -221,12 +224,17 @@ class Announcer:
         with self.tabour.db.read() as conn:
             missing = repo.calls_without_announcement(conn, branch_ids, since, until)
         queued = 0
+        now = self.tabour.now()
+        with self._lock:
+            for key in [k for k, at in self._caught.items()
+                        if (now - at).total_seconds() > 2 * LATE_S]:
+                del self._caught[key]
         for branch_id, seq, event in missing:
             key = (branch_id, seq)
             with self._lock:
                 if key in self._caught:
                     continue
-                self._caught.add(key)
+                self._caught[key] = now
             log.info("announcing call %s late (seq %s): it was never announced",
                      event.data.get("code"), seq)
             self.submit(branch_id, seq, event, late=True)

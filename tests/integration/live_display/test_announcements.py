@@ -191,6 +191,10 @@ def test_calls_a_dead_process_never_announced_are_announced_by_housekeeping(setu
     with pytest.raises(AssertionError):
         received(display, "announcement", timeout=1.5)
     assert not {stale[0], announced[0], fresh[0]} & set(never)
+    assert len(announcer._caught) == len(never)  # each kept, so it is not queued twice...
+    clock.advance(seconds=2 * ann.LATE_S + 1)
+    assert housekeeping.announce_overdue(t) == 0
+    assert not announcer._caught  # ...until no catch-up looks back that far
 
 
 def test_a_process_killed_between_saying_a_call_and_recording_it_leaves_it_to_be_said_again(
