@@ -25,6 +25,7 @@ def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) ->
         rounds += 1
         try:
             holding = tabour.leases.hold(LEASE)
+            held_at = time.monotonic()
             if holding != held:  # which process of the deployment does it, in its log
                 held = holding
                 log.info("housekeeping lease %s by this process (%s)",
@@ -39,20 +40,22 @@ def run_forever(tabour, every_s: float = 60.0, printing_every_s: float = 5.0) ->
             announce_overdue(tabour)
             if rounds * printing_every_s >= every_s:
                 rounds = 0
-                # renewed branch by branch: a round over many branches on a loaded
-                # machine may outlast the lease, and another process would start the
-                # same work beside this one (summaries written twice)
-                run_once(tabour, still_held=_renewing(tabour))
+                # renewed during the round (from when it was last held, the sweeps
+                # above included): a round over many branches on a loaded machine may
+                # outlast the lease, and another process would start the same work
+                # beside this one (summaries written twice)
+                run_once(tabour, still_held=_renewing(tabour, held_at))
         except Exception:  # the database is away: next round
             log.exception("housekeeping round failed")
 
 
-def _renewing(tabour, clock=time.monotonic):
+def _renewing(tabour, held_at: float | None = None, clock=time.monotonic):
     """``still_held()`` for a round: renews the lease (a write) once a third of its
-    time to live has gone by since the last renewal, not at every branch (150 writes a
-    minute nationally, for a lease of 30 s); True in between."""
+    time to live has gone by since it was last held (``held_at``, on ``clock``; now if
+    not given), not at every branch (150 writes a minute nationally, for a lease of
+    30 s); True in between."""
     every_s = getattr(tabour.leases, "ttl_s", 30.0) / 3
-    renewed = [clock()]  # the round starts just after its lease was taken or renewed
+    renewed = [clock() if held_at is None else held_at]
 
     def still_held() -> bool:
         if clock() - renewed[0] < every_s:

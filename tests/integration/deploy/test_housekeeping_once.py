@@ -131,3 +131,10 @@ def test_a_round_renews_its_lease_by_time_not_at_every_branch():
     now[0] += 10.0
     answer[0] = False  # another process has it now
     assert not still_held()
+    # held 9 s ago (the round's sweeps took that long): renewed after 1 s, not after 10
+    late = housekeeping._renewing(SimpleNamespace(leases=leases), held_at=now[0] - 9.0,
+                                  clock=lambda: now[0])
+    answer[0], holds[:] = True, []
+    assert late() and holds == []
+    now[0] += 1.0
+    assert late() and holds == ["housekeeping"]
