@@ -72,7 +72,10 @@ def test_postgres_restart_mid_load(private_pg, shared_redis, tmp_path):
         odd = [f for f in failures if f[1] != 503 or f[2] != "database_unavailable"]
         assert not odd, f"failures other than 503 database_unavailable: {odd[:5]}"
         assert max(f[3] for f in failures) < 5, "a failing request hung"
-        outside = [f for f in failures if not down_at - 0.5 <= f[0] <= up_at + 5]
+        # a request still in flight when PostgreSQL stopped may fail too (on a loaded
+        # machine one sent 0.9 s before the stop was still waiting: CI, 2026-11-30);
+        # one that had ended before it, or was sent well after the restart, may not
+        outside = [f for f in failures if f[0] + f[3] < down_at or f[0] > up_at + 5]
         assert not outside, f"failures while PostgreSQL was up: {outside[:5]}"
 
         agent_errors = [e for a in agents for e in a.errors]
