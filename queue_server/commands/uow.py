@@ -45,12 +45,22 @@ class UnitOfWork:
     printers: list = field(default_factory=list)
     jobs: list = field(default_factory=list)  # print jobs committed here (outbox rows)
     config: bool = False
+    # PostgreSQL under the branch's lock (``defer``): the guarded rows are written with
+    # the events by ``finish``, in one statement (repo.save_step_locked); id ->
+    # (before, after[, at, agent]), the first before (its version the guard) and the
+    # last after of a row saved twice
+    defer: bool = False
+    pending_tickets: dict = field(default_factory=dict)
+    pending_counters: dict = field(default_factory=dict)
 
     # --- state ------------------------------------------------------------------------
 
     def save_ticket(self, before: Ticket, after: Ticket) -> Ticket:
         after = replace(after, version=before.version + 1)
-        if not repo.save_ticket(self.conn, before, after):
+        if self.defer:
+            first = self.pending_tickets.get(after.id, (before,))[0]
+            self.pending_tickets[after.id] = (first, after)
+        elif not repo.save_ticket(self.conn, before, after):
             raise Stale(f"ticket {before.id}")
         self.tickets[after.id] = after
         return after
@@ -58,7 +68,12 @@ class UnitOfWork:
     def save_counter(self, before: CounterRow, after: Counter,
                      agent_user_id: int | None | bool = False) -> CounterRow:
         after = replace(after, version=before.counter.version + 1)
-        if not repo.save_counter(self.conn, before.counter, after, self.now, agent_user_id):
+        if self.defer:
+            first, _a, _at, agent = self.pending_counters.get(
+                after.id, (before.counter, None, None, False))
+            self.pending_counters[after.id] = (
+                first, after, self.now, agent if agent_user_id is False else agent_user_id)
+        elif not repo.save_counter(self.conn, before.counter, after, self.now, agent_user_id):
             raise Stale(f"counter {before.counter.number}")
         row = CounterRow(after, before.agent_user_id if agent_user_id is False else agent_user_id,
                          self.now)
@@ -108,6 +123,13 @@ class UnitOfWork:
             stored = [(first + i, e) for i, e in enumerate(self.events[:self.stored])]
             stored += repo.insert_events(self.conn, self.branch_id, first + self.stored,
                                          self.events[self.stored:])
+            return self._committed(stored)
+        if self.pending_tickets or self.pending_counters:  # deferred: all in one statement
+            stored = repo.save_step_locked(
+                self.conn, self.branch_id, list(self.pending_tickets.values()),
+                list(self.pending_counters.values()), self.locked_seq + 1, self.events)
+            if stored is None:
+                raise Stale("a ticket or a counter changed since the projection")
             return self._committed(stored)
         if n == 0:
             return Committed(self.branch_id, ())

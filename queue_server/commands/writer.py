@@ -351,6 +351,8 @@ class Writer:
             t2 = time.perf_counter()
             seq = uow.locked_seq = last - job.events
             uow.reserved = job.events
+            # a counter step: its rows go with its events, one statement (uow.finish)
+            uow.defer = not job.events and not self.db.is_sqlite
             p = self.projections.ensure(branch_id, seq, conn)
             t3 = time.perf_counter()
             self.stats["connect_ms"] += (t1 - t0) * 1000

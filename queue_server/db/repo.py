@@ -450,6 +450,86 @@ def insert_events_locked(conn: Connection, branch_id: int, first: int,
     return [(first + i, e) for i, e in enumerate(events)]
 
 
+# A counter step on PostgreSQL, under the branch's lock: the guarded rows, the sequence
+# and the events in ONE statement (each UPDATE and the INSERT a WITH of their own; a
+# SELECT counts the rows each guard matched). Was one round trip for the ticket, one
+# for the counter, one for the events: each waited a turn of a busy server's loop
+# while the branch's other writers waited for the lock (bench-national). A statement
+# a shape (how many tickets, counters, events; whether the agent changes), built once.
+_STEP_SHAPES: dict = {}
+
+
+def _step_statement(tickets: int, counters: tuple, events: int):
+    key = (tickets, counters, events)
+    stmt = _STEP_SHAPES.get(key)
+    if stmt is not None:
+        return stmt
+    guards, ctes = [], []
+    for i in range(tickets):
+        ctes.append(guard := update(s.tickets)
+                    .where(s.tickets.c.id == bindparam(f"t{i}_id"),
+                           s.tickets.c.version == bindparam(f"t{i}_expect"))
+                    .values(version=bindparam(f"t{i}_version"),
+                            **{f: bindparam(f"t{i}_{f}", type_=s.tickets.c[f].type)
+                               for f in _TICKET_FIELDS})
+                    .returning(s.tickets.c.id).cte(f"t{i}"))
+        guards.append(guard)
+    for i, agent in enumerate(counters):
+        values = {"state": bindparam(f"c{i}_state"), "current_ticket_id": bindparam(f"c{i}_current"),
+                  "priority_streak": bindparam(f"c{i}_streak"), "updated_at": bindparam(f"c{i}_at"),
+                  "version": bindparam(f"c{i}_version")}
+        if agent:
+            values["agent_user_id"] = bindparam(f"c{i}_agent", type_=s.counters.c.agent_user_id.type)
+        ctes.append(guard := update(s.counters)
+                    .where(s.counters.c.id == bindparam(f"c{i}_id"),
+                           s.counters.c.version == bindparam(f"c{i}_expect"))
+                    .values(**values).returning(s.counters.c.id).cte(f"c{i}"))
+        guards.append(guard)
+    if events:
+        ctes.append(update(s.branches).where(s.branches.c.id == bindparam("b"))
+                    .values(event_seq=s.branches.c.event_seq + bindparam("n"))
+                    .returning(s.branches.c.event_seq).cte("bump"))
+        ctes.append(insert(s.events).values([
+            {c: bindparam(f"e{i}_{c}", type_=s.events.c[c].type) for c in _EVENT_COLUMNS}
+            for i in range(events)]).returning(s.events.c.seq).cte("ev"))
+    if not guards:
+        raise ValueError("a step writes a ticket or a counter at least")
+    stmt = select(*(select(func.count()).select_from(g).scalar_subquery()
+                    for g in guards)).add_cte(*ctes)
+    _STEP_SHAPES[key] = stmt
+    return stmt
+
+
+def save_step_locked(conn: Connection, branch_id: int, tickets: list, counters: list,
+                     first: int, events: list[Event]) -> list[tuple[int, Event]] | None:
+    """PostgreSQL, the branch's lock held since its sequence read ``first - 1``: write
+    ``tickets`` ((before, after) each, guarded by the before's version, as
+    ``save_ticket``), ``counters`` ((before, after, at, agent) each, as
+    ``save_counter``; agent False: unchanged), move the sequence past ``events`` and
+    insert them, in one statement. Returns the numbered events, or None when a guard
+    matched nothing (the caller rolls back: nothing of it may be kept)."""
+    stmt = _step_statement(len(tickets), tuple(agent is not False for *_r, agent in counters),
+                           len(events))
+    params: dict = {"b": branch_id, "n": len(events)}
+    for i, (before, after) in enumerate(tickets):
+        params.update({f"t{i}_{k}": v for k, v in _ticket_values(after).items()})
+        params.update({f"t{i}_id": after.id, f"t{i}_expect": before.version,
+                       f"t{i}_version": after.version})
+    for i, (before, after, at, agent) in enumerate(counters):
+        params.update({f"c{i}_id": after.id, f"c{i}_expect": before.version,
+                       f"c{i}_state": after.state.value, f"c{i}_current": after.current_ticket_id,
+                       f"c{i}_streak": after.priority_streak, f"c{i}_at": at,
+                       f"c{i}_version": after.version})
+        if agent is not False:
+            params[f"c{i}_agent"] = agent
+    for i, e in enumerate(events):
+        params.update({f"e{i}_{k}": v for k, v in _event_values(branch_id, first + i, e).items()})
+    matched = conn.execute(stmt, params).one()
+    if any(n != 1 for n in matched[:len(tickets) + len(counters)]):
+        return None
+    return [(first + i, e) for i, e in enumerate(events)]
+
+
 def append_events(conn: Connection, branch_id: int, events: list[Event]) -> list[tuple[int, Event]]:
     """Append events in the caller's transaction; returns them with their branch sequence."""
     if not events:

@@ -79,12 +79,12 @@ def test_issuing_holds_the_branch_lock_through_as_few_statements_as_it_can(app, 
     assert events[0]["data"]["people_ahead"] == 1, events
 
 
-def test_a_counter_step_moves_the_sequence_and_writes_its_event_in_one_statement(
+def test_a_counter_step_writes_its_rows_and_its_event_in_one_statement(
         app, api, db_url):
     """Call-next, start and finish: on PostgreSQL the branch's lock (UPDATE branches)
-    is taken once, and the event is written with the sequence moved past it in one
-    statement (UPDATE in a WITH, then INSERT); SQLite moves it in a statement of its
-    own. The announcement's row is written by the announcer, in its own transaction."""
+    is taken once, then the ticket, the counter, the sequence moved past the event and
+    the event are written in ONE statement (each a WITH); SQLite runs a statement each.
+    The announcement's row is written by the announcer, in its own transaction."""
     api.open(1)
     api.issue("A")
     api.issue("A")
@@ -101,8 +101,17 @@ def test_a_counter_step_moves_the_sequence_and_writes_its_event_in_one_statement
         if db_url.startswith("sqlite"):
             assert tables == ["tickets", "counters", "branches", "INTO"], (name, writes)
         else:
-            assert tables == ["branches", "tickets", "counters", ["WITH", "bump", "AS"]], \
-                (name, writes)
+            assert tables == ["branches", ["WITH", "t0", "AS"]], (name, writes)
+    # what that one statement wrote: the ticket, the counter, the three events
+    ticket = api.get("/tickets/" + str(r.get_json()["id"])).get_json()
+    assert ticket["status"] == "done" and ticket["outcome"] == "served", ticket
+    events = api.get(f"/tickets/{ticket['id']}/events").get_json()["events"]
+    assert [e["type"] for e in events] == ["ticket_issued", "ticket_called", "ticket_started",
+                                           "ticket_finished"], events
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 4, events
+    counter = next(c for c in api.get("/counters").get_json()["counters"] if c["number"] == 1)
+    assert counter["state"] == "open" and counter.get("current_ticket") is None, counter
 
 
 def test_call_next_when_nobody_waits_reads_one_row_and_writes_nothing(app, api):
@@ -120,4 +129,4 @@ def test_call_next_when_nobody_waits_reads_one_row_and_writes_nothing(app, api):
     ticket = api.issue("A")
     r, seen = counted(app, lambda: api.post("/counters/1/call-next"))
     assert r.status_code == 200 and r.get_json()["id"] == ticket["id"], r.get_json()
-    assert any(q.startswith("UPDATE tickets") for q in seen), seen
+    assert any(q.startswith(("UPDATE tickets", "WITH t0 AS (UPDATE tickets")) for q in seen), seen
