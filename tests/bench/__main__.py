@@ -5,6 +5,7 @@ at least 100 independent samples, else the maximum (tests/bench/stats.py).
 Parts (``--only part,part`` runs some):
   write_path   issue_per_s and issue / kiosk tap / call-next latencies at 10 and at
                2,000 waiting in one branch, on SQLite and PostgreSQL (write_path.py);
+               served_per_s (5 agents calling, starting, finishing in that branch);
                SQL statements per request with 150 waiting
   displays     call -> display with 1,000 websocket clients in 50 branches: per call,
                the time until all 20 displays of the branch have it (300 calls), split
@@ -212,6 +213,9 @@ def part_write_path(work: Path) -> dict:
             "issue_per_s": {"sqlite": out["sqlite"]["issue_per_s"],
                             "postgres": out["postgres"]["issue_per_s"]},
             "server_cpu_ms_per_ticket": {db: out[db]["server_cpu_ms_per_ticket"]
+                                         for db in ("sqlite", "postgres")},
+            "served_per_s": {db: out[db]["served_per_s"] for db in ("sqlite", "postgres")},
+            "server_cpu_ms_per_served": {db: out[db]["server_cpu_ms_per_served"]
                                          for db in ("sqlite", "postgres")},
             "issue_p99_ms": {f"{db}_{d}": out[db][f"depth_{d}"]["issue_ms"].get("p99")
                              for db in ("sqlite", "postgres") for d in (10, 2000)}}

@@ -4,6 +4,9 @@
   warm-up), the queue growing past a thousand; the rate per 2-second window shows
   whether it stays flat as the queue deepens; ``server_cpu_ms_per_ticket``: the server
   process's CPU per ticket over that run (other load on the machine changes it least);
+- ``served_per_s``: then an agent at each of the 5 counters that serve A or B calls,
+  starts and finishes in that branch for 8 s (its queue deep); the rate per 2-second
+  window, and ``server_cpu_ms_per_served`` (the three commands of one visitor);
 - ``issue_ms`` / ``call_next_ms`` / ``kiosk_issue_ms`` at 10 and at 2,000 waiting:
   one client, one request at a time (issue, then call-next + start + finish, so the
   depth stays put), 200 samples each after 20 warm-up rounds;
@@ -81,6 +84,59 @@ def _rate(server: ServerProcess, token: str) -> dict:
             "server_cpu_ms_per_ticket": round(1000 * cpu / max(1, len(stamps)), 2)}
 
 
+SERVING = (1, 2, 3, 4, 6)  # the counters of config/branches.toml that serve A or B
+
+
+def _serve_rate(server: ServerProcess, token: str) -> dict:
+    """An agent at each counter that serves A or B, in ONE branch with a deep queue:
+    call-next, start, finish, again, for ``SECONDS`` (after ``WARM_S``). The commands at
+    a counter: on PostgreSQL each runs under the branch's lock (commands/writer.py)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    for n in SERVING:
+        requests.post(f"{server.url}/api/v1/counters/{n}/open", headers=headers, json={},
+                      timeout=10)
+    stamps: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(SERVING) + 1)
+    stop_at = [0.0]
+
+    def agent(n):
+        api = f"{server.url}/api/v1/counters/{n}"
+        with requests.Session() as s:
+            s.headers.update(headers)
+            start.wait()
+            while time.perf_counter() < stop_at[0]:
+                for step, body in (("call-next", {}), ("start", {}),
+                                   ("finish", {"outcome": "served"})):
+                    r = s.post(f"{api}/{step}", json=body)
+                    if r.status_code != 200:
+                        errors.append(f"{step} at counter {n}: {r.status_code} {r.text[:200]}")
+                        return
+                with lock:
+                    stamps.append(time.perf_counter())
+
+    threads = [threading.Thread(target=agent, args=(n,)) for n in SERVING]
+    for th in threads:
+        th.start()
+    t0 = time.perf_counter()
+    stop_at[0] = t0 + WARM_S + SECONDS
+    cpu0 = _cpu_s(server.pid)
+    start.wait()
+    for th in threads:
+        th.join()
+    cpu = _cpu_s(server.pid) - cpu0
+    if errors:
+        raise RuntimeError(f"serving failed: {errors[0]}")
+    measured = [s for s in stamps if s >= t0 + WARM_S]
+    windows = [sum(1 for s in measured if t0 + WARM_S + w <= s < t0 + WARM_S + w + 2) / 2
+               for w in range(0, int(SECONDS), 2)]
+    return {"served_per_s": round(len(measured) / SECONDS, 1),
+            "served_per_s_windows": [round(w) for w in windows], "agents": len(SERVING),
+            # call-next + start + finish: the server's CPU per visitor served
+            "server_cpu_ms_per_served": round(1000 * cpu / max(1, len(stamps)), 2)}
+
+
 def _cpu_s(pid: int) -> float:
     """utime + stime of a process, in seconds (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -156,6 +212,8 @@ def measure_database(url: str, label: str, work: Path) -> dict:
         out["depth_2000"] = _loop(server, token, kiosk_token)
         # throughput: 8 clients, the queue growing in one branch
         out.update(_rate(server, token))
+        # serving: five agents in the same branch, the queue deep
+        out.update(_serve_rate(server, token))
         return out
     finally:
         server.stop()
