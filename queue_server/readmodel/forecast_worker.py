@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..engine.forecast import CounterView, Forecast, ForecastInput, forecast
@@ -35,8 +36,13 @@ PRIORITIES = {p.value: p for p in PriorityClass}
 
 
 def pack(inp: ForecastInput) -> bytes:
-    waiting = tuple((t.id, t.service_id, t.priority.value, t.day, t.issued_at, t.queued_at,
-                     t.front, t.target_counter_id) for t in inp.waiting)
+    """Runs on the server's loop, every forecast of a branch (a few a second when it is
+    busy): the times go as POSIX seconds, not datetimes, whose pickling was ~3/4 of
+    the cost (2,000 waiting: 7.9 ms against 2.6, measured 2026-11-30); a float keeps a
+    time of this century to the microsecond, which ``unpack`` rounds back to."""
+    waiting = tuple((t.id, t.service_id, t.priority.value, t.day, _seconds(t.issued_at),
+                     _seconds(t.queued_at), t.front, t.target_counter_id)
+                    for t in inp.waiting)
     return pickle.dumps(replace(inp, waiting=waiting), protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -44,10 +50,18 @@ def unpack(raw: bytes) -> ForecastInput:
     inp = pickle.loads(raw)
     waiting = tuple(Ticket(id=i, service_id=s, number=0, code="", day=d,
                            status=TicketStatus.WAITING, priority=PRIORITIES[p], channel="",
-                           language="", issued_at=iss, queued_at=q, front=f,
+                           language="", issued_at=_time(iss), queued_at=_time(q), front=f,
                            target_counter_id=tc)
                     for i, s, p, d, iss, q, f, tc in inp.waiting)
     return replace(inp, waiting=waiting)
+
+
+def _seconds(at: datetime | None) -> float | None:
+    return None if at is None else at.timestamp()  # aware (UTC) times only, as stored
+
+
+def _time(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
 
 
 def _send(stream, raw: bytes) -> None:
