@@ -457,15 +457,6 @@ def insert_events_locked(conn: Connection, branch_id: int, first: int,
 _LOCKED_INSERTS: dict = {}  # events a statement -> insert_events_locked's statement
 
 
-# A counter step on PostgreSQL, under the branch's lock: the guarded rows, the sequence
-# and the events in ONE statement (each UPDATE and the INSERT a WITH of their own; a
-# SELECT counts the rows each guard matched). Was one round trip for the ticket, one
-# for the counter, one for the events: each waited a turn of a busy server's loop
-# while the branch's other writers waited for the lock (bench-national). A statement
-# a shape (how many tickets, counters, events; whether the agent changes), built once.
-_STEP_SHAPES: dict = {}
-
-
 def _events_insert(n: int):
     """INSERT of ``n`` events, parameters ``e{i}_{column}``. As INSERT ... SELECT, not a
     multi-row VALUES: SQLAlchemy (2.0) gives a multi-row VALUES no cache key, so such a
@@ -475,6 +466,15 @@ def _events_insert(n: int):
             for i in range(n)]
     return insert(s.events).from_select(list(_EVENT_COLUMNS),
                                         rows[0] if n == 1 else union_all(*rows))
+
+
+# A counter step on PostgreSQL, under the branch's lock: the guarded rows, the sequence
+# and the events in ONE statement (each UPDATE and the INSERT a WITH of their own; a
+# SELECT counts the rows each guard matched). Was one round trip for the ticket, one
+# for the counter, one for the events: each waited a turn of a busy server's loop
+# while the branch's other writers waited for the lock (bench-national). A statement
+# a shape (how many tickets, counters, events; whether the agent changes), built once.
+_STEP_SHAPES: dict = {}
 
 
 def _step_statement(tickets: int, counters: tuple, events: int):

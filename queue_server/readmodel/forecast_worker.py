@@ -38,8 +38,8 @@ PRIORITIES = {p.value: p for p in PriorityClass}
 def pack(inp: ForecastInput) -> bytes:
     """Runs on the server's loop, every forecast of a branch (a few a second when it is
     busy): the times go as POSIX seconds, not datetimes, whose pickling was ~3/4 of
-    the cost (2,000 waiting: 7.9 ms against 2.6, measured 2026-11-30); a float keeps a
-    time of this century to the microsecond, which ``unpack`` rounds back to."""
+    the cost (2,000 waiting: 7.9 ms a pack against 3.5, measured 2026-11-30); a float
+    keeps a time of this century to the microsecond, which ``unpack`` rounds back to."""
     waiting = tuple((t.id, t.service_id, t.priority.value, t.day, _seconds(t.issued_at),
                      _seconds(t.queued_at), t.front, t.target_counter_id)
                     for t in inp.waiting)
@@ -56,12 +56,14 @@ def unpack(raw: bytes) -> ForecastInput:
     return replace(inp, waiting=waiting)
 
 
-def _seconds(at: datetime | None) -> float | None:
-    return None if at is None else at.timestamp()  # aware (UTC) times only, as stored
+def _seconds(at: datetime | None):
+    """An aware time (as stored: UTC) as POSIX seconds; anything else as it is."""
+    return at.timestamp() if at is not None and at.tzinfo is not None else at
 
 
-def _time(seconds: float | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc)
+def _time(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc) if isinstance(seconds, float) \
+        else seconds
 
 
 def _send(stream, raw: bytes) -> None:

@@ -35,3 +35,14 @@ def test_times_come_back_the_same_instants_to_the_microsecond():
     assert [(t.id, t.service_id, t.priority, t.front, t.target_counter_id)
             for t in back.waiting] == [(t.id, t.service_id, t.priority, t.front,
                                         t.target_counter_id) for t in waiting]
+
+
+def test_a_time_without_a_zone_travels_as_it_is():
+    """Stored times are aware (UTC); one without a zone would be read as the machine's
+    local time by a POSIX conversion, so it goes as the datetime itself."""
+    naive = datetime(2026, 11, 30, 9, 15, 0, 123_456)
+    waiting = (_ticket(1, naive, None),)
+    inp = ForecastInput(now=naive, policy=Policy(), today="2026-11-30", services=(1,),
+                        counters=(), waiting=waiting, learned=None)
+    (back,) = unpack(pack(inp)).waiting
+    assert back.issued_at == naive and back.issued_at.tzinfo is None and back.queued_at is None
