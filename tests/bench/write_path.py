@@ -38,30 +38,30 @@ def _server(url: str, work: Path) -> ServerProcess:
                          TABOUR_VAR_DIR=str(work / "var")).start()
 
 
-def _rate(server: ServerProcess, token: str) -> dict:
-    headers = {"Authorization": f"Bearer {token}"}
+def _clients(server: ServerProcess, token: str, units: list, what: str) -> dict:
+    """One keep-alive client a callable of ``units``: each does one unit of work with
+    its session (``unit(session)`` -> None, or what went wrong), again and again for
+    ``SECONDS`` after ``WARM_S``. Returns the units done a second over ``SECONDS``, per
+    2-second window, how many in all (warm-up included) and the server's CPU a unit."""
     stamps: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
-    start = threading.Barrier(CLIENTS + 1)
+    start = threading.Barrier(len(units) + 1)
     stop_at = [0.0]
 
-    def client(i):
+    def client(unit):
         with requests.Session() as s:
-            s.headers.update(headers)
+            s.headers["Authorization"] = f"Bearer {token}"
             start.wait()
-            n = 0
             while time.perf_counter() < stop_at[0]:
-                r = s.post(f"{server.url}/api/v1/tickets",
-                           json={"service": "AB"[n % 2], "language": "ar"})
-                if r.status_code != 201:
-                    errors.append(r.text[:300])
+                wrong = unit(s)
+                if wrong is not None:
+                    errors.append(wrong)
                     return
                 with lock:
                     stamps.append(time.perf_counter())
-                n += 1
 
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(CLIENTS)]
+    threads = [threading.Thread(target=client, args=(u,)) for u in units]
     for th in threads:
         th.start()
     t0 = time.perf_counter()
@@ -72,16 +72,31 @@ def _rate(server: ServerProcess, token: str) -> dict:
         th.join()
     cpu = _cpu_s(server.pid) - cpu0
     if errors:
-        raise RuntimeError(f"issuing failed: {errors[0]}")
+        raise RuntimeError(f"{what} failed: {errors[0]}")
     measured = [s for s in stamps if s >= t0 + WARM_S]
     windows = [sum(1 for s in measured if t0 + WARM_S + w <= s < t0 + WARM_S + w + 2) / 2
                for w in range(0, int(SECONDS), 2)]
-    return {"issue_per_s": round(len(measured) / SECONDS, 1),
-            "issue_per_s_windows": [round(w) for w in windows],
-            "queue_after": len(stamps), "clients": CLIENTS,
-            # the server process's CPU (user + system) per ticket over the whole run:
-            # what other load on the machine changes least (wall rates are shared)
-            "server_cpu_ms_per_ticket": round(1000 * cpu / max(1, len(stamps)), 2)}
+    # the server process's CPU (user + system) per unit over the whole run: what other
+    # load on the machine changes least (wall rates are shared)
+    return {"per_s": round(len(measured) / SECONDS, 1), "windows": [round(w) for w in windows],
+            "done": len(stamps), "cpu_ms": round(1000 * cpu / max(1, len(stamps)), 2)}
+
+
+def _rate(server: ServerProcess, token: str) -> dict:
+    def issuer():
+        n = [0]
+
+        def issue(s):
+            r = s.post(f"{server.url}/api/v1/tickets",
+                       json={"service": "AB"[n[0] % 2], "language": "ar"})
+            n[0] += 1
+            return None if r.status_code == 201 else r.text[:300]
+        return issue
+
+    got = _clients(server, token, [issuer() for _ in range(CLIENTS)], "issuing")
+    return {"issue_per_s": got["per_s"], "issue_per_s_windows": got["windows"],
+            "queue_after": got["done"], "clients": CLIENTS,
+            "server_cpu_ms_per_ticket": got["cpu_ms"]}
 
 
 SERVING = (1, 2, 3, 4, 6)  # the counters of config/branches.toml that serve A or B
@@ -95,46 +110,24 @@ def _serve_rate(server: ServerProcess, token: str) -> dict:
     for n in SERVING:
         requests.post(f"{server.url}/api/v1/counters/{n}/open", headers=headers, json={},
                       timeout=10)
-    stamps: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start = threading.Barrier(len(SERVING) + 1)
-    stop_at = [0.0]
 
     def agent(n):
         api = f"{server.url}/api/v1/counters/{n}"
-        with requests.Session() as s:
-            s.headers.update(headers)
-            start.wait()
-            while time.perf_counter() < stop_at[0]:
-                for step, body in (("call-next", {}), ("start", {}),
-                                   ("finish", {"outcome": "served"})):
-                    r = s.post(f"{api}/{step}", json=body)
-                    if r.status_code != 200:
-                        errors.append(f"{step} at counter {n}: {r.status_code} {r.text[:200]}")
-                        return
-                with lock:
-                    stamps.append(time.perf_counter())
 
-    threads = [threading.Thread(target=agent, args=(n,)) for n in SERVING]
-    for th in threads:
-        th.start()
-    t0 = time.perf_counter()
-    stop_at[0] = t0 + WARM_S + SECONDS
-    cpu0 = _cpu_s(server.pid)
-    start.wait()
-    for th in threads:
-        th.join()
-    cpu = _cpu_s(server.pid) - cpu0
-    if errors:
-        raise RuntimeError(f"serving failed: {errors[0]}")
-    measured = [s for s in stamps if s >= t0 + WARM_S]
-    windows = [sum(1 for s in measured if t0 + WARM_S + w <= s < t0 + WARM_S + w + 2) / 2
-               for w in range(0, int(SECONDS), 2)]
-    return {"served_per_s": round(len(measured) / SECONDS, 1),
-            "served_per_s_windows": [round(w) for w in windows], "agents": len(SERVING),
+        def serve(s):
+            for step, body in (("call-next", {}), ("start", {}),
+                               ("finish", {"outcome": "served"})):
+                r = s.post(f"{api}/{step}", json=body)
+                if r.status_code != 200:
+                    return f"{step} at counter {n}: {r.status_code} {r.text[:200]}"
+            return None
+        return serve
+
+    got = _clients(server, token, [agent(n) for n in SERVING], "serving")
+    return {"served_per_s": got["per_s"], "served_per_s_windows": got["windows"],
+            "agents": len(SERVING),
             # call-next + start + finish: the server's CPU per visitor served
-            "server_cpu_ms_per_served": round(1000 * cpu / max(1, len(stamps)), 2)}
+            "server_cpu_ms_per_served": got["cpu_ms"]}
 
 
 def _cpu_s(pid: int) -> float:
