@@ -199,7 +199,7 @@ def write_path(db, clock, auth=None, shared=None, spawn=None, sync_estimates=Fal
         # a kiosk's lookups, counted per kiosk: many visitors type there, some badly
         "tracking_kiosk": Limiter(shared, clock, "tracking-kiosk", 60, 600.0),
     }
-    groups = db.is_sqlite if group_commit == "auto" else group_commit == "on"
+    groups = group_commit != "off"  # "auto": on with both databases (commands/writer.py)
     commands = Commands(Writer(db, clock, projections, groups=groups), estimator, auth,
                         PrintingConfig.load(), limiters["pairing"])
     return commands, limiters

@@ -38,6 +38,10 @@ class UnitOfWork:
     now: datetime
     locked_seq: int | None = None  # the sequence read under the branch lock (exact commands)
     reserved: int = 0  # event numbers taken with the lock (locked_seq + 1 ...)
+    # of those, how many the branch's sequence has not moved past yet (a command of a
+    # group after the first: the lock was held already, writer.py): the statement that
+    # writes the first event moves it, in the same round trip
+    unbumped: int = 0
     stored: int = 0  # events already inserted with their row (``insert_issued``)
     events: list = field(default_factory=list)
     tickets: dict = field(default_factory=dict)
@@ -102,9 +106,11 @@ class UnitOfWork:
         with the others at ``finish``. Returns the ticket with its id."""
         if self.locked_seq is None or self.events:
             raise RuntimeError("insert_issued: an exact command's first event only")
-        tid, written = repo.insert_issued(self.conn, self.branch_id, ticket, idempotency_key,
-                                          printed_wait, printed_ahead, self.locked_seq + 1,
-                                          event)
+        tid, written, bumped = repo.insert_issued(
+            self.conn, self.branch_id, ticket, idempotency_key, printed_wait, printed_ahead,
+            self.locked_seq + 1, event, self.unbumped)
+        if self.unbumped:
+            self._check_bumped(bumped)
         ticket = replace(ticket, id=tid)
         self.tickets[tid] = ticket
         self.events.append(replace(event, ticket_id=tid))
@@ -119,6 +125,8 @@ class UnitOfWork:
         if self.reserved:
             if n != self.reserved:
                 raise RuntimeError(f"{self.reserved} event numbers taken, {n} events recorded")
+            if self.unbumped:
+                self._check_bumped(repo.reserve_seq(self.conn, self.branch_id, self.unbumped))
             first = self.locked_seq + 1
             stored = [(first + i, e) for i, e in enumerate(self.events[:self.stored])]
             stored += repo.insert_events(self.conn, self.branch_id, first + self.stored,
@@ -129,16 +137,26 @@ class UnitOfWork:
                 self.conn, self.branch_id, list(self.pending_tickets.values()),
                 list(self.pending_counters.values()), self.locked_seq + 1, self.events)
             if stored is None:
-                raise Stale("a ticket or a counter changed since the projection")
+                raise Stale("a ticket, a counter or the sequence changed since the projection")
             return self._committed(stored)
         if n == 0:
             return Committed(self.branch_id, ())
         if self.locked_seq is not None:  # the lock is held: the numbers follow it
-            return self._committed(repo.insert_events_locked(
-                self.conn, self.branch_id, self.locked_seq + 1, self.events))
+            stored = repo.insert_events_locked(self.conn, self.branch_id,
+                                               self.locked_seq + 1, self.events)
+            if stored is None:
+                raise Stale("the branch's sequence moved since the projection")
+            return self._committed(stored)
         last = repo.reserve_seq(self.conn, self.branch_id, n)
         stored = repo.insert_events(self.conn, self.branch_id, last - n + 1, self.events)
         return self._committed(stored)
+
+    def _check_bumped(self, bumped: int | None) -> None:
+        """The sequence moved past this command's events: it must land where the
+        projection said (it was at ``locked_seq``), else the events are misnumbered."""
+        if bumped != self.locked_seq + self.unbumped:
+            raise Stale("the branch's sequence moved since the projection")
+        self.unbumped = 0
 
     def _committed(self, stored) -> Committed:
         return Committed(self.branch_id, tuple(stored), tuple(self.tickets.values()),

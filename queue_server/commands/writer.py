@@ -30,11 +30,12 @@ move, so in one process no race is lost at all.
 Group commit: while a branch's command commits (SQLite's fsync runs off the gevent
 loop, ``db.database.off_loop``; PostgreSQL's WAL flush is a network wait), the ones
 behind it queue; the next to run takes every ``group`` command queued behind it (up
-to ``GROUP_MAX``) into ONE transaction, each in its savepoint: one commit, one fsync
-for all. A command's batch is applied to the projection when its savepoint is
-released, so the next one decides on it (people ahead, who is next) without a read;
+to ``GROUP_MAX``) into ONE transaction (on SQLite each in its savepoint): one commit,
+one fsync for all. A command's batch is applied to the projection once written, so
+the next one decides on it (people ahead, who is next) without a read;
 its listeners are told and it is published only after the commit. A refused command
-rolls back its savepoint (its number given back) and the others commit; a failed
+leaves nothing (its number given back: its savepoint, or on PostgreSQL the group's
+transaction, rolled back; below) and the others commit; a failed
 commit fails them all, and the projection, then ahead of the database, is dropped
 and read again. (Between a savepoint's release and the commit, a few ms, a reader of
 the projection, such as a connecting screen's snapshot, may see the command already;
@@ -43,11 +44,26 @@ issuing in one branch, three runs each way): on SQLite one commit for ~4 tickets
 709 / 871 / 690 tickets/s against 519 / 575 / 630 without groups (the commit off the
 loop alone costs CPU: 1.3 ms a ticket against 1.0-1.2 with groups).
 
-Group commit is on with SQLite and off with PostgreSQL unless asked for
-(``TABOUR_GROUP_COMMIT``, settings.py): measured on PostgreSQL (bench ``write_path``,
-three runs each way) it gave no more tickets/s (median 430 against 405) for ~10 %
-more CPU a ticket (1.36-1.49 ms against 1.33-1.34): the savepoints' round trips cost
-what the shared WAL flush saves on a fast disk. When on, the group's first command
+Group commit is on with both databases (``TABOUR_GROUP_COMMIT=off`` turns it off,
+settings.py). On PostgreSQL a group has no savepoints: SAVEPOINT and RELEASE were two
+round trips a command, under the branch's lock, and made groups no faster than single
+commands there (measured at an earlier stop: 430 against 405 tickets/s, ~10 %
+more CPU a ticket). Instead, a command that fails in a PostgreSQL group (a refusal, a
+lock it would wait for, a stale read) rolls the whole transaction back: the group runs
+again at once without it, and it runs alone after (``stats["redone"]``). And after
+the group's first command the transaction holds the branch's lock and the projection
+holds every batch since, so the next ones take no lock statement: the statement that
+writes a command's first event moves the sequence too, and checks that it lands
+where the projection said (``Stale`` if not, and the group runs again). A grouped
+issue is then two statements (its number; its ticket, event and the sequence) where
+alone it is five round trips (BEGIN, number, lock, ticket and event, COMMIT).
+Measured (bench ``write_path``'s runs, one process, 8 clients issuing in one branch,
+alternated with the code before, 2026-11-30): 431-450 tickets/s at 1.64-1.77 ms of
+server CPU a ticket, against 366-382 (2.05-2.12 ms) with savepoints and 288-325
+(2.1-2.4 ms) without groups; five agents serving, 104-106 visitors/s at 6.4-6.7 ms
+against 77-91 at 8.5-8.7 ms without groups.
+
+When on, the group's first command
 takes the branch's lock as it would alone; the others then take row locks (the
 service's number, a ticket) while the group holds the branch's, the reverse of
 another process's single command (which takes its service's number first, then
@@ -272,17 +288,48 @@ class Writer:
         return result, batch
 
     def _together(self, branch_id: int, group: list) -> None:
-        """Group commit: each command in its savepoint, one commit (one fsync on SQLite,
-        one WAL flush on PostgreSQL) for all. A command's batch is applied to the
-        projection when its savepoint is released, so the next one decides on it (the
-        exact ones find the projection at their lock's sequence: no read). Its
-        listeners are told, and it is published to the other processes, only after the
-        commit. If the commit (or the transaction) fails, every command of the group
-        gets the error and the projection, ahead of the database, is dropped: the next
-        reader loads it afresh."""
+        """Group commit: one commit (one fsync on SQLite, one WAL flush on PostgreSQL)
+        for the group. A command's batch is applied to the projection as soon as it is
+        written, so the next one decides on it (the exact ones find the projection at
+        their lock's sequence: no read). Its listeners are told, and it is published to
+        the other processes, only after the commit.
+
+        A command that fails in the group (a refusal, a lock it would wait for, a change
+        of the configuration) leaves nothing: on SQLite each command runs in its
+        savepoint, rolled back alone; on PostgreSQL a savepoint and its release are two
+        round trips a command under the branch's lock (measured, module docstring), so
+        there is none: the transaction rolls back and the group runs again without the
+        failing command, which runs alone after it (``stats["redone"]``). If the commit
+        (or the transaction) fails, every command of the group gets the error and the
+        projection, ahead of the database, is dropped: the next reader loads it afresh."""
         self.stats["groups"] += 1
         self.stats["grouped"] += len(group)
+        todo = list(group)
+        stale_once = False
+        while todo:
+            failed, stale = self._group_once(branch_id, todo)
+            if failed is None:
+                return
+            self.stats["redone"] += 1
+            if stale and not stale_once:
+                # the projection was off (it is read afresh now): once more with every
+                # command, in order
+                stale_once = True
+            else:  # the command's own failure: it runs alone, where it gets its answer
+                failed.group = False
+                failed.outcome = ("again", None)
+                todo.remove(failed)
+            for job in todo:
+                job.outcome = None
+
+    def _group_once(self, branch_id: int, group: list):
+        """One transaction for ``group``. Where there are no savepoints (PostgreSQL), a
+        command that fails rolls it back: returns that command and whether it failed
+        on a stale read, its outcome unset. Else ``(None, False)``, each command's
+        outcome set."""
+        savepoints = self.db.is_sqlite
         applied = []
+        failed = None
         try:
             with self.db.write(offload=True) as conn:
                 for i, job in enumerate(group):
@@ -292,33 +339,43 @@ class Writer:
                         conn.exec_driver_sql(
                             f"SET LOCAL lock_timeout = '{GROUP_LOCK_WAIT_MS}ms'")
                     now = self.clock()
-                    savepoint = conn.begin_nested()
+                    savepoint = conn.begin_nested() if savepoints else None
                     try:
                         prepared = None
                         if job.prepare is not None and not job.exact:
                             prepared = job.prepare(self.projections.get(branch_id), now)
-                        result, batch = self._step(conn, branch_id, job, now, prepared)
+                        # PostgreSQL: after the group's first command the transaction
+                        # holds the branch's lock and the projection is where it left it
+                        result, batch = self._step(conn, branch_id, job, now, prepared,
+                                                   held=bool(applied) and not savepoints)
                         if batch.config or any(e.type in CONFIG_EVENTS
                                                for _q, e in batch.events):
                             # not for a group: alone, on its next try
                             raise _Alone()
-                    except BaseException as e:
+                    except Exception as e:
                         if isinstance(e, DBAPIError) and not (
                                 isinstance(e, IntegrityError) or _lock_wait(e)):
                             raise  # the database failed, not the command: the whole group
+                        if isinstance(e, _Alone) or _lock_wait(e):
+                            self.stats["bounced"] += 1
+                        if savepoint is None:
+                            # the whole transaction rolls back; the command runs alone
+                            # next, where it gets its own answer
+                            failed = job
+                            raise _Redo() from e
                         try:
                             savepoint.rollback()
                         except Exception:  # the connection is gone: the group fails with e
                             raise e from None
                         if isinstance(e, _Alone) or _lock_wait(e):
-                            self.stats["bounced"] += 1
                             job.group = False
                             job.outcome = ("again", None)
                         else:
                             job.outcome = ("stale", None) if isinstance(e, Stale) \
                                 else ("error", e)
                         continue
-                    savepoint.commit()
+                    if savepoint is not None:
+                        savepoint.commit()
                     if batch.events and not job.exact:
                         # another process's batches before it (optimistic commands; an
                         # exact one brought the projection to its lock's sequence): read
@@ -327,33 +384,50 @@ class Writer:
                     self.projections.apply_local(batch)
                     applied.append(batch)
                     job.outcome = ("done", (result, batch))
+        except _Redo as redo:
+            if applied or isinstance(redo.__cause__, Stale):
+                self.projections.forget(branch_id)
+            return failed, isinstance(redo.__cause__, Stale)
         except BaseException as e:
             if applied:
                 self.projections.forget(branch_id)
             for job in group:
                 if job.outcome is None or job.outcome[0] == "done":
                     job.outcome = ("error", e)
-            return
+            return None, False
         for batch in applied:
             self.projections.published(batch)
+        return None, False
 
-    def _step(self, conn, branch_id, job, now, prepared):
-        """The command inside an open write transaction: ``(result, batch)``."""
+    def _step(self, conn, branch_id, job, now, prepared, held: bool = False):
+        """The command inside an open write transaction: ``(result, batch)``.
+
+        ``held``: an earlier command of this transaction (a group's, PostgreSQL) took
+        the branch's lock, and the projection holds every batch written since, so it is
+        at the database's sequence: no statement to take the lock again; the command's
+        first write moves the sequence (``uow.unbumped``) and checks it lands where the
+        projection said (``Stale`` if not: the group runs again)."""
         t0 = time.perf_counter()
         uow = UnitOfWork(conn, branch_id, now)
         if job.exact:
             if job.early is not None:
                 prepared = job.early(uow, self.projections.held(branch_id))
             t1 = time.perf_counter()
-            last = repo.reserve_seq(conn, branch_id, job.events)
-            if last is None:
-                raise NotFound("branch_not_found", branch=branch_id)
+            p = self.projections.held(branch_id) if held else None
+            if p is not None:
+                seq = uow.locked_seq = p.seq
+                uow.unbumped = job.events
+            else:
+                last = repo.reserve_seq(conn, branch_id, job.events)
+                if last is None:
+                    raise NotFound("branch_not_found", branch=branch_id)
+                seq = uow.locked_seq = last - job.events
             t2 = time.perf_counter()
-            seq = uow.locked_seq = last - job.events
             uow.reserved = job.events
             # a counter step: its rows go with its events, one statement (uow.finish)
             uow.defer = not job.events and not self.db.is_sqlite
-            p = self.projections.ensure(branch_id, seq, conn)
+            if p is None:
+                p = self.projections.ensure(branch_id, seq, conn)
             t3 = time.perf_counter()
             self.stats["connect_ms"] += (t1 - t0) * 1000
             self.stats["locked_ms"] += (t2 - t1) * 1000
@@ -383,7 +457,7 @@ class Writer:
         self._logged_at = now
         current = {k: round(self.stats[k]) for k in ("commands", "exact", "stale", "refused",
                                                     "expired", "nobody_waits",
-                                                    "groups", "grouped", "bounced",
+                                                    "groups", "grouped", "bounced", "redone",
                                                     "queued_ms", "transaction_ms", "told_ms",
                                                     "connect_ms", "locked_ms", "caught_up_ms")}
         if current != self._logged:
@@ -419,6 +493,11 @@ class _Lane:
     def __init__(self):
         self.pending: collections.deque = collections.deque()
         self.busy = False
+
+
+class _Redo(Exception):
+    """A command of a group without savepoints failed: the group's transaction rolls
+    back and runs again without it."""
 
 
 class _Alone(Exception):

@@ -317,21 +317,58 @@ _I_TICKET_AND_EVENT = insert(s.events).from_select(
 ).returning(s.events.c.ticket_id)
 
 
+def _bumped(stmt):
+    """``stmt`` with the branch's sequence moved by ``n`` in a WITH of its own; the
+    sequence it reached is returned as ``bumped``, for the caller to check."""
+    bump = (update(s.branches).where(s.branches.c.id == bindparam("b"))
+            .values(event_seq=s.branches.c.event_seq + bindparam("n"))
+            .returning(s.branches.c.event_seq).cte("bump"))
+    return stmt.add_cte(bump), select(bump.c.event_seq).scalar_subquery().label("bumped")
+
+
+def _with_bump(stmt):
+    bumped_stmt, bumped = _bumped(stmt)
+    return bumped_stmt.returning(bumped)
+
+
+# The same and the sequence moved, for a command of a group after the first (the lock
+# held, the sequence known). Its parameters are all prefixed: SQLAlchemy adds a
+# parameter named like a column to the SET of an UPDATE in the statement (the ticket's
+# ``code`` would have become the branch's).
+_NEW_TICKET_PREFIXED = insert(s.tickets).values(
+    branch_id=bindparam("t_branch_id"), idempotency_key=bindparam("t_idempotency_key"),
+    printed_wait_minutes=bindparam("t_printed_wait"),
+    printed_people_ahead=bindparam("t_printed_ahead"),
+    **{f: bindparam("t_" + f) for f in _TICKET_FIELDS}).returning(s.tickets.c.id).cte("new_ticket")
+_I_TICKET_AND_EVENT_BUMPED = _with_bump(insert(s.events).from_select(
+    list(_EVENT_COLUMNS),
+    select(*(_NEW_TICKET_PREFIXED.c.id if c == "ticket_id"
+             else bindparam("e_" + c, type_=s.events.c[c].type) for c in _EVENT_COLUMNS)),
+).returning(s.events.c.ticket_id))
+
+
 def insert_issued(conn: Connection, branch_id: int, t: Ticket, idempotency_key: str | None,
                   printed_wait: int | None, printed_ahead: int | None, seq: int,
-                  event: Event) -> tuple[int, bool]:
+                  event: Event, bump: int = 0) -> tuple[int, bool, int | None]:
     """Insert a new ticket and, on PostgreSQL, its event (numbered ``seq``, its
-    ``ticket_id`` the new ticket's id). Returns the ticket's id and whether the event
-    was written (on SQLite it goes with the command's other events, in one statement)."""
+    ``ticket_id`` the new ticket's id). Returns the ticket's id, whether the event
+    was written (on SQLite it goes with the command's other events, in one statement)
+    and, with ``bump`` (PostgreSQL: the lock held, the sequence not yet moved past the
+    command's events), the sequence the same statement moved it to."""
     if conn.dialect.name == "sqlite":
         return insert_ticket(conn, branch_id, t, idempotency_key, printed_wait,
-                             printed_ahead), False
+                             printed_ahead), False, None
     params = {"branch_id": branch_id, "idempotency_key": idempotency_key,
               "printed_wait": printed_wait, "printed_ahead": printed_ahead,
               **_ticket_values(t)}
-    params.update({"e_" + k: v for k, v in _event_values(branch_id, seq, event).items()
-                   if k != "ticket_id"})
-    return conn.execute(_I_TICKET_AND_EVENT, params).scalar_one(), True
+    events = {"e_" + k: v for k, v in _event_values(branch_id, seq, event).items()
+              if k != "ticket_id"}
+    if not bump:
+        return conn.execute(_I_TICKET_AND_EVENT, {**params, **events}).scalar_one(), True, None
+    tid, bumped = conn.execute(_I_TICKET_AND_EVENT_BUMPED, {
+        "b": branch_id, "n": bump, **events,
+        **{"t_" + k: v for k, v in params.items()}}).one()
+    return tid, True, bumped
 
 
 # the guard (see _COUNTER_GUARD): of two counters racing for one ticket, one wins
@@ -436,7 +473,8 @@ def insert_events_locked(conn: Connection, branch_id: int, first: int,
     """PostgreSQL, the branch's lock held since its sequence read ``first - 1``: move
     the sequence past ``events`` and insert them, in ONE statement (an UPDATE in a
     WITH, then the INSERT): a round trip less than reserve_seq + insert_events, on
-    every counter step."""
+    every counter step. None (the caller rolls back) when the sequence was not at
+    ``first - 1``."""
     if not events:
         return []
     if conn.dialect.name == "sqlite":  # no UPDATE in a WITH: two statements
@@ -444,13 +482,12 @@ def insert_events_locked(conn: Connection, branch_id: int, first: int,
         return insert_events(conn, branch_id, first, events)
     stmt = _LOCKED_INSERTS.get(len(events))
     if stmt is None:
-        bump = (update(s.branches).where(s.branches.c.id == bindparam("b"))
-                .values(event_seq=s.branches.c.event_seq + bindparam("n")).cte("bump"))
-        stmt = _LOCKED_INSERTS[len(events)] = _events_insert(len(events)).add_cte(bump)
+        stmt = _LOCKED_INSERTS[len(events)] = _with_bump(_events_insert(len(events)))
     params: dict = {"b": branch_id, "n": len(events)}
     for i, e in enumerate(events):
         params.update({f"e{i}_{k}": v for k, v in _event_values(branch_id, first + i, e).items()})
-    conn.execute(stmt, params)
+    if conn.execute(stmt, params).first()[0] != first + len(events) - 1:
+        return None  # the sequence was not at first - 1: the caller rolls back
     return [(first + i, e) for i, e in enumerate(events)]
 
 
@@ -503,15 +540,16 @@ def _step_statement(tickets: int, counters: tuple, events: int):
                            s.counters.c.version == bindparam(f"c{i}_expect"))
                     .values(**values).returning(s.counters.c.id).cte(f"c{i}"))
         guards.append(guard)
+    columns = [select(func.count()).select_from(g).scalar_subquery() for g in guards]
+    if not guards:
+        raise ValueError("a step writes a ticket or a counter at least")
     if events:
-        ctes.append(update(s.branches).where(s.branches.c.id == bindparam("b"))
+        ctes.append(bump := update(s.branches).where(s.branches.c.id == bindparam("b"))
                     .values(event_seq=s.branches.c.event_seq + bindparam("n"))
                     .returning(s.branches.c.event_seq).cte("bump"))
         ctes.append(_events_insert(events).returning(s.events.c.seq).cte("ev"))
-    if not guards:
-        raise ValueError("a step writes a ticket or a counter at least")
-    stmt = select(*(select(func.count()).select_from(g).scalar_subquery()
-                    for g in guards)).add_cte(*ctes)
+        columns.append(select(bump.c.event_seq).scalar_subquery())  # where it moved to
+    stmt = select(*columns).add_cte(*ctes)
     _STEP_SHAPES[key] = stmt
     return stmt
 
@@ -523,7 +561,8 @@ def save_step_locked(conn: Connection, branch_id: int, tickets: list, counters: 
     ``save_ticket``), ``counters`` ((before, after, at, agent) each, as
     ``save_counter``; agent False: unchanged), move the sequence past ``events`` and
     insert them, in one statement. Returns the numbered events, or None when a guard
-    matched nothing (the caller rolls back: nothing of it may be kept)."""
+    matched nothing or the sequence was not at ``first - 1`` (the caller rolls back:
+    nothing of it may be kept)."""
     stmt = _step_statement(len(tickets), tuple(agent is not False for *_r, agent in counters),
                            len(events))
     params: dict = {"b": branch_id, "n": len(events)}
@@ -543,6 +582,8 @@ def save_step_locked(conn: Connection, branch_id: int, tickets: list, counters: 
     matched = conn.execute(stmt, params).one()
     if any(n != 1 for n in matched[:len(tickets) + len(counters)]):
         return None
+    if events and matched[-1] != first + len(events) - 1:
+        return None  # the sequence was not at first - 1
     return [(first + i, e) for i, e in enumerate(events)]
 
 
