@@ -2,8 +2,8 @@
 
 - ``issue_per_s``: 8 keep-alive clients issue in ONE branch for 8 s (after a 1 s
   warm-up, and once the server's helpers are done with the calls before:
-  ``helpers_quiet_after_s``), the queue growing past a thousand; the rate per 2-second window shows
-  whether it stays flat as the queue deepens; ``server_cpu_ms_per_ticket``: the server
+  ``helpers_quiet_after_s``), the queue growing past a thousand; the rate per
+  2-second window shows whether it stays flat as the queue deepens; ``server_cpu_ms_per_ticket``: the server
   process's CPU per ticket over that run (other load on the machine changes it least);
 - ``served_per_s``: then an agent at each of the 5 counters that serve A or B calls,
   starts and finishes in that branch for 8 s (its queue deep); the rate per 2-second
@@ -155,20 +155,24 @@ def _quiet(server: ServerProcess, limit_s: float = 60.0) -> float:
     t0 = time.monotonic()
     while time.monotonic() - t0 < limit_s:
         kids = [server.pid, *_descendants(server.pid)]
-        before = sum(_cpu_s_or_0(k) for k in kids)
+        before = sum(_tree_cpu_s(k) or 0.0 for k in kids)
         time.sleep(QUIET_WINDOW_S)
-        used = sum(_cpu_s_or_0(k) for k in kids) - before
-        if used < 0.05 * QUIET_WINDOW_S and set(_descendants(server.pid)) <= set(kids[1:]):
+        after = [_tree_cpu_s(k) for k in kids]
+        if None in after:  # one ended meanwhile: its time is its parent's now, look again
+            continue
+        if sum(after) - before < 0.05 * QUIET_WINDOW_S \
+                and set(_descendants(server.pid)) <= set(kids[1:]):
             break
     return round(time.monotonic() - t0, 1)
 
 
-def _cpu_s_or_0(pid: int) -> float:
-    """A helper's CPU with its children's that ended (each espeak-ng run is one)."""
+def _tree_cpu_s(pid: int) -> float | None:
+    """A process's CPU with its children's that ended (each espeak-ng run is one);
+    None when it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
+        return None
     return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
