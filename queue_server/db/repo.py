@@ -317,18 +317,18 @@ _I_TICKET_AND_EVENT = insert(s.events).from_select(
 ).returning(s.events.c.ticket_id)
 
 
-def _bumped(stmt):
-    """``stmt`` with the branch's sequence moved by ``n`` in a WITH of its own; the
-    sequence it reached is returned as ``bumped``, for the caller to check."""
-    bump = (update(s.branches).where(s.branches.c.id == bindparam("b"))
-            .values(event_seq=s.branches.c.event_seq + bindparam("n"))
-            .returning(s.branches.c.event_seq).cte("bump"))
-    return stmt.add_cte(bump), select(bump.c.event_seq).scalar_subquery().label("bumped")
+# the branch's event sequence moved by ``n``, returning where it landed (reserve_seq)
+_U_EVENT_SEQ = (update(s.branches).where(s.branches.c.id == bindparam("b"))
+                .values(event_seq=s.branches.c.event_seq + bindparam("n"))
+                .returning(s.branches.c.event_seq))
 
 
 def _with_bump(stmt):
-    bumped_stmt, bumped = _bumped(stmt)
-    return bumped_stmt.returning(bumped)
+    """``stmt`` with the branch's sequence moved by ``n`` in a WITH of its own, and
+    where it landed returned as ``bumped``, for the caller to check."""
+    bump = _U_EVENT_SEQ.cte("bump")
+    return stmt.add_cte(bump).returning(
+        select(bump.c.event_seq).scalar_subquery().label("bumped"))
 
 
 # The same and the sequence moved, for a command of a group after the first (the lock
@@ -439,9 +439,6 @@ def next_number(conn: Connection, branch_id: int, service_id: int, day: str,
 
 # --- events ------------------------------------------------------------------------
 
-_U_EVENT_SEQ = (update(s.branches).where(s.branches.c.id == bindparam("b"))
-                .values(event_seq=s.branches.c.event_seq + bindparam("n"))
-                .returning(s.branches.c.event_seq))
 _I_EVENT = insert(s.events)
 
 
@@ -544,9 +541,7 @@ def _step_statement(tickets: int, counters: tuple, events: int):
     if not guards:
         raise ValueError("a step writes a ticket or a counter at least")
     if events:
-        ctes.append(bump := update(s.branches).where(s.branches.c.id == bindparam("b"))
-                    .values(event_seq=s.branches.c.event_seq + bindparam("n"))
-                    .returning(s.branches.c.event_seq).cte("bump"))
+        ctes.append(bump := _U_EVENT_SEQ.cte("bump"))
         ctes.append(_events_insert(events).returning(s.events.c.seq).cte("ev"))
         columns.append(select(bump.c.event_seq).scalar_subquery())  # where it moved to
     stmt = select(*columns).add_cte(*ctes)

@@ -170,16 +170,17 @@ def _tree_cpu_s(pid: int) -> float | None:
     """A process's CPU with its children's that ended (each espeak-ng run is one);
     None when it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return _cpu_s(pid, ended_children=True)
     except OSError:
         return None
-    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
 
 
-def _cpu_s(pid: int) -> float:
-    """utime + stime of a process, in seconds (Linux /proc)."""
+def _cpu_s(pid: int, ended_children: bool = False) -> float:
+    """utime + stime of a process (with ``ended_children``, its waited-for children's
+    cutime + cstime too), in seconds (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return sum(int(f) for f in fields[11:15 if ended_children else 13]) \
+        / os.sysconf("SC_CLK_TCK")
 
 
 def _fill(server: ServerProcess, token: str, n: int) -> None:
