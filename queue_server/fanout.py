@@ -412,16 +412,17 @@ class FanOut:
         return has_members(manager, "/", rooms.audience(branch_id, "counters"))
 
     def send_counter_queues(self, branch_id: int) -> int:
-        """The queue of each open counter of the branch whose room has a member connected
-        to this process, to that room, from this process only. Returns how many."""
+        """The queue of each counter of the branch whose room has a member connected to
+        this process, to that room, from this process only. Returns how many. A closed
+        counter's console gets its queue too: the push is what a console shows after its
+        own actions (console.js asks no snapshot), closing and opening included."""
         manager = self.socketio.server.manager
         ns = manager.rooms.get("/", {})
         now = self.clock()
         p = self.projections.get(branch_id)
         with self.projections.lock(branch_id):
             queues = [(c.number, presenters.counter_queue(p, c.number, now, self.estimator))
-                      for c in p.counter_list() if c.state.value != "closed"
-                      and ns.get(rooms.counter(branch_id, c.number))]
+                      for c in p.counter_list() if ns.get(rooms.counter(branch_id, c.number))]
             seq = p.seq
         for number, queue in queues:
             self.socketio.emit("counter_queue", {"seq": seq, **queue},

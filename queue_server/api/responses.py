@@ -81,6 +81,15 @@ class TicketOut(Out):
     estimated_wait_minutes: int | None
 
 
+SEQ_AFTER = ("the branch's event sequence this answer reflects: the counter's console "
+             "shows its next counter_queue push at or past it")
+
+
+class TicketActionOut(TicketOut):
+    """A counter's action on its ticket (call-next, start, finish, ...)."""
+    seq: int = Field(description=SEQ_AFTER)
+
+
 class EventOut(Out):
     seq: int
     type: str
@@ -107,6 +116,11 @@ class CounterOut(Out):
     services: list[str] = Field(description="prefixes, in the order served")
     current_ticket: CurrentTicketOut | None
     since: Time
+
+
+class CounterActionOut(CounterOut):
+    """A counter opened, paused, resumed or closed."""
+    seq: int = Field(description=SEQ_AFTER)
 
 
 class CountersOut(Out):

@@ -36,9 +36,11 @@ def _agent_may_operate(principal, number: int) -> None:
     raise ApiError(403, "counter_of_another_agent", counter=number)
 
 
-def _ticket_json(p, ticket_id: int, done=None):
+def _ticket_json(p, ticket_id: int, done=None, seq: bool = False):
     """A ticket as it is now: from the projection when it is live, else ``done`` (the
-    state the command that finished it just committed), else the database."""
+    state the command that finished it just committed), else the database. ``seq``: with
+    the sequence of the picture it comes from (a counter's action: its console waits for
+    its counter's push at or past it instead of asking a snapshot)."""
     t = tabour()
     proj = t.view(p.branch_id)
     ticket = proj.ticket(ticket_id)
@@ -49,7 +51,10 @@ def _ticket_json(p, ticket_id: int, done=None):
             ticket = repo.get_ticket(conn, p.branch_id, ticket_id)
     if ticket is None:
         raise NotFound("ticket_not_found", ticket=ticket_id)
-    return jsonify(P.ticket_view(proj, ticket, t.now(), t.estimator))
+    view = P.ticket_view(proj, ticket, t.now(), t.estimator)
+    if seq:
+        view["seq"] = proj.seq
+    return jsonify(view)
 
 
 # --- health, docs, auth --------------------------------------------------------------
@@ -185,12 +190,15 @@ def list_counters(p, _b):
     return jsonify({"counters": [P.counter_view(proj, c) for c in proj.counter_list()]})
 
 
-def _counter_json(p, number: int):
+def _counter_json(p, number: int, seq: bool = False):
     proj = tabour().view(p.branch_id)
     c = proj.counter_by_number(number)
     if c is None:
         raise NotFound("counter_not_found", counter=number)
-    return jsonify(P.counter_view(proj, c))
+    view = P.counter_view(proj, c)
+    if seq:
+        view["seq"] = proj.seq
+    return jsonify(view)
 
 
 def _counter_action(action: str, summary: str, path: str | None = None):
@@ -198,11 +206,11 @@ def _counter_action(action: str, summary: str, path: str | None = None):
         _agent_may_operate(p, number)
         tabour().commands.counter_action(p.branch_id, number, action, p.actor,
                                          agent_user_id=p.user_id)
-        return _counter_json(p, number)
+        return _counter_json(p, number, seq=True)
     view.__name__ = f"counter_{path or action}"
     route(bp, f"/counters/<int:number>/{path or action}", "POST", summary, "counters:operate",
           S.EmptyIn, {200: "The counter", 404: "No such counter",
-                      409: "Not allowed in its state"}, out=R.CounterOut)(view)
+                      409: "Not allowed in its state"}, out=R.CounterActionOut)(view)
 
 
 _counter_action("open", "Open a counter (an agent takes it)")
@@ -214,35 +222,35 @@ _counter_action("open", "Resume after a break", path="resume")
 @route(bp, "/counters/<int:number>/call-next", "POST", "Call the next ticket for this counter",
        "counters:operate", S.EmptyIn,
        {200: "The ticket called", 204: "Nobody waits for this counter", 404: "No such counter",
-        409: "The counter is closed, paused or still has a ticket"}, out=R.TicketOut)
+        409: "The counter is closed, paused or still has a ticket"}, out=R.TicketActionOut)
 def call_next(p, _b, number: int):
     _agent_may_operate(p, number)
     ticket = tabour().commands.call_next(p.branch_id, number, p.actor)
     if ticket is None:
         return "", 204
-    return _ticket_json(p, ticket.id)
+    return _ticket_json(p, ticket.id, seq=True)
 
 
 @route(bp, "/counters/<int:number>/call", "POST", "Call one given waiting ticket to this "
        "counter (an agent picks it from the list)", "counters:operate", S.ReturnIn,
        {200: "The ticket called", 404: "No such counter or ticket",
         409: "The counter is busy or closed, or the ticket is not waiting for it"},
-       out=R.TicketOut)
+       out=R.TicketActionOut)
 def call_ticket(p, body: S.ReturnIn, number: int):
     _agent_may_operate(p, number)
     ticket = tabour().commands.call(p.branch_id, number, body.ticket_id, p.actor)
-    return _ticket_json(p, ticket.id)
+    return _ticket_json(p, ticket.id, seq=True)
 
 
 def _ticket_step(name: str, summary: str, schema, call):
     def view(p, body, number: int):
         _agent_may_operate(p, number)
         ticket = call(tabour().commands, p, number, body)
-        return _ticket_json(p, ticket.id, ticket)
+        return _ticket_json(p, ticket.id, ticket, seq=True)
     view.__name__ = f"counter_{name.replace('-', '_')}"
     route(bp, f"/counters/<int:number>/{name}", "POST", summary, "counters:operate", schema,
           {200: "The ticket", 404: "No such counter or ticket",
-           409: "Not allowed in the ticket's state"}, out=R.TicketOut)(view)
+           409: "Not allowed in the ticket's state"}, out=R.TicketActionOut)(view)
 
 
 _ticket_step("recall", "Call the current ticket again (counted)", S.TicketRef,

@@ -6,8 +6,10 @@
   2-second window shows whether it stays flat as the queue deepens; ``server_cpu_ms_per_ticket``: the server
   process's CPU per ticket over that run (other load on the machine changes it least);
 - ``served_per_s``: then an agent at each of the 5 counters that serve A or B calls,
-  starts and finishes in that branch for 8 s (its queue deep); the rate per 2-second
-  window, and ``server_cpu_ms_per_served`` (the three commands of one visitor);
+  starts and finishes in that branch for 8 s (its queue deep), with its console
+  connected (a real Socket.IO client, as console.js: it shows its counter's pushes and
+  asks no snapshot); the rate per 2-second window, and ``server_cpu_ms_per_served``
+  (the three commands of one visitor, and the pushes to the consoles);
 - ``issue_ms`` / ``call_next_ms`` / ``kiosk_issue_ms`` at 10 and at 2,000 waiting:
   one client, one request at a time (issue, then call-next + start + finish, so the
   depth stays put), 200 samples each after 20 warm-up rounds;
@@ -107,28 +109,34 @@ def _serve_rate(server: ServerProcess, token: str) -> dict:
     """An agent at each counter that serves A or B, in ONE branch with a deep queue:
     call-next, start, finish, again, for ``SECONDS`` (after ``WARM_S``). The commands at
     a counter: on PostgreSQL each runs under the branch's lock (commands/writer.py)."""
+    from support.sio import LiveClient
     headers = {"Authorization": f"Bearer {token}"}
     for n in SERVING:
         requests.post(f"{server.url}/api/v1/counters/{n}/open", headers=headers, json={},
                       timeout=10)
-
-    def agent(n):
-        api = f"{server.url}/api/v1/counters/{n}"
-
-        def serve(s):
-            for step, body in (("call-next", {}), ("start", {}),
-                               ("finish", {"outcome": "served"})):
-                r = s.post(f"{api}/{step}", json=body)
-                if r.status_code != 200:
-                    return f"{step} at counter {n}: {r.status_code} {r.text[:200]}"
-            return None
-        return serve
-
-    got = _clients(server, token, [agent(n) for n in SERVING], "serving")
+    consoles = [LiveClient(server.url, token, view="counter", counter=n) for n in SERVING]
+    try:
+        got = _clients(server, token, [_agent(server, n) for n in SERVING], "serving")
+        pushes = sum(c.events["counter_queue"].qsize() for c in consoles)
+    finally:
+        for c in consoles:
+            c.client.disconnect()
     return {"served_per_s": got["per_s"], "served_per_s_windows": got["windows"],
-            "agents": len(SERVING),
+            "agents": len(SERVING), "counter_queue_pushes": pushes,
             # call-next + start + finish: the server's CPU per visitor served
             "server_cpu_ms_per_served": got["cpu_ms"]}
+
+
+def _agent(server: ServerProcess, n: int):
+    api = f"{server.url}/api/v1/counters/{n}"
+
+    def serve(s):
+        for step, body in (("call-next", {}), ("start", {}), ("finish", {"outcome": "served"})):
+            r = s.post(f"{api}/{step}", json=body)
+            if r.status_code != 200:
+                return f"{step} at counter {n}: {r.status_code} {r.text[:200]}"
+        return None
+    return serve
 
 
 def _descendants(pid: int) -> list[int]:

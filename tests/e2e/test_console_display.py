@@ -119,8 +119,13 @@ def test_two_tabs_on_one_counter_stay_consistent(live_server, browser, artifacts
                         "sessionStorage.setItem('tabour.console.user', '{}');"
                         "localStorage.setItem('tabour.console.counter', '1');" % token)
     a, b = ctx.new_page(), ctx.new_page()
+    syncs = []  # what the tabs ask the server for: a snapshot a click is what this avoids
+
+    def frames(ws):
+        ws.on("framesent", lambda f: syncs.append(f) if '"sync"' in str(f) else None)
     try:
         for p in (a, b):
+            p.on("websocket", frames)
             p.goto(live_server.url + "/console/?lang=fr")
             p.wait_for_function("document.documentElement.dataset.connection === 'online'")
             p.wait_for_selector('[data-action="next"]:not([disabled])')
@@ -140,5 +145,18 @@ def test_two_tabs_on_one_counter_stay_consistent(live_server, browser, artifacts
         for p in (a, b):
             p.wait_for_function("document.querySelector('#current').dataset.ticket === ''")
         a.screenshot(path=str(artifacts / "console-fr-two-tabs.png"))
+        # closing and opening again: both tabs follow, from the counter's push alone
+        b.keyboard.press("c")
+        for p in (a, b):
+            p.wait_for_function("document.querySelector('#counter-state').dataset.state === "
+                                "'closed'")
+            p.wait_for_selector('[data-action="open"]:not([disabled]):not([hidden])')
+        a.keyboard.press("o")
+        for p in (a, b):
+            p.wait_for_function("document.querySelector('#counter-state').dataset.state === "
+                                "'open'")
+        # call, start, finish, close, open: the tabs showed each from the pushes of their
+        # counter's queue, and asked the server for no snapshot
+        assert syncs == [], syncs
     finally:
         ctx.close()

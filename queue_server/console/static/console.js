@@ -13,6 +13,13 @@
   var user = JSON.parse(sessionStorage.getItem("tabour.console.user") || "null");
   var counter = parseInt(localStorage.getItem("tabour.console.counter") || "0", 10) || null;
   var live = null, snap = null, busy = false, syncTimer = null, pending = null;
+  // what the console shows after an action, or after a fact about its counter, is the
+  // counter's queue the server pushes (counter_queue), not a snapshot asked for: one
+  // snapshot a click cost the server as much as the click itself (measured, stop 27).
+  // queueSeq: the branch sequence the queue on screen reflects; awaitSeq: the one an
+  // answer or a fact named, which the next push must reach (the buttons stay disabled
+  // until it does after an action); if none does within PUSH_WAIT_MS, a snapshot.
+  var queueSeq = 0, awaitSeq = null, awaiting = false, pushTimer = null, PUSH_WAIT_MS = 2000;
   window.tabourConsole = { actions: [] };
 
   var params = new URLSearchParams(location.search);
@@ -132,7 +139,7 @@
     $("counter-number").textContent = counter;
     live = new window.TabourLive({
       token: token, view: "counter", counter: counter,
-      onSnapshot: function (s) { snap = s; render(); resend(); },
+      onSnapshot: function (s) { snap = s; queueSeq = s.seq; settle(true); render(); resend(); },
       onState: function (st, detail) {
         $("conn").textContent = st === "online" ? S.online : S.reconnecting;
         $("conn").dataset.state = st;
@@ -141,20 +148,44 @@
         else if (st === "online" && !pending && $("message").dataset.kind === "warn") message("");
       },
       handlers: {
-        counter_queue: function (q) { if (snap && q.counter.number === counter) { snap.queue = q; render(); } },
+        counter_queue: function (q) {
+          // an older picture than the one shown (another server process was behind): kept out
+          if (!snap || q.counter.number !== counter || q.seq < queueSeq) return;
+          snap.queue = q; queueSeq = q.seq; settle(false); render();
+        },
         queue_changed: function (q) { if (snap) { snap.services = q.services; render(); } },
-        counter_changed: function (c) { if (c.counter === counter) resync(); },
-        ticket_called: function (c) { if (c.counter === counter) resync(); },
-        ticket_changed: function (c) { if (c.counter === counter || c.to_counter === counter) resync(); },
+        counter_changed: function (c) { if (c.counter === counter) expectPush(c.seq); },
+        ticket_called: function (c) { if (c.counter === counter) expectPush(c.seq); },
+        ticket_changed: function (c) { if (c.counter === counter || c.to_counter === counter) expectPush(c.seq); },
       },
     }).start();
   }
+  function expectPush(seq) {
+    // the server pushes this counter's queue after every change of the branch (to every
+    // tab of the counter); if it does not come, the whole picture is asked for
+    if (typeof seq !== "number") { resync(); return; }
+    if (seq <= queueSeq) { settle(false); return; }
+    awaitSeq = Math.max(awaitSeq || 0, seq);
+    if (!pushTimer) pushTimer = setTimeout(function () {
+      pushTimer = null;
+      // offline: the buttons come back now; the snapshot of the reconnect brings the picture
+      if (live && live.socket && live.socket.connected) resync(); else { settle(true); render(); }
+    }, PUSH_WAIT_MS);
+  }
+  function settle(all) {
+    if (!all && awaitSeq !== null && queueSeq < awaitSeq) return;
+    awaitSeq = null; awaiting = false;
+    clearTimeout(pushTimer); pushTimer = null;
+  }
   function resync() {
-    // a fact about this counter: ask for the whole picture (cheap; keeps two tabs identical)
+    // the whole picture (a refusal, a push that did not come)
     clearTimeout(syncTimer);
     syncTimer = setTimeout(function () {
       if (!live) return;
-      live.emit("sync").then(function (res) { if (res && res.ok) { snap = res.snapshot; render(); } });
+      live.emit("sync").then(function (res) {
+        if (res && res.ok) { snap = res.snapshot; queueSeq = snap.seq; }
+        settle(true); render();
+      });
     }, 30);
   }
 
@@ -182,7 +213,7 @@
     $("current").dataset.status = cur ? cur.status : "";
     document.querySelectorAll("#actions button").forEach(function (b) {
       var a = b.dataset.action;
-      b.disabled = busy || !ok[a];
+      b.disabled = busy || awaiting || !ok[a];
       // open and resume share a key; show the one that applies
       if (a === "open") b.hidden = q.counter.state !== "closed";
       if (a === "resume") b.hidden = q.counter.state === "closed";
@@ -198,7 +229,7 @@
     }).join("") || "<li class=\"muted\">" + esc(S.nobody_waiting) + "</li>";
     $("parked-list").innerHTML = q.parked.map(function (t) {
       return '<li><b dir="ltr">' + esc(t.code) + '</b> <button type="button" data-return="' + t.id + '"' +
-        (ok["return"] && !busy ? "" : " disabled") + ">" + esc($("actions").querySelector('[data-action="return"]').firstChild.textContent.trim()) + "</button></li>";
+        (ok["return"] && !busy && !awaiting ? "" : " disabled") + ">" + esc($("actions").querySelector('[data-action="return"]').firstChild.textContent.trim()) + "</button></li>";
     }).join("");
     tickElapsed();
   }
@@ -213,7 +244,7 @@
 
   // --- actions -------------------------------------------------------------------------------
   function run(action, body) {
-    if (!snap || busy) return;
+    if (!snap || busy || awaiting) return;
     var path = "/counters/" + counter + "/" + (action === "next" ? "call-next" : action);
     var cur = snap.queue.current;
     // name the ticket the agent sees: if another tab or counter changed it meanwhile,
@@ -228,10 +259,15 @@
   function send(action, path, body, ticketId, later) {
     return api("POST", path, body).then(function (res) {
       busy = false;
-      if (res.status === 204) message(S.nobody_waiting, "info");
-      else if (res.status >= 400) message(res.body.error.message);
-      else message(later ? fmt(S.sent_later, { action: actionLabel(action) }) : "", "info");
-      resync(); render();
+      if (res.status === 204) message(S.nobody_waiting, "info");  // nothing changed
+      else if (res.status >= 400) { message(res.body.error.message); resync(); }
+      else {
+        message(later ? fmt(S.sent_later, { action: actionLabel(action) }) : "", "info");
+        // done: the counter's push at or past the answer's seq shows it
+        awaiting = true;
+        expectPush(res.body && res.body.seq);
+      }
+      render();
     }, function (err) {
       busy = false;
       if (err && err.message === "401") return;
@@ -256,7 +292,7 @@
   }
   function act(action) {
     var ok = allowed();
-    if (!ok[action] || busy) return;
+    if (!ok[action] || busy || awaiting) return;
     if (action === "finish") return openFinish();
     if (action === "transfer") return openTransfer();
     if (action === "return") return run("return", { ticket_id: snap.queue.parked[0].id });

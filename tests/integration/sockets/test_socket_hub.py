@@ -103,6 +103,34 @@ def test_counter_console_watches_its_counter(app, api):
     assert [n["code"] for n in queue[-1]["next"]] == ["B-001", "A-001"]
 
 
+def test_a_console_follows_its_own_actions_from_its_counters_push(app, api):
+    """console.js asks no snapshot after an action: each action's answer names the branch's
+    sequence, and the counter's push at or past it shows the result, closing included
+    (a closed counter's console gets its queue too)."""
+    agent = api.user("nadia", "agent")
+    agent.open(2)
+    api.issue("A")
+    client = connect(app, agent.token, view="counter", counter=2)
+    (snap,), _ = wait_for(client, "snapshot")
+    seen = snap["seq"]
+    for step, body, shows in (
+            ("call-next", {}, lambda q: q["current"]["status"] == "called"),
+            ("start", {}, lambda q: q["current"]["status"] == "serving"),
+            ("finish", {"outcome": "served"}, lambda q: q["current"] is None),
+            ("close", {}, lambda q: q["counter"]["state"] == "closed"
+             and "open" in q["allowed"]),
+            ("open", {}, lambda q: q["counter"]["state"] == "open")):
+        r = agent.post(f"/counters/2/{step}", body)
+        assert r.status_code == 200, r.get_json()
+        answer = r.get_json()
+        assert answer["seq"] > seen, (step, answer)
+        seen = answer["seq"]
+        (q,), _ = wait_for(client, "counter_queue", predicate=lambda q: q["seq"] >= seen)
+        assert shows(q), (step, q)
+    # a call-next with nobody waiting changes nothing: no sequence to wait for
+    assert agent.post("/counters/2/call-next").status_code == 204
+
+
 def test_watch_counter_and_sync_validate_their_input(app, api):
     agent = api.user("karim", "agent")
     client = connect(app, agent.token, view="counter")
