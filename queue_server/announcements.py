@@ -46,6 +46,7 @@ import time
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
+from urllib.parse import urlencode
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -177,7 +178,8 @@ class Announcer:
             "seq": seq, "kind": "recalled" if event.type == "ticket_recalled" else "called",
             "code": data["code"], "counter": data["counter_number"],
             "service": self.fanout.prefix(branch_id, event.service_id),
-            "audio_url": f"/display/audio/{audio.path.name}",
+            "audio_url": audio_url(audio.path.name, branch_id, data["code"],
+                                   data["counter_number"], langs),
             "languages": list(audio.languages_spoken), "requested_languages": langs,
             "fell_back": audio.fell_back, "duration_s": round(audio.duration_s, 2),
         }
@@ -272,3 +274,32 @@ class Announcer:
 
     def audio_path(self, name: str) -> Path:
         return self.cache_dir / name
+
+    def audio_for(self, name: str, branch_id: int, code: str, counter: int,
+                  langs: list[str]) -> Path | None:
+        """The WAV called ``name``: the file this process made, or, when another process
+        made it (each keeps its own folder; nginx hands a display's fetch to any of them),
+        the same audio made here from what its URL says to say, if that is one of the
+        branch's last calls (the displays' list: nobody makes this process say anything
+        else). None when it is not, or when the audio made is not ``name``."""
+        path = self.audio_path(name)
+        if path.is_file():
+            return path
+        try:
+            calls = self.tabour.view(branch_id).calls
+        except Exception:  # no such branch
+            return None
+        if not any(c.code == code and c.counter == counter for c in list(calls)):
+            return None
+        try:
+            audio = self.assemble(code, counter, langs, self.cache_dir)
+        except NotSaidYet:
+            audio = self.synthesize(code, counter, langs, self.cache_dir)
+        return audio.path if audio.path.name == name and audio.path.is_file() else None
+
+
+def audio_url(name: str, branch_id: int, code: str, counter: int, langs: list[str]) -> str:
+    """Where a display fetches a call's audio: its name (a hash of what is said) and what
+    to say, so that any process can answer (display/web: ``audio``)."""
+    return f"/display/audio/{name}?" + urlencode(
+        {"branch": branch_id, "code": code, "counter": counter, "langs": ",".join(langs)})

@@ -80,13 +80,39 @@ def page():
 
 @bp.get("/audio/<name>")
 def audio(name: str):
-    """An announcement WAV. The name is a content hash; the audio holds no personal data."""
+    """An announcement WAV. The name is a content hash of what it says; the audio holds
+    no personal data (a ticket code, a counter number). The URL also says what it says
+    (``?code=&counter=&langs=``): a process that did not make it (several processes
+    behind nginx, each with its own folder) makes the same one, and serves it only if
+    its name is the one asked for."""
     if not AUDIO_NAME.match(name):
         abort(404)
-    path = _tabour().announcer.audio_path(name)
+    announcer = _tabour().announcer
+    path = announcer.audio_path(name)
     if not path.is_file():
-        abort(404)
+        said = _what_is_said(request.args)
+        path = announcer.audio_for(name, *said) if said is not None else None
+        if path is None:
+            abort(404)
     return send_file(path, mimetype="audio/wav", max_age=86400, conditional=True)
+
+
+CALL_CODE = re.compile(r"^[A-Za-z0-9-]{1,16}$")
+LANG_CODE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _what_is_said(args) -> tuple[int, str, int, list[str]] | None:
+    """(branch, code, counter, languages) from an audio URL's query, or None when it does
+    not name a call that could be announced (nothing is made for it)."""
+    branch, code = args.get("branch", ""), args.get("code", "")
+    counter, langs = args.get("counter", ""), args.get("langs", "")
+    wanted = langs.split(",") if langs else []
+    # a language without a voice (Tamazight) is said as the chime: still a call's audio
+    if not branch.isdigit() or not CALL_CODE.match(code) or not counter.isdigit() \
+            or not 0 < int(counter) < 10_000 or not 0 < len(wanted) <= 3 \
+            or not all(LANG_CODE.match(lang) for lang in wanted):
+        return None
+    return int(branch), code, int(counter), wanted
 
 
 @bp.get("/announcements")

@@ -246,7 +246,7 @@ class Display:
         self.snapshots = 0
         self.upstreams: list[str | None] = []  # one per (re)connection, in order
         self.seen_calls: list[dict] = []
-        for name in ("ticket_called", "queue_changed", "counter_queue"):
+        for name in ("ticket_called", "queue_changed", "counter_queue", "announcement"):
             self.client.on(name, self._keeper(name))
         self.client.on("snapshot", self._on_snapshot)
         self.client.on("resync", self._on_resync)

@@ -85,3 +85,43 @@ def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
                 s["prefix"] == "A" and s["waiting"] >= 1 for s in q["services"]))
     finally:
         close_all(displays + consoles)
+
+
+def test_a_calls_audio_is_served_by_every_process(topology):
+    """Each process keeps the audio it makes in its own folder; a display fetches a call's
+    WAV through nginx, which may hand the request to any process. Every process answers
+    it (the URL names what to say: a process without the file makes the same one)."""
+    token = topology.token()
+    h = auth(token)
+    display_token = requests.post(f"{topology.url}/api/v1/devices", headers=h, timeout=5,
+                                  json={"role": "display", "name": "hall"}).json()["token"]
+    display = Display(topology.url, display_token).connect()
+    try:
+        assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
+                             timeout=5).status_code == 200
+        ticket = requests.post(f"{topology.url}/api/v1/tickets", headers=h, timeout=5,
+                               json={"service": "B", "language": "ar"}).json()
+        called = requests.post(f"{topology.url}/api/v1/counters/2/call-next", headers=h,
+                               timeout=5)
+        assert called.status_code == 200
+        maker = called.headers["X-Tabour-Upstream"]  # the process that announces the call
+        said = display.wait("announcement", lambda a: a["code"] == ticket["code"], timeout=30)
+        answers = []
+        for _ in range(9):  # a new connection each: nginx hands them round the processes
+            r = requests.get(topology.url + said["audio_url"], timeout=30,
+                             headers={"Connection": "close"})
+            answers.append((r.status_code, r.headers.get("X-Tabour-Upstream"), r.content))
+        assert [a[0] for a in answers] == [200] * 9, [a[:2] for a in answers]
+        assert {a[1] for a in answers} - {maker}, "only the maker's process was asked"
+        # the same words (each process's espeak-ng run may differ by a few samples)
+        lengths = {len(a[2]) for a in answers}
+        assert all(a[2][:4] == b"RIFF" for a in answers)
+        assert max(lengths) - min(lengths) < 0.05 * max(lengths), lengths
+        # a name that is not what the URL says to say is refused, never made
+        name, _, query = said["audio_url"].partition("?")
+        forged = name.replace("call-", "call-0", 1)[:len(name)]
+        assert requests.get(f"{topology.url}{forged}?{query}",
+                            timeout=10).status_code == 404
+    finally:
+        close_all([display])
+

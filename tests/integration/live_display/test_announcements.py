@@ -114,6 +114,37 @@ def test_audio_route_refuses_other_names(setup):
     assert c.get("/display/audio/call-" + "0" * 32 + ".wav").status_code == 404
 
 
+def test_a_process_without_the_audio_makes_the_same_one_from_its_url(setup):
+    """Behind nginx another process made the call's WAV (each keeps its own folder): the
+    URL says what to say, so this one makes the same audio; only under that name."""
+    app, api = setup
+    display = connect(app, api.device("display").token)
+    received(display, "snapshot")
+    api.open(1)
+    api.issue("A", language="fr")
+    assert api.call_next(1).status_code == 200
+    (a,) = received(display, "announcement", timeout=15)
+    client = app.test_client()
+    made = client.get(a["audio_url"]).data
+    name, _, query = a["audio_url"].partition("?")
+    assert "branch=1" in query and "code=A-001" in query and "counter=1" in query \
+        and "langs=fr%2Car" in query
+    path = app.extensions["tabour"].announcer.audio_path(name.rsplit("/", 1)[1])
+    path.unlink()  # as on a process that never made it
+    assert client.get(name).status_code == 404  # no query: nothing to make it from
+    again = client.get(a["audio_url"])
+    assert again.status_code == 200 and again.data == made and path.is_file()
+    path.unlink()
+    for wrong in (query.replace("counter=1", "counter=2"),  # not a call of the branch
+                  query.replace("A-001", "A-002"), query.replace("branch=1", "branch=99"),
+                  query.replace("A-001", "A-001%2F.."), query.replace("counter=1", "counter=x"),
+                  query.replace("langs=fr%2Car", "langs=fr%2Car%2Cen%2Cen"),
+                  query.replace("langs=fr%2Car", "langs=..")):
+        assert client.get(f"{name}?{wrong}").status_code == 404, wrong
+    audio = path.parent
+    assert sorted(audio.glob("call-*.wav")) == [], "a refused URL made audio"
+
+
 def test_a_call_never_announced_is_caught_up_once(setup_db, tmp_path):
     """The process that made a call died before its audio: the next display resync
     announces it (late rather than never), once, and a known announcement is never
