@@ -277,14 +277,11 @@ class Announcer:
 
     def audio_for(self, name: str, branch_id: int, code: str, counter: int,
                   langs: list[str]) -> Path | None:
-        """The WAV called ``name``: the file this process made, or, when another process
-        made it (each keeps its own folder; nginx hands a display's fetch to any of them),
-        the same audio made here from what its URL says to say, if that is one of the
-        branch's last calls (the displays' list: nobody makes this process say anything
-        else). None when it is not, or when the audio made is not ``name``."""
-        path = self.audio_path(name)
-        if path.is_file():
-            return path
+        """The WAV called ``name`` that another process made (each keeps its own folder;
+        nginx hands a display's fetch to any of them), made here from what its URL says
+        to say, if that is one of the branch's last calls (the displays' list: nobody
+        makes this process say anything else). None when it is not, or when the audio
+        made is not ``name``."""
         try:
             calls = self.tabour.view(branch_id).calls
         except Exception:  # no such branch

@@ -82,9 +82,9 @@ def page():
 def audio(name: str):
     """An announcement WAV. The name is a content hash of what it says; the audio holds
     no personal data (a ticket code, a counter number). The URL also says what it says
-    (``?code=&counter=&langs=``): a process that did not make it (several processes
-    behind nginx, each with its own folder) makes the same one, and serves it only if
-    its name is the one asked for."""
+    (``?branch=&code=&counter=&langs=``): a process that did not make it (several
+    processes behind nginx, each with its own folder) makes the same one, and serves it
+    only if its name is the one asked for."""
     if not AUDIO_NAME.match(name):
         abort(404)
     announcer = _tabour().announcer
