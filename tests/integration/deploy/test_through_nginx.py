@@ -31,6 +31,19 @@ def test_the_rendered_example_matches_the_template():
         "run `.venv/bin/python -m deploy.render site > deploy/nginx/tabour.conf`"
 
 
+def _a_call_at_counter_2(topology, h) -> tuple[dict, str]:
+    """Counter 2 opened, a B ticket issued and called there, all through nginx: the
+    ticket, and the process (upstream) that answered the call."""
+    assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
+                         timeout=5).status_code == 200
+    ticket = requests.post(f"{topology.url}/api/v1/tickets", headers=h, timeout=5,
+                           json={"service": "B", "language": "ar"}).json()
+    called = requests.post(f"{topology.url}/api/v1/counters/2/call-next", headers=h,
+                           timeout=5)
+    assert called.status_code == 200 and called.json()["code"] == ticket["code"]
+    return ticket, called.headers["X-Tabour-Upstream"]
+
+
 def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
     token = topology.token()
     h = auth(token)
@@ -52,14 +65,7 @@ def test_a_call_through_nginx_reaches_displays_on_other_processes(topology):
                 "view": "counter", "counter": 2}).connect())
         assert len({c.upstream for c in consoles}) >= 2, "every console on one process"
 
-        assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
-                             timeout=5).status_code == 200
-        ticket = requests.post(f"{topology.url}/api/v1/tickets", headers=h, timeout=5,
-                               json={"service": "B", "language": "ar"}).json()
-        called = requests.post(f"{topology.url}/api/v1/counters/2/call-next", headers=h,
-                               timeout=5)
-        assert called.status_code == 200 and called.json()["code"] == ticket["code"]
-        caller = called.headers["X-Tabour-Upstream"]
+        ticket, caller = _a_call_at_counter_2(topology, h)
         elsewhere = [d for d in displays if d.upstream != caller]
         assert elsewhere, f"no display on a process other than the caller's ({caller})"
         for d in displays:
@@ -98,14 +104,7 @@ def test_a_calls_audio_is_served_by_every_process(topology):
                                   json={"role": "display", "name": "hall"}).json()["token"]
     display = Display(topology.url, display_token).connect()
     try:
-        assert requests.post(f"{topology.url}/api/v1/counters/2/open", headers=h,
-                             timeout=5).status_code == 200
-        ticket = requests.post(f"{topology.url}/api/v1/tickets", headers=h, timeout=5,
-                               json={"service": "B", "language": "ar"}).json()
-        called = requests.post(f"{topology.url}/api/v1/counters/2/call-next", headers=h,
-                               timeout=5)
-        assert called.status_code == 200
-        maker = called.headers["X-Tabour-Upstream"]  # the process that announces the call
+        ticket, maker = _a_call_at_counter_2(topology, h)  # maker: the announcing process
         said = display.wait("announcement", lambda a: a["code"] == ticket["code"], timeout=30)
         answers = []
         for _ in range(9):  # a new connection each: nginx hands them round the processes
